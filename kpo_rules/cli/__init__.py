@@ -1,0 +1,70 @@
+"""The ``kpo-rules`` command: a thin layer over :func:`kpo_rules.check`.
+
+Subcommands live in one module each and are imported only when invoked, so
+``kpo-rules check one.yaml`` never pays for the code of ``rules`` or ``schema``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from kpo_rules._version import __version__
+
+#: command name -> "module:attribute"
+COMMANDS = {
+    "check": "kpo_rules.cli.check:check_cmd",
+    "plugins": "kpo_rules.cli.plugins_cmd:plugins_cmd",
+    "schema": "kpo_rules.cli.schema_cmd:schema_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from kpo_rules.plugins import create_plugin_set  # noqa: PLC0415
+
+    plugins = create_plugin_set()
+    click.echo(f"kpo-rules {__version__} (Python {sys.version.split()[0]})")
+    click.echo("registered plugins:")
+    for info in plugins.infos:
+        dist = f" from {info.distribution} {info.version}" if info.distribution else ""
+        click.echo(f"  {info.name}{dist}")
+    for failure in plugins.failures:
+        click.echo(f"  {failure.name}: FAILED TO LOAD ({failure.error})")
+    ctx.exit(2 if plugins.failures else 0)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the loaded plugins, then exit.",
+)
+def cli() -> None:
+    """Check knowledge-process-outsourcing engagements against declarative rules."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="kpo-rules")

@@ -1,0 +1,56 @@
+"""One error type per failure a user can act on, and the exit codes of SPEC 5."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes (SPEC 5); mirrors pytest's ``ExitCode``."""
+
+    OK = 0  # nothing at or above --fail-on
+    FINDINGS = 1  # findings at or above --fail-on
+    USAGE = 2  # usage or configuration error, or a plugin that failed to load
+
+
+class KpoError(Exception):
+    """Base of every error kpo-rules raises on purpose."""
+
+
+class UsageError(KpoError):
+    """The command line asks for something that cannot be done."""
+
+
+class ConfigError(KpoError):
+    """A configuration file is invalid; names the file and the key."""
+
+    def __init__(self, file: str, key: str, why: str) -> None:
+        super().__init__(f"{file}: {key}: {why}")
+        self.file, self.key, self.why = file, key, why
+
+
+class PluginLoadError(KpoError):
+    """A plugin failed to import or register; the others keep working."""
+
+    def __init__(self, name: str, distribution: str | None, cause: BaseException) -> None:
+        dist = f" (distribution {distribution})" if distribution else ""
+        super().__init__(f"plugin {name!r}{dist} failed to load: {type(cause).__name__}: {cause}")
+        self.name, self.distribution, self.cause = name, distribution, cause
+
+
+class RuleDefinitionError(KpoError):
+    """A rule or catalogue file shipped by a plugin is invalid."""
+
+    def __init__(self, file: str, line: int, rule: str | None, why: str) -> None:
+        where = f"{file}:{line}"
+        what = f" rule {rule}" if rule else ""
+        super().__init__(f"{where}:{what} {why}".replace(": ", ": ", 1))
+        self.file, self.line, self.rule, self.why = file, line, rule, why
+
+
+class YamlSyntaxError(KpoError):
+    """A file is not readable YAML (or not UTF-8); becomes a ``syntax`` finding."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column

@@ -1,0 +1,204 @@
+"""The data that flows through a check: documents in, findings and a report out.
+
+Everything here is a frozen dataclass so that a stage can never change what an
+earlier stage produced; use :func:`dataclasses.replace` to derive a new value.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; ordered so that ``--fail-on`` can compare."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+#: The finding categories of SPEC section 3, in the order the SPEC lists them.
+CATEGORIES: tuple[str, ...] = (
+    "syntax",
+    "schema",
+    "reference",
+    "qualification",
+    "language",
+    "regulation",
+    "eligibility",
+    "coverage",
+    "availability",
+    "data-protection",
+    "supervision",
+    "waiver",
+    "engine-error",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceMap:
+    """Line and column (1-based) of every node of one YAML document.
+
+    Keys are JSON Pointers (RFC 6901) into the document; ``values`` holds the
+    position of the value node, ``keys`` the position of the mapping key that
+    introduces it (so an "unknown field" finding can point at the key itself).
+    """
+
+    values: Mapping[str, tuple[int, int]]
+    keys: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, pointer: str, *, at_key: bool = False) -> tuple[int, int]:
+        """Position of ``pointer``, or of its nearest ancestor that exists."""
+        probe = pointer
+        while True:
+            if at_key and probe in self.keys:
+                return self.keys[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return (1, 1)
+            probe = probe.rsplit("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """One YAML document of one file, with positions for every node."""
+
+    file: str
+    index: int
+    data: Any
+    source: SourceMap
+
+    def locate(self, pointer: str, *, at_key: bool = False) -> tuple[int, int]:
+        return self.source.locate(pointer, at_key=at_key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subject:
+    """The service and/or staff member a finding is about."""
+
+    service: str | None = None
+    staff: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.service is not None:
+            out["service"] = self.service
+        if self.staff is not None:
+            out["staff"] = self.staff
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One problem found in one place: the unit every output format renders."""
+
+    rule: str
+    severity: Severity
+    category: str
+    message: str
+    file: str
+    line: int
+    column: int
+    engagement: str | None = None
+    subject: Subject = field(default_factory=Subject)
+    path: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    plugin: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
+        # SPEC 4: file, line, column, rule; the rest only breaks ties deterministically.
+        return (
+            self.file,
+            self.line,
+            self.column,
+            self.rule,
+            self.subject.service or "",
+            self.subject.staff or "",
+            self.message,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "category": self.category,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "engagement": self.engagement,
+            "subject": self.subject.as_dict(),
+            "path": self.path,
+            "remediation": self.remediation,
+            "references": list(self.references),
+        }
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Deterministic order with exact duplicates removed (joins can match twice)."""
+    unique = {(*f.sort_key, f.severity.value, f.category, f.path): f for f in findings}
+    return sorted(unique.values(), key=lambda f: f.sort_key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginInfo:
+    """What ``kpo-rules plugins`` shows about one registered plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...] = ()
+    facts_as_of: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": list(self.hooks),
+            "facts_as_of": self.facts_as_of,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginFailure:
+    """A plugin that could not be imported or registered; the run goes on without it."""
+
+    name: str
+    distribution: str | None
+    error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "distribution": self.distribution, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """The outcome of one run: findings plus what is needed to judge and render them."""
+
+    findings: tuple[Finding, ...]
+    files: int
+    engagements: int
+    plugins: tuple[PluginInfo, ...] = ()
+    plugin_failures: tuple[PluginFailure, ...] = ()
+    waived: tuple[Finding, ...] = ()
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)

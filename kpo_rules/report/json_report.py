@@ -1,0 +1,35 @@
+"""``--format json``: one object, the shape of SPEC 4."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kpo_rules._version import __version__
+from kpo_rules.model import Report, Severity
+
+#: Bumped when the JSON shape changes incompatibly.
+JSON_REPORT_VERSION = 1
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    return {
+        "version": JSON_REPORT_VERSION,
+        "tool": {"name": "kpo-rules", "version": __version__},
+        "plugins": [p.as_dict() for p in report.plugins],
+        "plugin_errors": [p.as_dict() for p in report.plugin_failures],
+        "summary": {
+            "files": report.files,
+            "engagements": report.engagements,
+            "error": report.count(Severity.ERROR),
+            "warning": report.count(Severity.WARNING),
+            "info": report.count(Severity.INFO),
+            "waived": len(report.waived),
+        },
+        "findings": [f.as_dict() for f in report.findings],
+    }
+
+
+def render(report: Report, *, color: bool) -> str:
+    del color  # JSON is for machines
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1 @@
+"""The kpo-rules common plugin, loaded through the `kpo_rules` entry point."""

@@ -1,0 +1,1 @@
+"""The kpo-rules legal plugin, loaded through the `kpo_rules` entry point."""
