@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules._version import __version__
 from kpo_rules.model import Finding, Report, Severity, Subject
-from kpo_rules.plugin_api import DataFile, PluginMeta, hookimpl
+from kpo_rules.plugin_api import DataFile, PluginMeta, data_files, hookimpl
 
 if TYPE_CHECKING:
     from kpo_rules.api import check
@@ -31,6 +31,7 @@ __all__ = [
     "Subject",
     "__version__",
     "check",
+    "data_files",
     "hookimpl",
 ]
 

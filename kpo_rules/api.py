@@ -81,20 +81,27 @@ def read_file(source: SourceFile) -> FileResult:
 
 def assemble(results: Sequence[FileResult], plugins: PluginSet) -> Report:
     """Cross-file stage: references between documents, then the rules of the plugins."""
-    from kpo_rules.references import resolve  # noqa: PLC0415
+    from kpo_rules.content import load_content  # noqa: PLC0415
+    from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
+    from kpo_rules.references import resolve, unknown_ids  # noqa: PLC0415
 
+    content = load_content(plugins)
     findings = [f for result in results for f in result.findings]
     documents = [doc for result in results for doc in result.documents]
     engagement_docs = [d for d in documents if d.data["kind"] == "Engagement"]
     roster_docs = [d for d in documents if d.data["kind"] == "Roster"]
     engagements, problems = resolve(engagement_docs, roster_docs)
     findings += problems
+    findings += unknown_ids(engagements, roster_docs, content.catalogue)
+    evaluator = evaluator_for(content.rules)
+    for engagement in engagements:
+        findings += evaluator.evaluate(engagement, content.catalogue)
     return Report(
         findings=tuple(sort_findings(findings)),
         files=len(results),
         engagements=len(engagements),
         plugins=tuple(plugins.infos),
-        plugin_failures=tuple(plugins.failures),
+        plugin_failures=(*plugins.failures, *content.failures),
     )
 
 

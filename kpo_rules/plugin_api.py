@@ -31,3 +31,19 @@ class PluginMeta:
     rule_prefixes: tuple[str, ...] = ()
     facts_as_of: str | None = None
     description: str = ""
+
+
+def data_files(package: str, folder: str) -> list[DataFile]:
+    """The ``*.yaml`` files of ``folder`` inside ``package``, sorted by name.
+
+    The usual body of ``kpo_rule_files``/``kpo_catalogue_files``::
+
+        return data_files(__package__, "rules")
+    """
+    from importlib.resources import files  # noqa: PLC0415 - only plugins that ship data
+
+    root = files(package) / folder
+    if not root.is_dir():
+        return []
+    found: list[DataFile] = [f for f in root.iterdir() if f.name.endswith((".yaml", ".yml"))]
+    return sorted(found, key=lambda f: f.name)

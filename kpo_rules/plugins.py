@@ -32,6 +32,8 @@ class PluginSet:
     infos: list[PluginInfo] = field(default_factory=list)
     failures: list[PluginFailure] = field(default_factory=list)
     blocked: frozenset[str] = frozenset()
+    #: Plugin content (catalogues, compiled rules), loaded once per plugin set on first use.
+    content_cache: Any = None
 
     @property
     def hook(self) -> Any:
@@ -130,11 +132,13 @@ def create_plugin_set(
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     block = frozenset(blocked) | blocked_from_env()
+    extra = list(extra)
+    replaced = {name for name, _ in extra}
     plugins = PluginSet(manager=manager, blocked=block)
     if load_entrypoints:
         for ep, dist in _entry_points():
             dist_name = dist.metadata["Name"] if dist is not None else None
-            if ep.name in block or (dist_name and dist_name in block):
+            if ep.name in block or ep.name in replaced or (dist_name and dist_name in block):
                 continue
             try:
                 module = ep.load()
@@ -145,9 +149,8 @@ def create_plugin_set(
                 continue
             plugins.register(module, ep.name, dist_name, dist.version if dist else None)
     for name, plugin in extra:
-        if name not in block:
-            version = getattr(plugin, "__version__", None)
-            plugins.register(plugin, name, None, version if isinstance(version, str) else None)
+        version = getattr(plugin, "__version__", None)
+        plugins.register(plugin, name, None, version if isinstance(version, str) else None)
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement, StaffDef
 from kpo_rules.model import Document, Finding, Severity, Subject
 
@@ -266,3 +267,60 @@ def _check_time_zones(
                 engagement=eid,
                 subject=subject,
             )
+
+
+def unknown_ids(
+    engagements: Sequence[Engagement], rosters: Sequence[Document], catalogue: Catalogue
+) -> list[Finding]:
+    """Ids that only plugins define: tasks, credentials, frameworks, client countries."""
+    problems = _Problems()
+    for engagement in engagements:
+        doc, eid, data = engagement.document, engagement.id, engagement.data
+        country = data["client"]["country"]
+        if country not in catalogue.countries:
+            problems.add(
+                "KPO-REF-010", doc, "/client/country",
+                f"no loaded country plugin covers the client's country '{country}'"
+                f"{_suggest(country, catalogue.countries)}",
+                "Install or enable the country plugin (see `kpo-rules plugins`), or correct "
+                "the code; rules cannot judge a country they know nothing of.",
+                engagement=eid,
+            )
+        for i, service in enumerate(data.get("services", ())):
+            task = service["task"]
+            if task not in catalogue.tasks:
+                problems.add(
+                    "KPO-REF-007", doc, f"/services/{i}/task",
+                    f"service '{service['id']}' names task '{task}', which no loaded plugin "
+                    f"defines{_suggest(task, catalogue.tasks)}",
+                    "Use a task of `kpo-rules rules` task catalogues, or enable its plugin.",
+                    engagement=eid, subject=Subject(service=service["id"]),
+                )
+        _staff_ids(doc, eid, data.get("staff", ()), catalogue, problems)
+    for doc in rosters:
+        _staff_ids(doc, None, doc.data["staff"], catalogue, problems)
+    return problems.findings
+
+
+def _staff_ids(doc: Document, eid: str | None, staff: Iterable[Mapping[str, Any]],
+               catalogue: Catalogue, problems: _Problems) -> None:
+    for i, member in enumerate(staff):
+        subject = Subject(staff=member["id"])
+        for j, credential in enumerate(member.get("credentials", ())):
+            if credential["id"] not in catalogue.credentials:
+                problems.add(
+                    "KPO-REF-008", doc, f"/staff/{i}/credentials/{j}/id",
+                    f"{member['id']} holds credential '{credential['id']}', which no loaded "
+                    f"plugin defines{_suggest(credential['id'], catalogue.credentials)}",
+                    "Use a credential id of a loaded plugin's catalogue.",
+                    engagement=eid, subject=subject,
+                )
+        for j, framework in enumerate(member.get("familiar_with", ())):
+            if framework not in catalogue.frameworks:
+                problems.add(
+                    "KPO-REF-009", doc, f"/staff/{i}/familiar_with/{j}",
+                    f"{member['id']} is familiar with '{framework}', a framework no loaded "
+                    f"plugin defines{_suggest(framework, catalogue.frameworks)}",
+                    "Use a framework id of a loaded plugin's catalogue.",
+                    engagement=eid, subject=subject,
+                )

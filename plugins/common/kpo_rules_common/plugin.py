@@ -1,12 +1,25 @@
-"""Hook implementations of the cross-domain rules (education, language, regulation, ...)."""
+"""Hook implementations: this plugin contributes data and rule files only."""
 
 from __future__ import annotations
 
-from kpo_rules import PluginMeta, hookimpl
+from kpo_rules import DataFile, PluginMeta, data_files, hookimpl
 
 
 @hookimpl
 def kpo_plugin_meta() -> PluginMeta:
     return PluginMeta(
-        api_version=1, rule_prefixes=("COM",), description="Cross-domain rules every domain uses"
+        api_version=1,
+        rule_prefixes=("COM",),
+        facts_as_of="2026-11-27",
+        description="Cross-domain rules every domain uses",
     )
+
+
+@hookimpl
+def kpo_catalogue_files() -> list[DataFile]:
+    return data_files(__package__, "catalogue")
+
+
+@hookimpl
+def kpo_rule_files() -> list[DataFile]:
+    return data_files(__package__, "rules")

@@ -1,1 +1,1 @@
-"""The kpo-rules legal plugin, loaded through the `kpo_rules` entry point."""
+"""Legal tasks, credentials and rules (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""

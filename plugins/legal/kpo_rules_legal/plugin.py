@@ -1,12 +1,25 @@
-"""Hook implementations of the legal domain plugin."""
+"""Hook implementations: this plugin contributes data and rule files only."""
 
 from __future__ import annotations
 
-from kpo_rules import PluginMeta, hookimpl
+from kpo_rules import DataFile, PluginMeta, data_files, hookimpl
 
 
 @hookimpl
 def kpo_plugin_meta() -> PluginMeta:
     return PluginMeta(
-        api_version=1, rule_prefixes=("LEG",), description="Legal tasks, credentials and rules"
+        api_version=1,
+        rule_prefixes=("LEG",),
+        facts_as_of="2026-11-27",
+        description="Legal tasks, credentials and rules",
     )
+
+
+@hookimpl
+def kpo_catalogue_files() -> list[DataFile]:
+    return data_files(__package__, "catalogue")
+
+
+@hookimpl
+def kpo_rule_files() -> list[DataFile]:
+    return data_files(__package__, "rules")

@@ -1,0 +1,185 @@
+"""Benchmark: check a generated portfolio and compare each stage with plain libyaml parsing.
+
+Not a test: it prints numbers to quote in notes. Usage::
+
+    python bench/bench_check.py                    # 2,000 engagements, stage by stage
+    python bench/bench_check.py -n 10000
+    python bench/bench_check.py --memory 100000    # RSS while evaluating 100k engagements
+
+Each engagement has 5 staff and 3 services, like a small real engagement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+TASKS = ["finance.bookkeeping", "finance.tax_preparation", "finance.payroll",
+         "finance.financial_statements", "legal.research", "legal.document_review"]
+
+
+def engagement(i: int, rng: random.Random) -> str:
+    staff = []
+    for s in range(5):
+        level = rng.choice(["B2", "C1", "C2", "B1"])
+        staff.append(f"""  - id: s-{i}-{s}
+    name: Person {i}-{s}
+    role: associate
+    location: {{country: IN, timezone: Asia/Kolkata}}
+    working_hours: {{start: "{rng.choice(['13:30', '18:30', '09:00'])}", end: "03:30"}}
+    education:
+      - {{level: {rng.choice(['bachelor', 'master'])}, field: accounting}}
+    credentials:
+      - {{id: us.ptin, valid_until: 2026-12-31}}
+    languages:
+      - {{code: en, level: {level}}}
+      - {{code: hi, level: native}}
+    familiar_with: [us.tax, us.gaap]
+    software: [cch_axcess, excel]
+""")
+    services = []
+    for k in range(3):
+        assignees = ", ".join(f"s-{i}-{s}" for s in rng.sample(range(5), 2))
+        services.append(f"""  - id: svc-{k}
+    task: {rng.choice(TASKS)}
+    delivery_centre: pune
+    language: en
+    decision_level: preparer
+    software: [cch_axcess]
+    hours_overlap: 2
+    data: {{personal_data: true, categories: [tax_return_information], transfer_mechanism: none}}
+    safeguards: [client_consent, confidentiality_agreement]
+    assignees: [{assignees}]
+""")
+    return f"""apiVersion: kpo-rules/v1
+kind: Engagement
+metadata:
+  id: bench-{i:06d}
+period: {{start: 2026-01-01, end: 2026-12-31}}
+client:
+  name: Client {i}
+  type: tax_practice
+  country: US
+  subdivision: US-NY
+  timezone: America/New_York
+  business_hours: {{start: "09:00", end: "17:00", days: [mon, tue, wed, thu, fri]}}
+provider:
+  name: Provider
+  relationship: third_party
+  serves: {{finance: [US], legal: [US-NY]}}
+  delivery_centres:
+    - {{id: pune, country: IN, timezone: Asia/Kolkata}}
+services:
+{''.join(services)}staff:
+{''.join(staff)}"""
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(label: str, seconds: float, n: int, base: float | None) -> None:
+    ratio = f"  {seconds / base:5.2f}x libyaml" if base else ""
+    print(f"{label:<34} {seconds:7.2f} s  {n / seconds:9.0f} eng/s{ratio}")
+
+
+def stages(n: int) -> None:
+    from kpo_rules.api import assemble, read_file
+    from kpo_rules.content import load_content
+    from kpo_rules.engine.evaluate import evaluator_for
+    from kpo_rules.load.files import SourceFile, collect
+    from kpo_rules.load.validate import validate_document
+    from kpo_rules.load.yaml12 import parse_yaml
+    from kpo_rules.plugins import create_plugin_set
+    from kpo_rules.references import resolve
+
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(n):
+            Path(tmp, f"e{i:06d}.yaml").write_text(engagement(i, rng))
+        files = collect([tmp])
+        blobs = [f.read() for f in files]
+        print(f"portfolio: {n} engagements, {sum(map(len, blobs)) / 1e6:.1f} MB of YAML")
+
+        t = time.perf_counter()
+        for blob in blobs:
+            yaml.load(blob, Loader=yaml.CSafeLoader)
+        base = time.perf_counter() - t
+        timed("plain yaml.load(CSafeLoader)", base, n, None)
+
+        t = time.perf_counter()
+        docs = [parse_yaml(blob, f.name)[0] for blob, f in zip(blobs, files, strict=True)]
+        parse = time.perf_counter() - t
+        timed("parse with positions (YAML 1.2)", parse, n, base)
+
+        t = time.perf_counter()
+        for doc in docs:
+            validate_document(doc)
+        validate = time.perf_counter() - t
+        timed("schema validation", validate, n, base)
+
+        plugins = create_plugin_set()
+        t = time.perf_counter()
+        content = load_content(plugins)
+        evaluator = evaluator_for(content.rules)
+        print(f"{'load plugins + compile rules':<34} {time.perf_counter() - t:7.2f} s  "
+              f"({len(content.rules.rules)} rules, {len(content.rules.derivations)} derivations)")
+
+        engagements, _ = resolve(docs, [])
+        t = time.perf_counter()
+        for e in engagements:
+            evaluator.evaluate(e, content.catalogue)
+        engine = time.perf_counter() - t
+        timed("facts + rule engine", engine, n, base)
+        print(f"engine share vs parse+validate:    {engine / (parse + validate):.2f}")
+
+        t = time.perf_counter()
+        report = assemble([read_file(SourceFile(name=f.name, path=f.path)) for f in files],
+                          plugins)
+        full = time.perf_counter() - t
+        timed("whole check (1 process)", full, n, base)
+        print(f"findings: {len(report.findings)}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def memory(n: int) -> None:
+    from kpo_rules.content import load_content
+    from kpo_rules.engine.evaluate import evaluator_for
+    from kpo_rules.load.yaml12 import parse_yaml
+    from kpo_rules.plugins import create_plugin_set
+    from kpo_rules.references import resolve
+
+    rng = random.Random(7)
+    docs = [parse_yaml(engagement(i, rng), f"e{i}.yaml")[0] for i in range(1000)]
+    engagements, _ = resolve(docs, [])
+    content = load_content(create_plugin_set())
+    evaluator = evaluator_for(content.rules)
+    t = time.perf_counter()
+    for i in range(n):
+        evaluator.evaluate(engagements[i % len(engagements)], content.catalogue)
+        if (i + 1) % (n // 10) == 0:
+            print(f"{i + 1:>8} engagements  RSS {rss_mb():6.1f} MB  "
+                  f"{(i + 1) / (time.perf_counter() - t):7.0f} eng/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000, help="engagements to generate")
+    parser.add_argument("--memory", type=int, metavar="N", help="evaluate N engagements, print RSS")
+    args = parser.parse_args()
+    if args.memory:
+        memory(args.memory)
+    else:
+        stages(args.n)
+
+
+if __name__ == "__main__":
+    main()

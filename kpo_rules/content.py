@@ -1,0 +1,179 @@
+"""Read what every plugin contributes: catalogue files and rule files.
+
+Provenance matters (which plugin shipped this rule?) and pluggy does not keep
+it (pluggy #235), so each hook implementation is called on its own through
+``get_hookimpls``. A broken file becomes a recorded failure naming the file,
+line and rule; the other plugins' content still loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kpo_rules.catalogue import Catalogue, CatalogueBuilder
+from kpo_rules.engine.facts import VOCABULARY
+from kpo_rules.engine.model import Derivation, Rule, RuleBook
+from kpo_rules.engine.rulefile import parse_rule_file
+from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
+from kpo_rules.model import Document, PluginFailure
+from kpo_rules.plugin_api import DataFile, PluginMeta
+from kpo_rules.plugins import PluginSet
+from kpo_rules.schemas.catalogue import KIND_SCHEMAS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Content:
+    """Everything the loaded plugins contribute to a run."""
+
+    catalogue: Catalogue
+    rules: RuleBook
+    failures: tuple[PluginFailure, ...]
+
+
+def _calls(plugins: PluginSet, hook: str) -> Iterator[tuple[str, Callable[[], Any]]]:
+    # Same order as a normal hook call would use, but one implementation at a time.
+    for impl in reversed(getattr(plugins.hook, hook).get_hookimpls()):
+        yield impl.plugin_name, impl.function
+
+
+def _files(plugins: PluginSet, hook: str,
+           failures: list[PluginFailure]) -> Iterator[tuple[str, DataFile]]:
+    for plugin, function in _calls(plugins, hook):
+        try:
+            files: Iterable[DataFile] = function() or ()
+            listed = list(files)
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the run
+            failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
+                                          error=f"{hook}() raised {type(exc).__name__}: {exc}"))
+            continue
+        for file in listed:
+            yield plugin, file
+
+
+def _dist(plugins: PluginSet, name: str) -> str | None:
+    return next((i.distribution for i in plugins.infos if i.name == name), None)
+
+
+def _display(file: DataFile) -> str:
+    return str(file)
+
+
+def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[Document]:
+    """Parse and validate one plugin file; raises RuleDefinitionError on any problem."""
+    from kpo_rules.load.validate import validate_as  # noqa: PLC0415
+    from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
+
+    name = _display(file)
+    try:
+        docs = parse_yaml(file.read_bytes(), name)
+    except YamlSyntaxError as exc:
+        raise RuleDefinitionError(name, exc.line, None, exc.message) from None
+    except OSError as exc:
+        raise RuleDefinitionError(name, 1, None, f"cannot read: {exc}") from None
+    for doc in docs:
+        schema = schema_for(doc.data)
+        if schema is None:
+            kinds = ", ".join(sorted(KIND_SCHEMAS))
+            raise RuleDefinitionError(name, 1, None, f"unknown kind; expected one of {kinds}")
+        problems = validate_as(doc, schema)
+        if problems:
+            first = problems[0]
+            rule = _rule_id_at(doc, first.path)
+            raise RuleDefinitionError(name, first.line, rule, first.message)
+    return docs
+
+
+def _rule_id_at(doc: Document, pointer: str) -> str | None:
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] in ("rules", "derive") and parts[2].isdigit():
+        items = doc.data.get(parts[1], [])
+        index = int(parts[2])
+        if index < len(items) and isinstance(items[index], dict):
+            rule_id = items[index].get("id")
+            return rule_id if isinstance(rule_id, str) else None
+    return None
+
+
+def _catalogue_kind(data: Any) -> str | None:
+    return KIND_SCHEMAS.get(data.get("kind")) if isinstance(data, dict) else None
+
+
+def _rule_kind(data: Any) -> str | None:
+    return "rule" if isinstance(data, dict) and data.get("kind") == "RuleFile" else None
+
+
+def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for plugin, function in _calls(plugins, "kpo_plugin_meta"):
+        meta = function()
+        if isinstance(meta, PluginMeta):
+            out[plugin] = meta.rule_prefixes
+    return out
+
+
+def load_content(plugins: PluginSet) -> Content:
+    """Catalogues and compiled rules of every plugin of ``plugins``, read once per set."""
+    if plugins.content_cache is None:
+        plugins.content_cache = _load(plugins)
+    content: Content = plugins.content_cache
+    return content
+
+
+def _load(plugins: PluginSet) -> Content:
+    failures: list[PluginFailure] = []
+
+    def fail(plugin: str, error: RuleDefinitionError) -> None:
+        failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
+                                      error=str(error)))
+
+    builder = CatalogueBuilder()
+    for plugin, file in _files(plugins, "kpo_catalogue_files", failures):
+        try:
+            for doc in _documents(file, _catalogue_kind):
+                builder.add(doc, plugin)
+        except RuleDefinitionError as exc:
+            fail(plugin, exc)
+
+    prefixes = _prefixes(plugins)
+    owners: dict[str, str] = {}
+    for plugin, owned in prefixes.items():
+        for prefix in owned:
+            if prefix in owners:
+                fail(plugin, RuleDefinitionError(
+                    "(plugin metadata)", 0, None,
+                    f"rule prefix '{prefix}' is already owned by plugin '{owners[prefix]}'"))
+            else:
+                owners[prefix] = plugin
+
+    vocabulary = dict(VOCABULARY)
+    rules: dict[str, Rule] = {}
+    derivations: dict[str, Derivation] = {}
+    parsed: list[tuple[str, Document]] = []
+    for plugin, file in _files(plugins, "kpo_rule_files", failures):
+        try:
+            parsed += [(plugin, doc) for doc in _documents(file, _rule_kind)]
+        except RuleDefinitionError as exc:
+            fail(plugin, exc)
+    # Derived fact types are known before any rule is checked, whichever file derives them.
+    for _, doc in parsed:
+        for item in doc.data.get("derive", ()):
+            vocabulary[item["fact"]["type"]] = frozenset(item["fact"]["fields"])
+    for plugin, doc in parsed:
+        mine = tuple(p for p in prefixes.get(plugin, ()) if owners.get(p) == plugin)
+        try:
+            file_rules, file_derivations, _ = parse_rule_file(doc, plugin, mine, vocabulary)
+            for item in [*file_rules, *file_derivations]:
+                table: dict[str, Any] = rules if isinstance(item, Rule) else derivations
+                other = rules.get(item.id) or derivations.get(item.id)
+                if other is not None:
+                    raise RuleDefinitionError(
+                        item.file, item.line, item.id,
+                        f"duplicate rule id, first defined at {other.file}:{other.line}")
+                table[item.id] = item
+        except RuleDefinitionError as exc:
+            fail(plugin, exc)
+    book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
+                    derivations=tuple(sorted(derivations.values(), key=lambda d: d.id)))
+    return Content(catalogue=builder.build(), rules=book, failures=tuple(failures))

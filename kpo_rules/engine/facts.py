@@ -1,0 +1,225 @@
+"""Engagement -> flat facts the rules match.
+
+Python prepares facts here and never decides a verdict: it resolves defaults
+(the service language from the client's languages), looks up catalogues,
+turns levels and dates into ordinals so rules can compare them, and flattens
+lists into one fact per item so rules can join on them. Every fact carries the
+JSON Pointer of the node it came from, so a finding points at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kpo_rules.catalogue import Catalogue
+from kpo_rules.engagement import Engagement, StaffDef
+from kpo_rules.engine.durable_compile import ID_FIELD, TYPE_FIELD
+from kpo_rules.engine.ordinals import CEFR, DECISION, EDUCATION, day
+
+Fact = dict[str, Any]
+
+#: Every fact type and field a rule may match (besides ``id`` and ``pointer``).
+#: Rule files are checked against this at load time, so a typo is a load error.
+VOCABULARY: dict[str, frozenset[str]] = {
+    "engagement": frozenset({
+        "period_start", "period_end", "period_start_date", "period_end_date",
+        "client_name", "client_type", "client_country", "client_subdivision",
+        "client_languages", "relationship", "provider_name",
+    }),
+    "country": frozenset({"code", "name", "profile", "eea", "languages", "timezone",
+                          "data_protection", "has_business_hours", "as_of"}),
+    "centre": frozenset({"country", "timezone", "domestic"}),
+    "service": frozenset({
+        "task", "domain", "centre", "centre_country", "language",
+        "decision_level", "decision_rank", "software", "hours_overlap", "personal_data",
+        "categories", "transfer_mechanism", "safeguards", "has_outsourcing", "critical",
+        "audit_rights", "exit_plan", "regulator_notified", "supervisor", "framework",
+    }),
+    "serves": frozenset({"domain", "code"}),
+    "tool": frozenset({"service", "software"}),
+    "task": frozenset({"domain", "title", "language_level", "language_rank", "education_level",
+                       "education_rank", "education_fields", "framework", "supervision",
+                       "mechanical"}),
+    "assignment": frozenset({"service", "staff"}),
+    "supervisor": frozenset({"service", "staff"}),
+    "staff": frozenset({"name", "role", "country", "subdivision", "timezone", "education_rank",
+                        "roster"}),
+    "degree": frozenset({"staff", "level", "rank", "field"}),
+    "credential": frozenset({"staff", "credential", "jurisdiction", "valid_until",
+                             "valid_until_date", "domain", "country", "proves_language_rank"}),
+    "language": frozenset({"staff", "code", "level", "rank"}),
+    "familiar": frozenset({"staff", "framework"}),
+    "skill": frozenset({"staff", "software"}),
+}
+
+
+def _lower(values: Any) -> list[str]:
+    return [str(v).lower() for v in values or ()]
+
+
+class _Facts:
+    """Accumulates facts with explicit, unique ids (durable would hash content otherwise)."""
+
+    def __init__(self) -> None:
+        self.items: list[Fact] = []
+
+    def add(self, kind: str, pointer: str, **fields: Any) -> Fact:
+        fact: Fact = {TYPE_FIELD: kind, "id": f"{kind}:{len(self.items)}", "pointer": pointer}
+        fact.update((k, v) for k, v in fields.items() if v is not None)
+        self.items.append(fact)
+        return fact
+
+
+def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
+    """All facts of one engagement, in a deterministic order."""
+    facts = _Facts()
+    data = engagement.data
+    client = data["client"]
+    country = catalogue.countries.get(client["country"], {})
+    languages = client.get("languages") or country.get("languages") or []
+    period = data["period"]
+    facts.add(
+        "engagement", "/metadata/id",
+        **{ID_FIELD: engagement.id},
+        period_start=day(period["start"]), period_end=day(period["end"]),
+        period_start_date=period["start"], period_end_date=period["end"],
+        client_name=client["name"], client_type=client["type"],
+        client_country=client["country"], client_subdivision=client.get("subdivision"),
+        client_languages=list(languages), relationship=data["provider"].get("relationship"),
+        provider_name=data["provider"]["name"],
+    )
+    if country:
+        facts.add("country", "/client/country", **_country_fields(country))
+    centres = {c["id"]: c for c in data["provider"]["delivery_centres"]}
+    for domain, codes in sorted(data["provider"]["serves"].items()):
+        for j, code in enumerate(codes):
+            facts.add("serves", f"/provider/serves/{domain}/{j}", domain=domain, code=code)
+    for i, centre in enumerate(data["provider"]["delivery_centres"]):
+        facts.add("centre", f"/provider/delivery_centres/{i}", **{ID_FIELD: centre["id"]},
+                  country=centre["country"], timezone=centre.get("timezone"),
+                  domestic=centre["country"] == client["country"])
+    tasks_seen: set[str] = set()
+    for i, service in enumerate(data.get("services", ())):
+        task = catalogue.tasks.get(service["task"])
+        if task is not None and service["task"] not in tasks_seen:
+            tasks_seen.add(service["task"])
+            facts.add("task", f"/services/{i}/task", **_task_fields(service["task"], task))
+        _service_facts(facts, i, service, data, languages, centres, task)
+    for member in engagement.staff.values():
+        _staff_facts(facts, engagement.staff_pointer(member.id), member, catalogue)
+    return facts.items
+
+
+def _country_fields(profile: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "code": profile["country"],
+        "name": profile.get("name"),
+        "profile": profile.get("profile", "full"),
+        "eea": profile.get("eea", False),
+        "languages": list(profile.get("languages", ())),
+        "timezone": profile.get("timezone"),
+        "data_protection": profile.get("data_protection", {}).get("regime"),
+        "has_business_hours": "business_hours" in profile,
+        "as_of": profile.get("as_of"),
+    }
+
+
+def _task_fields(task_id: str, task: Mapping[str, Any]) -> dict[str, Any]:
+    education = task.get("education") or {}
+    level = task.get("language_level")
+    return {
+        ID_FIELD: task_id,
+        "domain": task_id.split(".", 1)[0],
+        "title": task.get("title"),
+        "language_level": level,
+        "language_rank": CEFR.get(level) if level else None,
+        "education_level": education.get("level"),
+        "education_rank": EDUCATION.get(education.get("level", ""), None),
+        "education_fields": _lower(education.get("fields")),
+        "framework": task.get("framework"),
+        "supervision": task.get("supervision"),
+        "mechanical": bool(task.get("mechanical", False)),
+    }
+
+
+def _service_facts(
+    facts: _Facts, i: int, service: Mapping[str, Any], data: Mapping[str, Any],
+    languages: list[str], centres: Mapping[str, Mapping[str, Any]],
+    task: Mapping[str, Any] | None,
+) -> None:
+    base = f"/services/{i}"
+    client_country: str = data["client"]["country"]
+    domain = service["task"].split(".", 1)[0]
+    centre = centres.get(service["delivery_centre"], {})
+    personal = service.get("data") or {}
+    outsourcing = service.get("outsourcing")
+    framework_kind = (task or {}).get("framework")
+    facts.add(
+        "service", base, **{ID_FIELD: service["id"]},
+        task=service["task"], domain=domain,
+        centre=service["delivery_centre"], centre_country=centre.get("country"),
+        language=service.get("language") or (languages[0] if languages else None),
+        decision_level=service.get("decision_level", "preparer"),
+        decision_rank=DECISION[service.get("decision_level", "preparer")],
+        software=_lower(service.get("software")),
+        hours_overlap=service.get("hours_overlap", 0),
+        personal_data=personal.get("personal_data"),
+        categories=_lower(personal.get("categories")),
+        transfer_mechanism=personal.get("transfer_mechanism"),
+        safeguards=list(service.get("safeguards", ())),
+        has_outsourcing=outsourcing is not None,
+        critical=(outsourcing or {}).get("critical"),
+        audit_rights=(outsourcing or {}).get("audit_rights"),
+        exit_plan=(outsourcing or {}).get("exit_plan"),
+        regulator_notified=(outsourcing or {}).get("regulator_notified"),
+        supervisor=service.get("supervisor"),
+        framework=f"{client_country.lower()}.{framework_kind}" if framework_kind else None,
+    )
+    for j, software in enumerate(service.get("software", ())):
+        facts.add("tool", f"{base}/software/{j}", service=service["id"],
+                  software=str(software).lower())
+    for j, staff_id in enumerate(service["assignees"]):
+        facts.add("assignment", f"{base}/assignees/{j}", service=service["id"], staff=staff_id)
+    if "supervisor" in service:
+        facts.add("supervisor", f"{base}/supervisor", service=service["id"],
+                  staff=service["supervisor"])
+
+
+def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalogue) -> None:
+    staff_id, member = staff.id, staff.data
+    location = member["location"]
+    degrees = member.get("education", ())
+    facts.add(
+        "staff", pointer, **{ID_FIELD: staff_id},
+        name=member.get("name", staff_id), role=str(member.get("role", "")).lower(),
+        country=location["country"], subdivision=location.get("subdivision"),
+        timezone=location.get("timezone"),
+        education_rank=max((EDUCATION[d["level"]] for d in degrees), default=0),
+        roster=staff.roster,
+    )
+    for degree in degrees:
+        facts.add("degree", pointer, staff=staff_id, level=degree["level"],
+                  rank=EDUCATION[degree["level"]], field=str(degree.get("field", "")).lower())
+    for credential in member.get("credentials", ()):
+        known = catalogue.credentials.get(credential["id"], {})
+        until = credential.get("valid_until")
+        proves = known.get("proves_language_level")
+        facts.add(
+            "credential", pointer, staff=staff_id, credential=credential["id"],
+            jurisdiction=credential.get("jurisdiction"),
+            valid_until=day(until) if until else None, valid_until_date=until,
+            domain=known.get("domain"), country=known.get("country"),
+            proves_language_rank=CEFR.get(proves) if proves else None,
+        )
+    for language in member["languages"]:
+        facts.add("language", pointer, staff=staff_id, code=language["code"],
+                  level=language["level"], rank=CEFR[language["level"]])
+    for framework in member.get("familiar_with", ()):
+        facts.add("familiar", pointer, staff=staff_id, framework=framework)
+    for software in member.get("software", ()):
+        facts.add("skill", pointer, staff=staff_id, software=str(software).lower())
+
+
+def iter_fields(kind: str) -> Iterator[str]:
+    yield from sorted(VOCABULARY[kind] | {"id", "pointer"})

@@ -1,0 +1,257 @@
+"""Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.model` values.
+
+The schema checks shapes; this module checks meaning, with the file and line
+of the offending node: references only to aliases bound earlier in the rule,
+known fact types and fields, templates that read bound facts only, rule ids
+with the plugin's own prefix. Durable would otherwise answer with a bare
+numeric code, or silently never fire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from kpo_rules.engine.model import Condition, Derivation, Example, Pattern, Ref, Rule
+from kpo_rules.engine.template import placeholders
+from kpo_rules.errors import RuleDefinitionError
+from kpo_rules.model import Document, Severity
+
+_REF = re.compile(r"^\$([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
+_OPS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains"})
+_PERIOD_ALIAS = "_period"
+
+
+class _Context:
+    """Where we are in a rule file, to raise errors with a line number."""
+
+    def __init__(self, doc: Document, plugin: str, vocabulary: Mapping[str, frozenset[str]]):
+        self.doc, self.plugin, self.vocabulary = doc, plugin, vocabulary
+        self.rule: str | None = None
+
+    def fail(self, pointer: str, why: str) -> RuleDefinitionError:
+        line, _ = self.doc.locate(pointer)
+        return RuleDefinitionError(self.doc.file, line, self.rule, why)
+
+
+def _value(raw: Any, bound: Sequence[str], ctx: _Context, pointer: str) -> Any:
+    if isinstance(raw, str) and raw.startswith("$"):
+        if raw.startswith("$$"):
+            return raw[1:]  # "$$5" is the literal string "$5"
+        match = _REF.match(raw)
+        if not match:
+            raise ctx.fail(pointer, f"'{raw}' is not a reference of the form $alias.field")
+        alias, name = match.groups()
+        if alias not in bound:
+            raise ctx.fail(
+                pointer,
+                f"'{raw}' refers to '{alias}', which is not bound by an earlier pattern "
+                f"(bound so far: {', '.join(b for b in bound if b != _PERIOD_ALIAS) or 'none'})",
+            )
+        return Ref(alias, name)
+    return raw
+
+
+def _conditions(
+    spec: Mapping[str, Any], bound: Sequence[str], ctx: _Context, pointer: str, fact: str
+) -> tuple[Condition, ...]:
+    out: list[Condition] = []
+    fields = ctx.vocabulary.get(fact, frozenset()) | {"id", "pointer"}
+    for name, raw in spec.items():
+        here = f"{pointer}/{name}"
+        if name not in fields:
+            raise ctx.fail(
+                here, f"fact '{fact}' has no field '{name}' (fields: {', '.join(sorted(fields))})"
+            )
+        if isinstance(raw, Mapping):
+            for op, operand in raw.items():
+                if op not in _OPS:
+                    raise ctx.fail(f"{here}/{op}", f"unknown operator '{op}'")
+                if op in ("in", "not_in", "contains", "exists") and (
+                    isinstance(operand, str) and operand.startswith("$")
+                ):
+                    # durable cannot compare list items with another fact (error 102).
+                    raise ctx.fail(f"{here}/{op}", f"'{op}' takes literal values, not a reference")
+                value = operand if op in ("in", "not_in") else _value(operand, bound, ctx, here)
+                out.append(Condition(name=name, op=op, value=value))
+        else:
+            out.append(Condition(name=name, op="eq", value=_value(raw, bound, ctx, here)))
+    return tuple(out)
+
+
+def _patterns(
+    items: Sequence[Mapping[str, Any]], bound: list[str], ctx: _Context, pointer: str,
+    *, binds: bool,
+) -> tuple[Pattern, ...]:
+    out: list[Pattern] = []
+    for i, item in enumerate(items):
+        ((alias, spec),) = item.items()
+        here = f"{pointer}/{i}/{alias}"
+        if alias in bound:
+            raise ctx.fail(here, f"alias '{alias}' is bound twice in this rule")
+        fact = spec["fact"]
+        if fact not in ctx.vocabulary:
+            known = ", ".join(sorted(ctx.vocabulary))
+            raise ctx.fail(f"{here}/fact", f"unknown fact type '{fact}' (known: {known})")
+        fields = {k: v for k, v in spec.items() if k not in ("fact", "any")}
+        any_of = tuple(
+            _conditions(group, bound, ctx, f"{here}/any/{j}", fact)
+            for j, group in enumerate(spec.get("any", ()))
+        )
+        out.append(
+            Pattern(
+                alias=alias,
+                fact=fact,
+                conditions=_conditions(fields, bound, ctx, here, fact),
+                any_of=(any_of,) if any_of else (),
+                line=ctx.doc.locate(here)[0],
+            )
+        )
+        if binds:
+            bound.append(alias)
+    return tuple(out)
+
+
+def _period_pattern(effective: Mapping[str, str]) -> Pattern | None:
+    """A rule in force from/until a date applies to engagements whose period overlaps it."""
+    conditions = []
+    if "from" in effective:
+        start = dt.date.fromisoformat(effective["from"]).toordinal()
+        conditions.append(Condition(name="period_end", op="gte", value=start))
+    if "until" in effective:
+        end = dt.date.fromisoformat(effective["until"]).toordinal()
+        conditions.append(Condition(name="period_start", op="lte", value=end))
+    if not conditions:
+        return None
+    return Pattern(alias=_PERIOD_ALIAS, fact="engagement", conditions=tuple(conditions))
+
+
+def _check_template(text: str, bound: Sequence[str], ctx: _Context, pointer: str,
+                    facts: Mapping[str, str]) -> None:
+    for alias, name in placeholders(text):
+        if alias not in bound:
+            raise ctx.fail(pointer, f"'{{{alias}.{name}}}' names '{alias}', which the rule "
+                                    "does not bind (only 'when' patterns can be shown)")
+        if name not in ctx.vocabulary[facts[alias]] | {"id", "pointer"}:
+            raise ctx.fail(pointer, f"'{{{alias}.{name}}}': fact '{facts[alias]}' has no "
+                                    f"field '{name}'")
+
+
+def _examples(raw: Iterable[Mapping[str, Any]], rule_id: str, bases: Mapping[str, Any],
+              ctx: _Context, pointer: str) -> tuple[Example, ...]:
+    out = []
+    for i, example in enumerate(raw):
+        here = f"{pointer}/{i}"
+        if "base" in example:
+            if example["base"] not in bases:
+                raise ctx.fail(f"{here}/base", f"unknown example base '{example['base']}' "
+                                               f"(bases: {', '.join(sorted(bases)) or 'none'})")
+            document = merge_patch(bases[example["base"]], example.get("patch", {}))
+        else:
+            document = example["document"]
+        out.append(Example(
+            expect=example["expect"], document=document,
+            rules=tuple(example.get("rules", (rule_id,))), name=example.get("name", ""),
+            line=ctx.doc.locate(here)[0],
+        ))
+    expects = {e.expect for e in out}
+    if expects != {"pass", "fail"}:
+        raise ctx.fail(pointer, "a rule needs at least one 'pass' and one 'fail' example")
+    return tuple(out)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON Merge Patch: mappings merge, ``null`` deletes, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def parse_rule_file(
+    doc: Document, plugin: str, prefixes: Sequence[str], vocabulary: Mapping[str, frozenset[str]]
+) -> tuple[list[Rule], list[Derivation], dict[str, frozenset[str]]]:
+    """Rules and derivations of one schema-valid rule file, plus the fact types it derives."""
+    ctx = _Context(doc, plugin, dict(vocabulary))
+    data = doc.data
+    derived: dict[str, frozenset[str]] = {}
+    for item in data.get("derive", ()):
+        fact = item["fact"]
+        derived[fact["type"]] = frozenset(fact["fields"])
+    ctx.vocabulary = {**ctx.vocabulary, **derived}
+    derivations = [_derivation(item, i, ctx, prefixes) for i, item in
+                   enumerate(data.get("derive", ()))]
+    rules = [_rule(item, i, ctx, prefixes, data.get("bases", {})) for i, item in
+             enumerate(data.get("rules", ()))]
+    return rules, derivations, derived
+
+
+def _check_id(rule_id: str, ctx: _Context, pointer: str, prefixes: Sequence[str]) -> None:
+    ctx.rule = rule_id
+    if not any(rule_id.startswith(f"{p}-") for p in prefixes):
+        owned = ", ".join(prefixes) or "none - declare rule_prefixes in PluginMeta"
+        raise ctx.fail(pointer, f"rule id '{rule_id}' does not start with a prefix plugin "
+                                f"'{ctx.plugin}' owns ({owned})")
+
+
+def _derivation(item: Mapping[str, Any], i: int, ctx: _Context,
+                prefixes: Sequence[str]) -> Derivation:
+    pointer = f"/derive/{i}"
+    _check_id(item["id"], ctx, f"{pointer}/id", prefixes)
+    bound: list[str] = []
+    when = _patterns(item["when"], bound, ctx, f"{pointer}/when", binds=True)
+    unless = _patterns(item.get("unless", ()), list(bound), ctx, f"{pointer}/unless", binds=False)
+    fields = {
+        name: _value(raw, bound, ctx, f"{pointer}/fact/fields/{name}")
+        for name, raw in item["fact"]["fields"].items()
+    }
+    return Derivation(
+        id=item["id"], plugin=ctx.plugin, file=ctx.doc.file, line=ctx.doc.locate(pointer)[0],
+        description=item.get("description", ""), when=when, unless=unless,
+        fact=item["fact"]["type"], fields=fields,
+    )
+
+
+def _rule(item: Mapping[str, Any], i: int, ctx: _Context, prefixes: Sequence[str],
+          bases: Mapping[str, Any]) -> Rule:
+    pointer = f"/rules/{i}"
+    _check_id(item["id"], ctx, f"{pointer}/id", prefixes)
+    effective = item.get("effective", {})
+    bound: list[str] = []
+    period = _period_pattern(effective)
+    head = (period,) if period else ()
+    if period:
+        bound.append(_PERIOD_ALIAS)
+    when = head + _patterns(item["when"], bound, ctx, f"{pointer}/when", binds=True)
+    unless = _patterns(item.get("unless", ()), list(bound), ctx, f"{pointer}/unless",
+                       binds=False)
+    facts = {p.alias: p.fact for p in when}
+    _check_template(item["message"], bound, ctx, f"{pointer}/message", facts)
+    report = item.get("report", {})
+    at = report.get("at", when[-1].alias)
+    if at not in bound:
+        raise ctx.fail(f"{pointer}/report/at", f"'at: {at}' names an alias the rule does not bind")
+    subject = {
+        key: _value(report[key], bound, ctx, f"{pointer}/report/{key}")
+        for key in ("service", "staff") if key in report
+    }
+    return Rule(
+        id=item["id"], plugin=ctx.plugin, file=ctx.doc.file, line=ctx.doc.locate(pointer)[0],
+        category=item["category"], severity=Severity(item["severity"]), basis=item["basis"],
+        title=item["title"], checks=item["checks"], why=item["why"], message=item["message"],
+        remediation=item["remediation"], references=tuple(item["references"]),
+        when=when, unless=unless, at=at, subject=subject,
+        effective_from=dt.date.fromisoformat(effective["from"]) if "from" in effective else None,
+        effective_until=(dt.date.fromisoformat(effective["until"])
+                         if "until" in effective else None),
+        examples=_examples(item.get("examples", ()), item["id"], bases, ctx,
+                           f"{pointer}/examples"),
+        unverified=item.get("unverified", ""),
+    )

@@ -1,0 +1,73 @@
+"""Run every rule's examples (SPEC 7): a ``pass`` example must not raise the rule,
+a ``fail`` example must. Used by ``kpo-rules test`` and :mod:`kpo_rules.testing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+
+from kpo_rules.api import assemble, read_file
+from kpo_rules.content import load_content
+from kpo_rules.engine.model import Example, Rule
+from kpo_rules.load.files import SourceFile
+from kpo_rules.model import Finding
+from kpo_rules.plugins import PluginSet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExampleOutcome:
+    """The verdict on one example of one rule."""
+
+    rule: Rule
+    example: Example
+    ok: bool
+    problem: str  # why it failed, empty when ok
+    findings: tuple[Finding, ...]
+
+    @property
+    def label(self) -> str:
+        name = f": {self.example.name}" if self.example.name else ""
+        return f"{self.rule.id} {self.example.expect}{name} ({self.rule.file}:{self.example.line})"
+
+
+def example_findings(example: Example, plugins: PluginSet) -> list[Finding]:
+    """Check one example document exactly as ``kpo-rules check`` would check a file."""
+    text = yaml.safe_dump(dict(example.document), sort_keys=False, allow_unicode=True)
+    name = f"<example {example.name or example.expect}>"
+    report = assemble([read_file(SourceFile(name=name, content=text.encode()))], plugins)
+    return list(report.findings)
+
+
+def judge(rule: Rule, example: Example, findings: list[Finding]) -> ExampleOutcome:
+    reported = {f.rule for f in findings}
+    broken = [f for f in findings if f.rule not in example.rules
+              and f.category in ("syntax", "schema", "reference", "engine-error")]
+    problem = ""
+    if broken:
+        first = broken[0]
+        problem = f"the example is not a clean engagement: {first.rule} {first.message}"
+    elif example.expect == "fail":
+        missing = [r for r in example.rules if r not in reported]
+        if missing:
+            problem = f"expected {', '.join(missing)} to be reported; got " + (
+                ", ".join(sorted(reported)) or "no findings")
+    else:
+        unexpected = [r for r in example.rules if r in reported]
+        if unexpected:
+            messages = "; ".join(f.message for f in findings if f.rule in unexpected)
+            problem = f"expected no {', '.join(unexpected)}; got: {messages}"
+    return ExampleOutcome(rule=rule, example=example, ok=not problem, problem=problem,
+                          findings=tuple(findings))
+
+
+def run_examples(plugins: PluginSet, only_plugins: frozenset[str] | None = None
+                 ) -> Iterator[ExampleOutcome]:
+    """Every example of every rule (of ``only_plugins`` when given), in rule-id order."""
+    for rule in load_content(plugins).rules.rules:
+        if only_plugins is not None and rule.plugin not in only_plugins:
+            continue
+        for example in rule.examples:
+            yield judge(rule, example, example_findings(example, plugins))

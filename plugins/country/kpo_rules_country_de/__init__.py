@@ -1,0 +1,1 @@
+"""Country plugin: Germany (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""

@@ -1,0 +1,1 @@
+"""Country plugin: Ireland (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""

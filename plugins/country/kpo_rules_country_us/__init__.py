@@ -1,0 +1,1 @@
+"""Country plugin: United States (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
