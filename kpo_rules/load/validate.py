@@ -1,0 +1,672 @@
+"""Schema check of one document: every JSON Schema error becomes a readable ``schema`` finding.
+
+The envelope (a mapping with a known ``apiVersion`` and ``kind``) is checked first and by
+hand, so that a stray list or a typo in ``kind`` gives one clear finding rather than a
+cascade. Then the document is validated against the schema of its kind; each error is
+turned into a message for a person (``services[0].decision_level: expected one of
+preparer, reviewer, decision_maker; found 'manager'``) that points at the YAML node
+concerned — at the key itself for an unknown field, at the mapping for a missing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+    Draft202012Validator,
+    FormatChecker,
+    ValidationError,
+    validators,
+)
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
+
+from kpo_rules.model import Document, Finding, Severity, Subject
+from kpo_rules.schemas import API_VERSION, KINDS, PATTERN_HINTS, cached_schema, schema_id
+
+__all__ = ["RULE_ID", "validate_as", "validate_document"]
+
+RULE_ID = "KPO-SCH-001"
+CATEGORY = "schema"
+_SPEC = "SPEC §2 (engagement files)"
+_MAX_SHOWN = 40  # characters of a found value shown in a message
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+_EXPECTED_TYPE = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "a boolean (true or false)",
+    "null": "null",
+}
+
+# Ranks the errors of one node: the most telling message wins, the others are dropped.
+_RANK = {"const": 0, "enum": 0, "type": 1, "format": 2, "pattern": 2}
+
+
+# --------------------------------------------------------------------------- the validator
+#
+# jsonschema stays the judge of every error. Two things keep a 20,000-staff roster fast:
+# the schema is validated with its $refs inlined (a $ref costs a registry lookup per node),
+# and each list item is first tried against a plain-Python yes/no check compiled from its
+# subschema; jsonschema only descends into the items that check cannot pass. The quick
+# check is conservative: a keyword it does not mirror makes it answer "don't know".
+
+_Check = Callable[[Any], bool]
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "default", "examples"}
+)
+_FORMATS = FormatChecker()
+
+
+def _is_number_value(instance: object) -> bool:
+    # YAML's .nan is a float but no number a person means; bool is not a number in JSON.
+    if isinstance(instance, bool) or not isinstance(instance, (int, float)):
+        return False
+    return not (isinstance(instance, float) and math.isnan(instance))
+
+
+def _is_number(_checker: object, instance: object) -> bool:
+    return _is_number_value(instance)
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str]:
+    # ECMA-262 (what editors run) reads a final "$" as end of input; Python's "$" also
+    # matches before a trailing newline, so "US\n" would pass. Anchor strictly instead.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _strict_pattern(
+    validator: Any, pattern: str, instance: object, schema: Mapping[str, Any]
+) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _compile(pattern).search(str(instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_TYPE_TESTS: dict[str, _Check] = {
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "string": lambda x: isinstance(x, str),
+    "number": _is_number_value,
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+}
+
+
+def _quick(schema: Any) -> _Check | None:
+    """A yes/no check equivalent to ``schema``, or None if it uses keywords not mirrored."""
+    if schema is True:
+        return _anything
+    if not isinstance(schema, dict):
+        return None
+    tests: list[_Check] = []
+    props: dict[str, _Check] = {}
+    required: tuple[str, ...] = ()
+    extra: _Check | bool = True  # True: anything, False: nothing, else a check
+    names: _Check | None = None
+    for keyword, value in schema.items():
+        test: _Check | None = None
+        if keyword in _ANNOTATIONS:
+            continue
+        if keyword == "type" and isinstance(value, str):
+            test = _TYPE_TESTS.get(value)
+        elif keyword in ("enum", "const"):
+            test = _one_of(value if keyword == "enum" else [value])
+        elif keyword in _SCALAR_TESTS:
+            test = _SCALAR_TESTS[keyword](value)
+        elif keyword == "items":
+            test = _each(_quick(value))
+        elif keyword == "properties":
+            for name, sub in value.items():
+                props[name] = _quick(sub) or _unknown
+            test = _anything
+        elif keyword == "required":
+            required = tuple(value)
+            test = _anything
+        elif keyword == "additionalProperties":
+            extra = value if isinstance(value, bool) else (_quick(value) or _unknown)
+            test = _anything
+        elif keyword == "propertyNames":
+            names = _quick(value) or _unknown
+            test = _anything
+        if test is None or test is _unknown:
+            return None
+        tests.append(test)
+    if _unknown in props.values() or extra is _unknown or names is _unknown:
+        return None
+    if props or required or extra is not True or names is not None:
+        tests.append(_object_check(props, required, extra, names))
+    tests = [test for test in tests if test is not _anything]
+    if not tests:
+        return _anything
+    if len(tests) == 1:
+        return tests[0]
+    return lambda x: all(test(x) for test in tests)
+
+
+def _anything(_x: Any) -> bool:
+    return True
+
+
+def _unknown(_x: Any) -> bool:  # marker: a part the quick check does not mirror
+    return False
+
+
+def _one_of(options: Iterable[Any]) -> _Check | None:
+    # jsonschema's enum tells 1 from true; keep to strings, where == is enough.
+    values = list(options)
+    if not all(isinstance(o, str) for o in values):
+        return None
+    allowed = frozenset(values)
+    return lambda x: isinstance(x, str) and x in allowed
+
+
+def _each(item: _Check | None) -> _Check | None:
+    if item is None:
+        return None
+    return lambda x: not isinstance(x, list) or all(map(item, x))
+
+
+def _pattern_test(pattern: str) -> _Check:
+    search = _compile(pattern).search
+    return lambda x: not isinstance(x, str) or search(x) is not None
+
+
+def _format_test(name: str) -> _Check | None:
+    if name != "date":
+        return None
+    return lambda x: not isinstance(x, str) or bool(_FORMATS.conforms(x, "date"))
+
+
+def _min_length(n: int) -> _Check:
+    return lambda x: not isinstance(x, str) or len(x) >= n
+
+
+def _min_items(n: int) -> _Check:
+    return lambda x: not isinstance(x, list) or len(x) >= n
+
+
+def _minimum(n: float) -> _Check:
+    return lambda x: not _is_number_value(x) or x >= n
+
+
+def _maximum(n: float) -> _Check:
+    return lambda x: not _is_number_value(x) or x <= n
+
+
+_SCALAR_TESTS: dict[str, Callable[[Any], _Check | None]] = {
+    "pattern": _pattern_test,
+    "format": _format_test,
+    "minLength": _min_length,
+    "minItems": _min_items,
+    "minimum": _minimum,
+    "maximum": _maximum,
+}
+
+
+def _object_check(
+    props: dict[str, _Check],
+    required: tuple[str, ...],
+    extra: _Check | bool,
+    names: _Check | None,
+) -> _Check:
+    def check(x: Any) -> bool:
+        if not isinstance(x, dict):
+            return True  # object keywords ignore other types; "type" judges them
+        for name in required:
+            if name not in x:
+                return False
+        for key, value in x.items():
+            if names is not None and not names(key):
+                return False
+            sub = props.get(key)
+            if sub is None:
+                if extra is False or (extra is not True and not extra(value)):
+                    return False
+            elif not sub(value):
+                return False
+        return True
+
+    return check
+
+
+_QUICK: dict[int, tuple[Any, _Check | None]] = {}
+_ITEMS = Draft202012Validator.VALIDATORS["items"]
+
+
+def _quick_items(validator: Any, items: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+    """``items`` that lets jsonschema descend only into the items a quick check fails."""
+    if "prefixItems" in schema or not isinstance(instance, list):
+        yield from _ITEMS(validator, items, instance, schema)
+        return
+    held = _QUICK.get(id(items))
+    if held is None or held[0] is not items:
+        held = (items, _quick(items))  # keeps ``items`` alive, so its id stays unique
+        _QUICK[id(items)] = held
+    quick = held[1]
+    for index, item in enumerate(instance):
+        if quick is None or not quick(item):
+            yield from validator.descend(instance=item, schema=items, path=index)
+
+
+_Validator: Any = validators.extend(
+    Draft202012Validator,
+    validators={"pattern": _strict_pattern, "items": _quick_items},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number),
+)
+
+
+class _CannotInline(Exception):
+    """The schema has a recursive or non-local ``$ref``, or a sibling that repeats a keyword."""
+
+
+def _inline(node: Any, defs: Mapping[str, Any], active: tuple[str, ...] = ()) -> Any:
+    """``node`` with every ``#/$defs/...`` reference replaced by its definition.
+
+    A ``$ref`` with siblings means both apply; merging the siblings in is the same as long
+    as they only add keywords (annotations such as ``description`` may override).
+    """
+    if isinstance(node, list):
+        return [_inline(value, defs, active) for value in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _inline(v, defs, active) for k, v in node.items() if k not in ("$ref", "$defs")}
+    ref = node.get("$ref")
+    if ref is None:
+        return out
+    name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else ""
+    if not name or name == ref or name in active or name not in defs:
+        raise _CannotInline(ref)
+    target = _inline(defs[name], defs, (*active, name))
+    if not isinstance(target, dict) or (set(target) & set(out)) - _ANNOTATIONS:
+        raise _CannotInline(ref)
+    merged: dict[str, Any] = target | out
+    return merged
+
+
+@cache
+def _validator(name: str) -> Any:
+    """One compiled validator per schema, shared by every document of the process."""
+    schema = cached_schema(name)
+    with contextlib.suppress(_CannotInline):  # if so, validated as written: slower, same answers
+        schema = _inline(schema, schema.get("$defs", {}))
+    return _Validator(schema, format_checker=_FORMATS)
+
+
+# --------------------------------------------------------------------------- public entry
+
+
+def validate_document(doc: Document) -> list[Finding]:
+    """Schema findings (rule ``KPO-SCH-001``) of one engagement or roster document.
+
+    The envelope is checked first; a document with no usable ``apiVersion``/``kind`` is
+    not validated further. Empty when the document is valid; sorted by position.
+    """
+    problems = _check_envelope(doc.data)
+    if problems:
+        return _findings(doc, problems, (_SPEC,))
+    return validate_as(doc, KINDS[doc.data["kind"]])
+
+
+def validate_as(doc: Document, schema: str) -> list[Finding]:
+    """Schema findings of ``doc`` against the registered schema named ``schema``.
+
+    For files whose kind the caller has already mapped to a schema (plugin catalogues,
+    rule files); no envelope check. Same rule id and messages as :func:`validate_document`.
+
+    :raises kpo_rules.schemas.UnknownSchemaError: no schema of that name is registered.
+    """
+    problems = _explain_all(_validator(schema).iter_errors(doc.data), doc.data)
+    references = (_SPEC, schema_id(schema)) if schema in KINDS.values() else (schema_id(schema),)
+    return _findings(doc, problems, references)
+
+
+def _findings(
+    doc: Document, problems: list[_Problem], references: tuple[str, ...]
+) -> list[Finding]:
+    engagement = _document_id(doc.data)
+    findings = [
+        _finding(doc, problem, engagement=engagement, references=references) for problem in problems
+    ]
+    return sorted(findings, key=lambda f: f.sort_key)
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """One thing wrong, before it is placed in a file."""
+
+    path: tuple[Any, ...]  # instance path of the node the finding points at
+    message: str
+    remediation: str
+    at_key: bool = False  # point at the mapping key rather than its value
+    rank: int = 9
+
+
+def _finding(
+    doc: Document,
+    problem: _Problem,
+    *,
+    engagement: str | None,
+    references: tuple[str, ...],
+) -> Finding:
+    pointer = _pointer(problem.path)
+    line, column = doc.locate(pointer, at_key=problem.at_key)
+    return Finding(
+        rule=RULE_ID,
+        severity=Severity.ERROR,
+        category=CATEGORY,
+        message=problem.message,
+        file=doc.file,
+        line=line,
+        column=column,
+        engagement=engagement,
+        subject=_subject(doc.data, problem.path),
+        path=pointer,
+        remediation=problem.remediation,
+        references=references,
+    )
+
+
+def _check_envelope(data: Any) -> list[_Problem]:
+    kinds = tuple(KINDS)
+    if not isinstance(data, dict):
+        found = "an empty document" if data is None else _describe(data)
+        return [
+            _Problem(
+                (),
+                f"a document must be a mapping with apiVersion and kind; found {found}",
+                f"Start the document with 'apiVersion: {API_VERSION}' and 'kind: "
+                f"{' | '.join(kinds)}'.",
+            )
+        ]
+    problems: list[_Problem] = []
+    if "apiVersion" not in data:
+        problems.append(
+            _Problem(
+                (),
+                f"the document is missing required field 'apiVersion' (expected '{API_VERSION}')",
+                f"Add 'apiVersion: {API_VERSION}'.",
+            )
+        )
+    elif data["apiVersion"] != API_VERSION:
+        problems.append(
+            _Problem(
+                ("apiVersion",),
+                f"apiVersion: expected '{API_VERSION}'; found {_shown(data['apiVersion'])}",
+                f"Write 'apiVersion: {API_VERSION}'; this version of kpo-rules reads no other.",
+            )
+        )
+    if "kind" not in data:
+        problems.append(
+            _Problem(
+                (),
+                f"the document is missing required field 'kind' (one of {', '.join(kinds)})",
+                f"Add 'kind:' with one of: {', '.join(kinds)}.",
+            )
+        )
+    elif not isinstance(data["kind"], str) or data["kind"] not in kinds:
+        kind = data["kind"]
+        problems.append(
+            _Problem(
+                ("kind",),
+                f"kind: expected one of {', '.join(kinds)}; found {_shown(kind)}"
+                f"{_suggest_value(kind, kinds)}",
+                f"Use one of: {', '.join(kinds)}.",
+            )
+        )
+    return problems
+
+
+def _explain_all(errors: Iterable[Any], data: Any) -> list[_Problem]:
+    """One problem per bad node (per key for unknown/missing fields), best message first."""
+    chosen: dict[tuple[Any, ...], _Problem] = {}
+    for error in errors:
+        for key, problem in _explain(error, data):
+            held = chosen.get(key)
+            if held is None or problem.rank < held.rank:
+                chosen[key] = problem
+    return list(chosen.values())
+
+
+def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        error = best_match([error])
+    path = tuple(error.absolute_path)
+    keyword = error.validator
+    label = _label(data, path)
+
+    if "propertyNames" in error.absolute_schema_path:
+        # A bad key of a mapping: error.instance is the key, path is the mapping.
+        key = error.instance
+        expected, remediation = _expectation(error)
+        yield (
+            (path, "key", _key_text(key)),
+            _Problem(
+                (*path, _key_text(key)),
+                f"{label}: invalid key {_shown(key)}; expected {expected}",
+                remediation.replace("Change the value", "Change the key"),
+                at_key=True,
+            ),
+        )
+        return
+
+    if keyword == "additionalProperties" and error.validator_value is False:
+        allowed = [str(p) for p in error.schema.get("properties", {})]
+        for key in error.instance:
+            if key in error.schema.get("properties", {}):
+                continue
+            text = _key_text(key)
+            close = difflib.get_close_matches(text, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            remediation = (
+                f"Rename '{text}' to '{close[0]}'."
+                if close
+                else f"Remove '{text}'; allowed here: {', '.join(allowed)}."
+            )
+            yield (
+                (path, "unknown", text),
+                _Problem(
+                    (*path, text),
+                    f"unknown field {_quote(text)} in {label}{hint}",
+                    remediation,
+                    at_key=True,
+                ),
+            )
+        return
+
+    if keyword == "required":
+        for field in error.validator_value:
+            if field in error.instance:
+                continue
+            yield (
+                (path, "missing", field),
+                _Problem(
+                    path,
+                    f"{label} is missing required field '{field}'",
+                    f"Add '{field}' to {label}.",
+                ),
+            )
+        return
+
+    expected, remediation = _expectation(error)
+    if keyword == "type":
+        message = f"{label}: expected {expected}, found {_describe(error.instance)}"
+    elif expected:
+        message = f"{label}: expected {expected}; found {_shown(error.instance)}"
+        if keyword == "enum":
+            message += _suggest_value(error.instance, error.validator_value)
+        elif (
+            keyword == "format"
+            and error.validator_value == "date"
+            and isinstance(error.instance, str)
+            and _DATE_SHAPE.fullmatch(error.instance)
+        ):
+            message += " (no such date)"
+    else:
+        message = f"{label}: {_short(error.message)}"
+    yield ((path, "value"), _Problem(path, message, remediation, rank=_RANK.get(keyword, 5)))
+
+
+def _expectation(error: Any) -> tuple[str, str]:
+    """What the schema wanted, in words, and how to fix it; ("", generic) when unknown."""
+    keyword, value, schema = error.validator, error.validator_value, error.schema
+    if keyword == "type":
+        types = [value] if isinstance(value, str) else list(value)
+        expected = " or ".join(_EXPECTED_TYPE.get(t, t) for t in types)
+        return expected, f"Change the value to {expected}."
+    if keyword == "enum":
+        choices = ", ".join(str(v) for v in value)
+        return f"one of {choices}", f"Use one of: {choices}."
+    if keyword == "const":
+        return _shown(value), f"Write {_shown(value)}."
+    if keyword == "pattern":
+        hint = PATTERN_HINTS.get(value) or schema.get("description") or f"text matching {value}"
+        return hint, f"Write {hint}."
+    if keyword == "format":
+        if value == "date":
+            return "a date YYYY-MM-DD", "Write a real calendar date as YYYY-MM-DD."
+        return f"a valid {value}", f"Write a valid {value}."
+    if keyword == "minItems":
+        items = "item" if value == 1 else "items"
+        return f"at least {value} {items}", f"List at least {value} {items}."
+    if keyword == "minLength":
+        if value == 1:
+            return "a non-empty string", "Write a value; an empty string says nothing."
+        return f"at least {value} characters", f"Write at least {value} characters."
+    if keyword in ("minimum", "maximum"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            expected = f"a number from {_number(low)} to {_number(high)}"
+        elif low is not None:
+            expected = f"a number of at least {_number(low)}"
+        else:
+            expected = f"a number of at most {_number(high)}"
+        return expected, f"Use {expected}."
+    if keyword in ("anyOf", "oneOf"):
+        return "a value of one of the allowed forms", "Fix the value; see the schema of this field."
+    return "", "Fix the value; see the JSON Schema description of this field."
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _describe(value: Any) -> str:
+    """A found value with its YAML type: "a string 'two'", "a list", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean {'true' if value else 'false'}"
+    if isinstance(value, (int, float)):
+        return f"a number {_number(value)}"
+    if isinstance(value, str):
+        return f"a string {_quote(value)}"
+    if isinstance(value, Mapping):
+        return "a mapping" if value else "an empty mapping"
+    if isinstance(value, Sequence):
+        return "a list" if value else "an empty list"
+    return f"a {type(value).__name__}"
+
+
+def _shown(value: Any) -> str:
+    """A found value as a person reads it: strings quoted, everything else described."""
+    return _quote(value) if isinstance(value, str) else _describe(value)
+
+
+def _quote(text: str) -> str:
+    if len(text) > _MAX_SHOWN:
+        text = text[: _MAX_SHOWN - 3] + "..."
+    if text.isprintable() and "'" not in text:
+        return f"'{text}'"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 4 * _MAX_SHOWN else text[: 4 * _MAX_SHOWN - 3] + "..."
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+    return str(value)
+
+
+def _suggest_value(found: Any, choices: Iterable[Any]) -> str:
+    if not isinstance(found, str):
+        return ""
+    options = [c for c in choices if isinstance(c, str)]
+    same = [c for c in options if c.lower() == found.lower()]
+    close = same or difflib.get_close_matches(found, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+# --------------------------------------------------------------------------- places
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    """RFC 6901 JSON Pointer of an instance path."""
+    return "".join("/" + _key_text(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _label(data: Any, path: Sequence[Any]) -> str:
+    """``services[0].data.transfer_mechanism``: the path as a person writes it."""
+    out = ""
+    node = data
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if 0 <= part < len(node) else None
+            continue
+        text = _key_text(part)
+        if _PLAIN_KEY.fullmatch(text):
+            out += f".{text}" if out else text
+        else:
+            out += f"[{json.dumps(text, ensure_ascii=False)}]"
+        node = node.get(part) if isinstance(node, dict) else None
+    return out or "the document"
+
+
+def _subject(data: Any, path: Sequence[Any]) -> Subject:
+    """The service or staff member a path lies inside, when that item has a string id."""
+    if len(path) < 2 or path[0] not in ("services", "staff") or not isinstance(path[1], int):
+        return Subject()
+    items = data.get(path[0]) if isinstance(data, dict) else None
+    if not isinstance(items, list) or not 0 <= path[1] < len(items):
+        return Subject()
+    item = items[path[1]]
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(item_id, str):
+        return Subject()
+    return Subject(service=item_id) if path[0] == "services" else Subject(staff=item_id)
+
+
+def _document_id(data: Any) -> str | None:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    doc_id = metadata.get("id") if isinstance(metadata, dict) else None
+    return doc_id if isinstance(doc_id, str) else None
