@@ -1,0 +1,1 @@
+"""YAML files to documents: parsing with positions, then schema validation."""
