@@ -147,7 +147,8 @@ def stages(n: int) -> None:
                           plugins)
         full = time.perf_counter() - t
         timed("whole check (1 process)", full, n, base)
-        print(f"findings: {len(report.findings)}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"findings: {len(report.findings)}; peak RSS {peak:.0f} MB")
 
 
 def memory(n: int) -> None:

@@ -97,7 +97,8 @@ def _rule_id_at(doc: Document, pointer: str) -> str | None:
 
 
 def _catalogue_kind(data: Any) -> str | None:
-    return KIND_SCHEMAS.get(data.get("kind")) if isinstance(data, dict) else None
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return KIND_SCHEMAS.get(kind) if isinstance(kind, str) else None
 
 
 def _rule_kind(data: Any) -> str | None:
@@ -164,14 +165,17 @@ def _load(plugins: PluginSet) -> Content:
         mine = tuple(p for p in prefixes.get(plugin, ()) if owners.get(p) == plugin)
         try:
             file_rules, file_derivations, _ = parse_rule_file(doc, plugin, mine, vocabulary)
-            for item in [*file_rules, *file_derivations]:
-                table: dict[str, Any] = rules if isinstance(item, Rule) else derivations
+            items: list[Rule | Derivation] = [*file_rules, *file_derivations]
+            for item in items:
                 other = rules.get(item.id) or derivations.get(item.id)
                 if other is not None:
                     raise RuleDefinitionError(
                         item.file, item.line, item.id,
                         f"duplicate rule id, first defined at {other.file}:{other.line}")
-                table[item.id] = item
+                if isinstance(item, Rule):
+                    rules[item.id] = item
+                else:
+                    derivations[item.id] = item
         except RuleDefinitionError as exc:
             fail(plugin, exc)
     book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),

@@ -30,19 +30,20 @@ def _entry_point(project: Path) -> tuple[str, str]:
             f"entry, found {len(entries)}"
         )
     ((name, target),) = entries.items()
-    return name, str(target).split(":")[0]
+    return name, str(target).split(":", maxsplit=1)[0]
 
 
 def _import_fresh(module: str, root: Path) -> ModuleType:
     """Import ``module`` from ``root`` even when an installed copy has the same name."""
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     for loaded in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
         del sys.modules[loaded]
     sys.path.insert(0, str(root))
     try:
         return importlib.import_module(module)
-    except Exception as exc:  # noqa: BLE001 - shown to the plugin's author, not a crash
-        raise UsageError(f"cannot import {module} from {root}: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        raise UsageError(f"cannot import {module} from {root}: {why}") from exc
 
 
 def load_local_plugin(path: Path) -> tuple[str, ModuleType]:

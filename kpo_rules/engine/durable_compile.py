@@ -57,9 +57,8 @@ def pattern_expression(pattern: Pattern) -> dict[str, Any]:
     """The durable expression matching one fact of ``pattern``."""
     parts: list[dict[str, Any]] = [{TYPE_FIELD: pattern.fact}]
     parts += [_condition(c) for c in pattern.conditions]
-    for group in pattern.any_of:
-        alternatives = [_all([_condition(c) for c in conds]) for conds in group]
-        parts.append(alternatives[0] if len(alternatives) == 1 else {"$or": alternatives})
+    if pattern.any_of:
+        parts.append({"$or": [_all([_condition(c) for c in alt]) for alt in pattern.any_of]})
     return _all(parts)
 
 

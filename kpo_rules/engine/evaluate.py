@@ -13,7 +13,7 @@ from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
-from kpo_rules.engine.durable_compile import ID_FIELD, derivation_body, field_name, rule_body
+from kpo_rules.engine.durable_compile import derivation_body, field_name, rule_body
 from kpo_rules.engine.durable_runner import DurableRunner, Firing
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
@@ -47,7 +47,9 @@ class Evaluator:
         return (self._derived(derivation, firing.bindings),)
 
     @staticmethod
-    def _derived(derivation: Derivation, bindings: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    def _derived(
+        derivation: Derivation, bindings: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Any]:
         first = bindings.get(derivation.when[0].alias, {})
         fact: dict[str, Any] = {"t": derivation.fact, "pointer": first.get("pointer", "")}
         for name, value in derivation.fields.items():

@@ -42,7 +42,7 @@ class Condition:
 class Pattern:
     """One fact a rule matches: its type, conditions (all must hold) and alternatives.
 
-    ``any_of`` holds groups of conditions of which at least one group must hold.
+    ``any_of`` holds alternatives: groups of conditions of which at least one must hold.
     """
 
     alias: str

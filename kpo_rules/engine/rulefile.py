@@ -27,7 +27,9 @@ _PERIOD_ALIAS = "_period"
 class _Context:
     """Where we are in a rule file, to raise errors with a line number."""
 
-    def __init__(self, doc: Document, plugin: str, vocabulary: Mapping[str, frozenset[str]]):
+    def __init__(
+        self, doc: Document, plugin: str, vocabulary: Mapping[str, frozenset[str]]
+    ) -> None:
         self.doc, self.plugin, self.vocabulary = doc, plugin, vocabulary
         self.rule: str | None = None
 
@@ -105,7 +107,7 @@ def _patterns(
                 alias=alias,
                 fact=fact,
                 conditions=_conditions(fields, bound, ctx, here, fact),
-                any_of=(any_of,) if any_of else (),
+                any_of=any_of,
                 line=ctx.doc.locate(here)[0],
             )
         )

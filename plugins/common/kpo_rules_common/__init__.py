@@ -1,1 +1,1 @@
-"""Cross-domain rules every domain uses (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Cross-domain rules every domain uses; a kpo-rules plugin loaded through an entry point."""

@@ -1,1 +1,1 @@
-"""Country plugin: Australia (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Country plugin: Australia; a kpo-rules plugin loaded through an entry point."""

@@ -1,1 +1,1 @@
-"""Country plugin: Canada (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Country plugin: Canada; a kpo-rules plugin loaded through an entry point."""

@@ -1,1 +1,1 @@
-"""Country plugin: Germany (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Country plugin: Germany; a kpo-rules plugin loaded through an entry point."""

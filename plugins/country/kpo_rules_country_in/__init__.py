@@ -1,1 +1,1 @@
-"""Country plugin: India (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Country plugin: India; a kpo-rules plugin loaded through an entry point."""

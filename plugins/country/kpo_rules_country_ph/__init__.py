@@ -1,1 +1,1 @@
-"""Country plugin: Philippines (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Country plugin: Philippines; a kpo-rules plugin loaded through an entry point."""

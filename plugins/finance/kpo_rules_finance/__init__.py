@@ -1,1 +1,1 @@
-"""Finance tasks, credentials and rules (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Finance tasks, credentials and rules; a kpo-rules plugin loaded through an entry point."""

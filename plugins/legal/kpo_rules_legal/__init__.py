@@ -1,1 +1,1 @@
-"""Legal tasks, credentials and rules (a kpo-rules plugin, loaded through the `kpo_rules` entry point)."""
+"""Legal tasks, credentials and rules; a kpo-rules plugin loaded through an entry point."""

@@ -1,0 +1,44 @@
+"""Shared fixtures: run the real CLI in-process (click) or as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kpo_rules.cli import cli
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def run_cli():
+    """Invoke ``kpo-rules ARGS`` in-process; returns click's Result."""
+
+    def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+            ) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def check_json(run_cli):
+    """``kpo-rules check --format json PATHS`` -> (exit code, parsed report)."""
+
+    def run(*paths: str, extra: tuple[str, ...] = ()) -> tuple[int, dict]:
+        result = run_cli("check", "--format", "json", *extra, *paths)
+        return result.exit_code, json.loads(result.stdout)
+
+    return run
+
+
+def run_subprocess(*args: str, input: bytes | None = None, env: dict[str, str] | None = None
+                   ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "kpo_rules", *args], input=input,
+                          capture_output=True, env=env, timeout=120, check=False)

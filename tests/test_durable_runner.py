@@ -1,0 +1,459 @@
+"""kpo_rules.engine.durable_runner: durable-rules behind a wrapper that hides its pitfalls."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import multiprocessing
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import durable_rules_engine
+import pytest
+
+from kpo_rules.engine import durable_runner as dr
+from kpo_rules.engine.durable_runner import ActionFailure, DurableRunner, Firing, SessionResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def nothing(firing: Firing):
+    return ()
+
+
+def fired(result: SessionResult) -> list[tuple[str, dict]]:
+    """(rule, {alias: name-or-type}) per firing, for readable assertions."""
+    return [
+        (f.rule, {a: fact.get("name", fact.get("t")) for a, fact in f.bindings.items()})
+        for f in result.firings
+    ]
+
+
+def rules_fired(result: SessionResult) -> set[str]:
+    return {f.rule for f in result.firings}
+
+
+def staff(name, **fields):
+    return {"t": "staff", "id": f"staff:{name}", "name": name, **fields}
+
+
+CLIENT_DE = {"t": "client", "id": "client:acme", "name": "acme", "country": "DE"}
+ANN = staff("ann", grade="senior", rate=90, country="US", tz="America/New_York",
+            langs=[{"lang": "de", "level": "B2"}], quals=["CPA"])
+BOB = staff("bob", grade="junior", rate=50, country="DE", langs=[{"lang": "en", "level": "C2"}],
+            quals=[])
+CY = staff("cy", grade="senior", rate=150, country="DE", tz="Europe/Berlin",
+           langs=[{"lang": "de", "level": "C1"}], quals=["ACCA"])
+TASK = {"t": "task", "id": "task:audit", "name": "audit", "requires": "StB"}
+FACTS = [CLIENT_DE, ANN, BOB, CY, TASK]
+
+GERMAN_C1 = {"$iany": {"langs": {"$and": [{"$i.lang": "de"}, {"$i.level": "C1"}]}}}
+RULES = {
+    "rate_floor": {"all": [{"st": {"$and": [{"t": "staff"}, {"grade": "senior"},
+                                            {"$lt": {"rate": 100}}]}}]},
+    "rate_ceiling": {"all": [{"st": {"$and": [{"t": "staff"}, {"$gte": {"rate": 150}}]}}]},
+    "tz_america": {"all": [{"st": {"$and": [{"t": "staff"}, {"$mt": {"tz": "America/.*"}}]}}]},
+    "no_tz": {"all": [{"st": {"$and": [{"t": "staff"}, {"$nex": {"tz": 1}}]}}]},
+    "german_c1": {"all": [{"st": {"$and": [{"t": "staff"}, GERMAN_C1]}}]},
+    "foreign_staff": {"all": [{"cl": {"t": "client"}},
+                              {"st": {"$and": [{"t": "staff"},
+                                               {"$neq": {"country": {"cl": "country"}}}]}}]},
+    "no_german_speaker": {"all": [{"cl": {"$and": [{"t": "client"}, {"country": "DE"}]}},
+                                  {"nobody$not": {"$and": [{"t": "staff"}, GERMAN_C1]}}]},
+    "task_unqualified": {"all": [{"tk": {"t": "task"}},
+                                 {"q$not": {"$and": [{"t": "staff"},
+                                                     {"$iany": {"quals": {"$i": "StB"}}}]}}]},
+}
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return DurableRunner("test_checks", RULES, nothing)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def test_field_comparisons(runner):
+    result = runner.run(FACTS)
+    got = fired(result)
+    assert ("rate_floor", {"st": "ann"}) in got
+    assert ("rate_ceiling", {"st": "cy"}) in got
+    assert ("tz_america", {"st": "ann"}) in got
+    assert ("no_tz", {"st": "bob"}) in got
+    assert {r for r, b in got if b.get("st") == "bob"} == {"no_tz"}
+
+
+def test_iany_on_an_array_of_objects(runner):
+    assert [b for r, b in fired(runner.run(FACTS)) if r == "german_c1"] == [{"st": "cy"}]
+
+
+def test_join_between_facts(runner):
+    got = [b for r, b in fired(runner.run(FACTS)) if r == "foreign_staff"]
+    assert got == [{"cl": "acme", "st": "ann"}]
+
+
+def test_bindings_are_the_facts_as_given(runner):
+    (firing,) = [f for f in runner.run(FACTS).firings if f.rule == "foreign_staff"]
+    assert firing.bindings == {"cl": CLIENT_DE, "st": ANN}  # no sid, no sentinel
+
+
+def test_negation_is_independent_of_fact_order(runner):
+    baseline = runner.run(FACTS)
+    assert "no_german_speaker" not in rules_fired(baseline)  # cy speaks German at C1
+    assert "task_unqualified" in rules_fired(baseline)
+    assert "foreign_staff" in rules_fired(baseline)
+    rnd = random.Random(7)
+    for _ in range(20):
+        shuffled = FACTS[:]
+        rnd.shuffle(shuffled)
+        assert runner.run(shuffled) == baseline, [f["name"] for f in shuffled]
+    without_cy = [f for f in FACTS if f is not CY]
+    for order in (without_cy, without_cy[::-1]):
+        assert "no_german_speaker" in rules_fired(runner.run(order))
+
+
+def test_unicode_literals_match(runner):
+    umlaut = DurableRunner("test_unicode", {"m": {"all": [{"c": {"city": "München"}}]}}, nothing)
+    assert fired(umlaut.run([{"city": "München", "name": "x"}])) == [("m", {"c": "x"})]
+
+
+def test_firings_are_deduplicated_and_sorted():
+    runner = DurableRunner("test_sorted", {"b": {"all": [{"m": {"t": "x"}}]},
+                                           "a": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    # two identical facts without ids: two durable facts, one firing per rule
+    result = runner.run([{"t": "x", "v": 2}, {"t": "x", "v": 1}, {"t": "x", "v": 2}])
+    keys = [(f.rule, json.dumps(f.bindings, sort_keys=True)) for f in result.firings]
+    assert keys == sorted(set(keys))
+    assert [(f.rule, f.bindings["m"]["v"]) for f in result.firings] == [
+        ("a", 1), ("a", 2), ("b", 1), ("b", 2)]
+
+
+# --------------------------------------------------------------------------- forward chaining
+
+CHAIN_RULES = {
+    # derive a flag for sanctioned countries (runs last on purpose: pri does not matter)
+    "derive_flag": {"pri": 9, "all": [{"cl": {"$and": [{"t": "client"}, {"country": "IR"}]}}]},
+    # derived -> derived
+    "derive_review": {"all": [{"f": {"t": "flag"}}]},
+    "flagged": {"pri": 1, "all": [{"f": {"t": "flag"}}]},  # matches only a derived fact
+    "reviewed_join": {"all": [{"cl": {"t": "client"}},
+                              {"r": {"$and": [{"t": "review"},
+                                              {"country": {"cl": "country"}}]}}]},
+    "unflagged": {"pri": 1, "all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+    # negation inside a derivation: "clear" only while no flag exists
+    "derive_clear": {"pri": 1, "all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+    "cleared": {"all": [{"c": {"t": "clear"}}]},
+}
+
+
+def chain_on_fire(firing: Firing):
+    b = firing.bindings
+    if firing.rule == "derive_flag":
+        return [{"t": "flag", "country": b["cl"]["country"]}]
+    if firing.rule == "derive_review":
+        return [{"t": "review", "country": b["f"]["country"]}]
+    if firing.rule == "derive_clear":
+        return iter([{"t": "clear", "client": b["cl"]["name"]}])
+    return None  # None counts as "no derived facts"
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return DurableRunner("test_chain", CHAIN_RULES, chain_on_fire)
+
+
+def test_forward_chaining_and_negation_over_derived_facts(chain):
+    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
+    other = {"t": "staff", "id": "s", "name": "dan"}
+    for facts in ([iran, other], [other, iran]):
+        result = chain.run(facts)
+        assert rules_fired(result) == {"derive_flag", "derive_review", "flagged",
+                                       "reviewed_join"}
+        (flagged,) = [f for f in result.firings if f.rule == "flagged"]
+        assert flagged.bindings == {"f": {"t": "flag", "country": "IR"}}
+        assert result.failures == ()
+    germany = chain.run([CLIENT_DE])
+    assert rules_fired(germany) == {"unflagged", "derive_clear", "cleared"}
+
+
+def test_derived_facts_are_shared_by_identical_derivations(chain):
+    a = {"t": "client", "id": "a", "name": "a", "country": "IR"}
+    b = {"t": "client", "id": "b", "name": "b", "country": "IR"}
+    result = chain.run([a, b])
+    assert [f.rule for f in result.firings].count("flagged") == 1  # one flag fact, not two
+    assert [f.rule for f in result.firings].count("reviewed_join") == 2
+
+
+def test_derivations_that_never_settle_are_reported(monkeypatch):
+    monkeypatch.setattr(dr, "_MAX_ROUNDS", 5)
+    flip = DurableRunner("test_flip", {"flip": {"all": [{"cl": {"t": "client"}},
+                                                        {"x$not": {"t": "flag"}}]}},
+                         lambda f: [{"t": "flag"}])
+    result = flip.run([CLIENT_DE])
+    assert [(x.rule, x.error.split(":")[0]) for x in result.failures] == [
+        ("flip", "RuntimeError")]
+    assert "did not settle after 5 rounds" in result.failures[0].error
+
+
+# --------------------------------------------------------------------------- action failures
+
+
+def test_action_exceptions_become_failures_and_other_rules_still_fire(runner):
+    def on_fire(firing: Firing):
+        if firing.rule == "rate_floor":
+            raise KeyError("grade")
+        if firing.rule == "german_c1":
+            raise ValueError("bad template")
+        return ()
+
+    boom = DurableRunner("test_boom", RULES, on_fire)
+    result = boom.run(FACTS)
+    assert result.failures == (
+        ActionFailure(rule="german_c1", error="ValueError: bad template"),
+        ActionFailure(rule="rate_floor", error="KeyError: 'grade'"),
+    )
+    assert result.firings == runner.run(FACTS).firings  # every match is still reported
+
+
+@pytest.mark.parametrize(("returned", "error"), [
+    (5, "TypeError: on_fire must return an iterable of facts, not int"),
+    ({"t": "flag"}, "TypeError: on_fire must return an iterable of facts, not dict"),
+    ([["t", "flag"]], "ValueError: derived fact 0 must be a mapping, not list"),
+    ([{"t": "flag", "sid": "1"}], "ValueError: derived fact 0 has a 'sid' field"),
+    ([{"t": "$end"}], "ValueError: derived fact 0 has the reserved type '$end'"),
+    ([{"t": "flag", "id": "client:acme"}], "ValueError: derived fact 0 reuses the id"),
+    ([{"t": "flag", "x": float("nan")}], "ValueError: derived fact 0 is not JSON"),
+    ([{"t": "flag", "x": object()}], "ValueError: derived fact 0 is not JSON"),
+    ([{f"k{i}": i for i in range(300)}], "ValueError: durable-rules could not assert a "
+                                         "derived fact (error code 302"),
+])
+def test_bad_derived_facts_become_failures(returned, error):
+    bad = DurableRunner("test_bad_derived", {"r": {"all": [{"cl": {"t": "client"}}]},
+                                             "flag": {"all": [{"f": {"t": "flag"}}]}},
+                        lambda f: returned if f.rule == "r" else ())
+    result = bad.run([CLIENT_DE])
+    assert [f.rule for f in result.firings] == ["r"]
+    assert [x.rule for x in result.failures] == ["r"]
+    assert result.failures[0].error.startswith(error)
+
+
+def test_on_fire_cannot_reenter_the_runner():
+    holder: list[DurableRunner] = []
+    inner = DurableRunner("test_reenter", {"r": {"all": [{"m": {"t": "client"}}]}},
+                          lambda f: holder[0].run([]))
+    holder.append(inner)
+    result = inner.run([CLIENT_DE])
+    assert result.failures[0].error.startswith("RuntimeError: runner 'test_reenter' is already")
+    assert inner.run([]) == SessionResult(firings=(), failures=())  # still usable
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_no_background_threads():
+    before = threading.active_count()
+    runners = [DurableRunner(f"test_threads_{i}", RULES, nothing) for i in range(3)]
+    for r in runners:
+        r.run(FACTS)
+    assert threading.active_count() == before
+    assert [t.name for t in threading.enumerate()] == ["MainThread"]
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")  # pragma: no cover
+
+
+def test_5000_sessions_without_leaks(runner):
+    facts = FACTS + [staff(f"s{i}", rate=i) for i in range(5)]
+    for _ in range(1_000):
+        runner.run(facts)
+    gc.collect()
+    after_1000 = _rss_kb()
+    for _ in range(4_000):
+        runner.run(facts)
+    gc.collect()
+    after_5000 = _rss_kb()
+    print(f"\nVmRSS after 1,000 sessions: {after_1000} kB, after 5,000: {after_5000} kB, "
+          f"growth {after_5000 - after_1000} kB")
+    assert after_5000 - after_1000 < 3 * 1024
+    with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # sid not found
+        durable_rules_engine.get_facts(runner._handle, runner._last_sid)
+
+
+def test_sessions_that_fail_are_cleaned_up_too():
+    runner = DurableRunner("test_fail_cleanup", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    huge = {f"k{i}": i for i in range(300)}  # durable refuses it after the session began
+    for _ in range(1_100):  # more than durable's 1,024 live sessions
+        with pytest.raises(ValueError, match=r"fact 1 \(id '\$f1'\).*error code 302"):
+            runner.run([{"t": "x"}, huge])
+    assert rules_fired(runner.run([{"t": "x"}])) == {"r"}
+
+
+@pytest.mark.parametrize("facts", [[], [{"t": "nothing"}], [{"t": "client"}] * 3])
+def test_sessions_that_match_nothing(runner, facts):
+    assert runner.run(facts) == SessionResult(firings=(), failures=())
+
+
+def test_no_match_sessions_do_not_crash_the_interpreter():
+    # Stock durable frees uninitialised pointers in delete_state for a session in which no
+    # action started. Whether that crashes depends on the heap: importing durable.engine
+    # first makes it crash reliably (measured: without the runner's $begin action both
+    # loops below die with SIGSEGV). Run it out of process so a crash fails one test.
+    code = textwrap.dedent("""
+        import durable.engine
+        from kpo_rules.engine.durable_runner import DurableRunner
+        r = DurableRunner("crash", {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]}},
+                          lambda f: ())
+        huge = {f"k{i}": i for i in range(300)}
+        for i in range(2000):
+            assert r.run([{"rate": 500, "i": i}]).firings == ()
+            try:
+                r.run([{"rate": 500, "i": i}, huge])  # fails after the session began
+            except ValueError:
+                pass
+        print("ok")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
+
+
+def test_close_frees_the_rule_set():
+    with DurableRunner("test_close", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing) as r:
+        assert rules_fired(r.run([{"t": "x"}])) == {"r"}
+    with pytest.raises(RuntimeError, match="closed"):
+        r.run([])
+    r.close()  # idempotent
+
+
+def test_runners_may_share_a_name():
+    a = DurableRunner("test_same", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    b = DurableRunner("test_same", {"r": {"all": [{"m": {"t": "y"}}]}}, nothing)
+    assert rules_fired(a.run([{"t": "x"}])) == {"r"}
+    assert rules_fired(b.run([{"t": "x"}])) == set()
+
+
+_IN_CHILD: dict[str, DurableRunner] = {}
+
+
+def _run_in_child(facts):
+    return fired(_IN_CHILD["runner"].run(facts))
+
+
+def test_forked_workers_inherit_the_runner(runner):
+    _IN_CHILD["runner"] = runner  # registered in the parent, used in forked children
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(_run_in_child, [FACTS, FACTS[::-1], [CLIENT_DE]])
+    assert results[0] == results[1] == fired(runner.run(FACTS))
+    assert results[2] == [("no_german_speaker", {"cl": "acme"})]
+
+
+def test_more_rules_than_one_sentinel_can_serve():
+    # durable allows 256 rules per shared pattern; the runner's sentinel must not be one
+    rules = {f"r{i:03d}": {"all": [{"cl": {"$and": [{"t": "client"}, {"k": i % 3}]}},
+                                   {"x$not": {"$and": [{"t": "staff"}, {"rate": i}]}}]}
+             for i in range(300)}
+    runner = DurableRunner("test_many", rules, nothing)
+    assert runner._groups == 3
+    result = runner.run([staff("a", rate=3), dict(CLIENT_DE, k=0)])
+    assert rules_fired(result) == {f"r{i:03d}" for i in range(0, 300, 3)} - {"r003"}
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def test_caller_data_is_not_mutated():
+    rules = copy.deepcopy(RULES)
+    facts = [dict(f) for f in FACTS] + [{"t": "staff", "name": "noid", "langs": []}]
+    rules_before, facts_before = copy.deepcopy(rules), copy.deepcopy(facts)
+    runner = DurableRunner("test_mutation", rules, nothing)
+    first = runner.run(facts)
+    assert rules == rules_before
+    assert facts == facts_before
+    first.firings[0].bindings[next(iter(first.firings[0].bindings))]["name"] = "changed"
+    assert runner.run(facts).firings[0] != first.firings[0]  # bindings are fresh copies
+    assert facts == facts_before
+
+
+@pytest.mark.parametrize(("facts", "message"), [
+    ([ANN, dict(ANN)], "facts 0 and 1 have the same id 'staff:ann'"),
+    ([{"id": 5}, {"id": "5"}], "facts 0 and 1 have the same id '5'"),
+    ([{"t": "x", "sid": "7"}], "fact 0 has a 'sid' field"),
+    ([{"t": "$end"}], "fact 0 has the reserved type '\\$end'"),
+    ([{"id": "$f1"}], "ids must not be empty or start with '\\$'"),
+    ([{"id": True}], "fact 0 has an id of type bool"),
+    ([{"id": 1.5}], "fact 0 has an id of type float"),
+    ([["t", "x"]], "fact 0 must be a mapping, not list"),
+    ([{1: "x"}], "fact 0 has a non-string field name 1"),
+    ([{"x": float("inf")}], "fact 0 \\(id '\\$f0'\\) is not JSON"),
+    ("facts", "facts must be a sequence of mappings, not str"),
+])
+def test_bad_facts_raise_value_error(runner, facts, message):
+    with pytest.raises(ValueError, match=message):
+        runner.run(facts)
+    assert runner.run([]).firings == ()  # the runner is still usable
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    # durable's own verdicts, translated
+    ({"all": [{"tk": {"t": "task"}},
+              {"st": {"$iany": {"quals": {"$i": {"tk": "requires"}}}}}]},
+     r"rule bad: durable-rules rejected the condition \(error code 102: unexpected type"),
+    ({"all": [{"m": {"$mt": {"name": "[abc"}}}]},
+     r"rule bad: durable-rules rejected the condition \(error code 501: invalid regular"),
+    ({"all": [{"m": {"$foo": {"a": 1}}}]}, r"rule bad: .*\(error code 202: "),
+    ({"all": [{"m": {"a": [1, 2]}}]}, r"rule bad: .*\(error code 102: "),
+    # shapes durable would accept silently or reject with a bare code
+    ({"all": [{"m": {"t": "x"}}], "severity": "error"},
+     "rule bad: unsupported key\\(s\\) severity"),
+    ({"all": [{"m": {"t": "x"}}], "run": "act"}, "rule bad: unsupported key\\(s\\) run"),
+    ({"any": [{"m": {"t": "x"}}]}, "rule bad: unsupported key\\(s\\) any"),
+    ({"pri": 1}, "rule bad: the body has no 'all' list"),
+    ({"all": []}, "rule bad: 'all' must be a non-empty list"),
+    ({"all": [{"m": {"t": 1}}], "pri": True}, "rule bad: 'pri' must be an integer"),
+    ({"all": [{"m": {"t": 1}, "n": {"t": 2}}]}, "rule bad: pattern 0 of 'all' must be a"),
+    ({"all": [{"m": {}}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
+    ({"all": [{"m": 5}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
+    ({"all": [{"m": {"t": 1}}, {"m": {"t": 2}}]}, "rule bad: alias 'm' is used twice"),
+    ({"all": [{"m": {"$neq": {"country": {"cl": "country"}}}}]},
+     "rule bad: pattern 'm' refers to 'cl', which is not an earlier alias"),
+    ({"all": [{"end$": {"t": "x"}}]}, "rule bad: alias 'end\\$' is reserved"),
+    ({"all": [{"m": {"t": {1, 2}}}]}, "rule bad: the body is not JSON"),
+    ("all", "rule bad: the body must be a mapping, not str"),
+])
+def test_invalid_rule_bodies_raise_value_error_naming_the_rule(body, message):
+    good = {"all": [{"m": {"t": "x"}}]}
+    with pytest.raises(ValueError, match=message):
+        DurableRunner("test_invalid", {"good": good, "bad": body, "also_good": good}, nothing)
+
+
+def test_invalid_rule_names_and_sizes():
+    good = {"all": [{"m": {"t": "x"}}]}
+    with pytest.raises(ValueError, match="rule \\$x: names starting with '\\$' are reserved"):
+        DurableRunner("test_names", {"$x": good}, nothing)
+    with pytest.raises(ValueError, match="rule names must be non-empty strings"):
+        DurableRunner("test_names", {"": good}, nothing)
+    with pytest.raises(ValueError, match="has 513 rules; durable-rules handles at most 512"):
+        DurableRunner("test_names", {f"r{i}": good for i in range(513)}, nothing)
+    with pytest.raises(ValueError, match="non-empty string"):
+        DurableRunner("", {"r": good}, nothing)
+    with pytest.raises(TypeError, match="on_fire must be callable"):
+        DurableRunner("test_names", {"r": good}, None)  # type: ignore[arg-type]
+
+
+def test_rule_sets_durable_rejects_as_a_whole():
+    # 300 rules sharing one pattern: each is fine alone, together durable says 108
+    shared = {f"r{i}": {"all": [{"m": {"t": "x"}}]} for i in range(300)}
+    with pytest.raises(ValueError, match=r"rule set 'test_whole'.*\(error code 108: too many"):
+        DurableRunner("test_whole", shared, nothing)
