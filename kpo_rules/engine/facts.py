@@ -9,7 +9,7 @@ JSON Pointer of the node it came from, so a finding points at it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
@@ -25,7 +25,8 @@ VOCABULARY: dict[str, frozenset[str]] = {
     "engagement": frozenset({
         "period_start", "period_end", "period_start_date", "period_end_date",
         "client_name", "client_type", "client_country", "client_subdivision",
-        "client_languages", "relationship", "provider_name",
+        "client_languages", "client_timezone", "client_regime", "client_profile",
+        "relationship", "provider_name",
     }),
     "country": frozenset({"code", "name", "profile", "eea", "languages", "timezone",
                           "data_protection", "has_business_hours", "as_of"}),
@@ -47,7 +48,15 @@ VOCABULARY: dict[str, frozenset[str]] = {
                         "roster"}),
     "degree": frozenset({"staff", "level", "rank", "field"}),
     "credential": frozenset({"staff", "credential", "jurisdiction", "valid_until",
-                             "valid_until_date", "domain", "country", "proves_language_rank"}),
+                             "valid_until_date", "domain", "country", "regional",
+                             "requires_valid_until", "proves_language_rank",
+                             "proves_language"}),
+    "reservation": frozenset({"country", "task", "credential", "except_relationship"}),
+    "reserved_task": frozenset({"country", "task", "except_relationship", "credentials"}),
+    "regime": frozenset({"regime", "name"}),
+    "regime_member": frozenset({"regime", "country"}),
+    "adequacy": frozenset({"regime", "country", "scope", "valid_from", "valid_until",
+                           "valid_from_date", "valid_until_date"}),
     "language": frozenset({"staff", "code", "level", "rank"}),
     "familiar": frozenset({"staff", "framework"}),
     "skill": frozenset({"staff", "software"}),
@@ -86,11 +95,18 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
         period_start_date=period["start"], period_end_date=period["end"],
         client_name=client["name"], client_type=client["type"],
         client_country=client["country"], client_subdivision=client.get("subdivision"),
-        client_languages=list(languages), relationship=data["provider"].get("relationship"),
+        client_languages=list(languages),
+        client_timezone=client.get("timezone") or country.get("timezone"),
+        client_regime=country.get("data_protection", {}).get("regime"),
+        client_profile=country.get("profile"),
+        relationship=data["provider"].get("relationship", "third_party"),
         provider_name=data["provider"]["name"],
     )
     if country:
         facts.add("country", "/client/country", **_country_fields(country))
+        _reservation_facts(facts, country)
+    places = {c["country"] for c in data["provider"]["delivery_centres"]}
+    _regime_facts(facts, catalogue, country.get("data_protection", {}).get("regime"), places)
     centres = {c["id"]: c for c in data["provider"]["delivery_centres"]}
     for domain, codes in sorted(data["provider"]["serves"].items()):
         for j, code in enumerate(codes):
@@ -210,7 +226,10 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
             jurisdiction=credential.get("jurisdiction"),
             valid_until=day(until) if until else None, valid_until_date=until,
             domain=known.get("domain"), country=known.get("country"),
+            regional=known.get("regional", False),
+            requires_valid_until=known.get("requires_valid_until", False),
             proves_language_rank=CEFR.get(proves) if proves else None,
+            proves_language=known.get("proves_language"),
         )
     for language in member["languages"]:
         facts.add("language", pointer, staff=staff_id, code=language["code"],
@@ -221,5 +240,35 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
         facts.add("skill", pointer, staff=staff_id, software=str(software).lower())
 
 
-def iter_fields(kind: str) -> Iterator[str]:
-    yield from sorted(VOCABULARY[kind] | {"id", "pointer"})
+def _reservation_facts(facts: _Facts, country: Mapping[str, Any]) -> None:
+    """One fact per reserved task, and one per credential that permits it (for joins)."""
+    pointer = "/client/country"
+    for entry in country.get("reserved", ()):
+        except_relationship = entry.get("except_relationship")
+        facts.add("reserved_task", pointer, country=country["country"], task=entry["task"],
+                  except_relationship=except_relationship,
+                  credentials=list(entry["credentials"]))
+        for credential in entry["credentials"]:
+            facts.add("reservation", pointer, country=country["country"], task=entry["task"],
+                      credential=credential, except_relationship=except_relationship)
+
+
+def _regime_facts(facts: _Facts, catalogue: Catalogue, regime_id: str | None,
+                  places: set[str]) -> None:
+    """The client's data-protection regime, as far as the engagement's countries need it."""
+    regime = catalogue.regimes.get(regime_id or "")
+    if regime is None:
+        return
+    facts.add("regime", "/client/country", regime=regime["regime"], name=regime["name"])
+    members = set(regime.get("members", ()))
+    for place in sorted(places & members):
+        facts.add("regime_member", "/client/country", regime=regime["regime"], country=place)
+    for entry in regime.get("adequacy", ()):
+        if entry["country"] not in places:
+            continue
+        start, end = entry.get("from"), entry.get("until")
+        facts.add("adequacy", "/client/country", regime=regime["regime"],
+                  country=entry["country"], scope=entry["scope"],
+                  valid_from=day(start) if start else None, valid_from_date=start,
+                  valid_until=day(end) if end else None, valid_until_date=end)
+

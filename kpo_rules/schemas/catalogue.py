@@ -206,6 +206,9 @@ def credentials_schema(schema_id: str) -> Schema:
             },
             "requires_valid_until": {"type": "boolean"},
             "proves_language_level": {"enum": CEFR},
+         "proves_language": {"type": "string", "pattern": LANGUAGE,
+                             "description": "The language the credential proves at "
+                                            "proves_language_level (ISO 639-1)."},
             "references": _refs(),
         },
         ("id", "name", "country", "domain"),
