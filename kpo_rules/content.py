@@ -106,9 +106,11 @@ def _rule_kind(data: Any) -> str | None:
 
 
 def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
+    """Rule-id prefixes per plugin, in registration order: the first to claim one owns it."""
     out: dict[str, tuple[str, ...]] = {}
-    for plugin, function in _calls(plugins, "kpo_plugin_meta"):
-        meta = function()
+    for impl in plugins.hook.kpo_plugin_meta.get_hookimpls():
+        plugin = impl.plugin_name
+        meta = impl.function()
         if isinstance(meta, PluginMeta):
             out[plugin] = meta.rule_prefixes
     return out

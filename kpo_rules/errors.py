@@ -42,9 +42,8 @@ class RuleDefinitionError(KpoError):
     """A rule or catalogue file shipped by a plugin is invalid."""
 
     def __init__(self, file: str, line: int, rule: str | None, why: str) -> None:
-        where = f"{file}:{line}"
-        what = f" rule {rule}" if rule else ""
-        super().__init__(f"{where}:{what} {why}".replace(": ", ": ", 1))
+        what = f" rule {rule}:" if rule else ""
+        super().__init__(f"{file}:{line}:{what} {why}")
         self.file, self.line, self.rule, self.why = file, line, rule, why
 
 

@@ -59,6 +59,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import reprlib
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -171,7 +172,14 @@ _ERROR_CODES: Final[Mapping[int, str]] = {
 }
 
 _CODE_RE: Final = re.compile(r"error code: (\d+)")
+_GROUPS: Final = frozenset({"$and", "$or"})
+_ITEM_OPERATORS: Final = frozenset({"$iany", "$iall"})
 _COMPARISONS: Final = frozenset({"$lt", "$lte", "$gt", "$gte", "$neq", "$eq"})
+_FIELD_OPERATORS: Final = frozenset({"$mt", "$imt", "$ex", "$nex"})
+#: Hidden field of every asserted fact, compared by the always-true padding condition.
+_GUARD_FIELD: Final = "kpo$g"
+_GUARD: Final = {"$gte": {_GUARD_FIELD: {_END_ALIAS: _GUARD_FIELD}}}
+_PADDING: Final = {"$and": [_GUARD, _GUARD]}
 _ARITHMETIC: Final = frozenset({"$add", "$sub", "$mul", "$div"})
 
 
@@ -222,12 +230,90 @@ def _rvalue_references(rvalue: Any) -> Iterator[str]:
             yield key
 
 
-def _check_patterns(rule: str, patterns: Any, where: str) -> bool:
-    """Validate a list of patterns; returns whether it contains a ``$not``."""
+def _short(value: Any) -> str:
+    return reprlib.repr(value)
+
+
+def _single(rule: str, alias: str, mapping: Any, what: str) -> tuple[Any, Any]:
+    """The one (key, value) of ``mapping``; durable silently uses one key of several."""
+    if not isinstance(mapping, Mapping) or len(mapping) != 1:
+        raise ValueError(
+            f"rule {rule}: pattern {alias!r}: {what} must be a mapping with exactly one key, "
+            f"not {_short(mapping)} (durable-rules would silently use only one key)"
+        )
+    ((key, value),) = mapping.items()
+    return key, value
+
+
+def _is_group(expr: Any) -> bool:
+    return isinstance(expr, Mapping) and len(expr) == 1 and next(iter(expr)) in _GROUPS
+
+
+def _conjuncts(expr: Any) -> list[Any]:
+    """``expr`` as a flat list of conditions that must all hold (nested $and spliced)."""
+    if isinstance(expr, Mapping) and list(expr) == ["$and"]:
+        return [part for item in expr["$and"] for part in _conjuncts(item)]
+    return [expr]
+
+
+def _expression(rule: str, alias: str, expr: Any) -> Any:
+    """A validated copy of one condition (the caller's dicts are never touched)."""
+    key, value = _single(rule, alias, expr, "a condition")
+    if key in _GROUPS:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"rule {rule}: pattern {alias!r}: {key!r} needs a non-empty list")
+        return {key: [_expression(rule, alias, item) for item in value]}
+    if key in _ITEM_OPERATORS:
+        field, inner = _single(rule, alias, value, f"the value of {key!r}")
+        parts = _conjuncts(_expression(rule, alias, inner))
+        if any(_is_group(part) for part in parts):
+            raise ValueError(
+                f"rule {rule}: pattern {alias!r}: the item condition of {key} may only "
+                "combine conditions with $and; durable-rules 2.0.28 evaluates $or inside "
+                f"{key} wrongly"
+            )
+        return {key: {field: parts[0] if len(parts) == 1 else {"$and": parts}}}
+    if key in _COMPARISONS or key in _FIELD_OPERATORS:
+        field, rvalue = _single(rule, alias, value, f"the value of {key!r}")
+        return {key: {field: rvalue}}
+    return {key: value}
+
+
+def _pattern_expression(rule: str, alias: str, expr: Any) -> Any:
+    """The condition of one pattern, rearranged into the shapes durable evaluates correctly.
+
+    durable-rules 2.0.28 evaluates the conditions of a pattern that joins other facts as
+    one sequence (``reduceExpressionSequence``) with three measured defects: a condition
+    after a nested $and/$or group is never evaluated, literals inside such a group do
+    not work, and when the last condition is false the scan for the end of the sequence
+    runs past it (reads outside the allocation; it crashed the interpreter). So join
+    conditions must sit directly in the pattern's $and; they are put first, the local
+    conditions after them, and a padding group that is always true comes last.
+    """
+    compiled = _expression(rule, alias, expr)
+    if not any(_references(compiled)):
+        return compiled  # matched by the alpha network, which evaluates nesting correctly
+    joins: list[Any] = []
+    local: list[Any] = []
+    for part in _conjuncts(compiled):
+        if not any(_references(part)):
+            local.append(part)
+        elif _is_group(part):
+            raise ValueError(
+                f"rule {rule}: pattern {alias!r} puts a condition on another fact inside "
+                "$or; durable-rules 2.0.28 evaluates such groups wrongly, so put join "
+                "conditions directly in the pattern's $and (or split the rule)"
+            )
+        else:
+            joins.append(part)
+    return {"$and": [*joins, *local, _PADDING]}
+
+
+def _compile_patterns(rule: str, patterns: Any, where: str, bound: set[str]) -> list[Any]:
+    """Validated, rearranged copies of a list of patterns (``bound``: aliases so far)."""
     if not isinstance(patterns, (list, tuple)) or not patterns:
         raise ValueError(f"rule {rule}: {where} must be a non-empty list of patterns")
-    negated = False
-    bound: set[str] = set()
+    compiled: list[Any] = []
     for position, pattern in enumerate(patterns):
         if not isinstance(pattern, Mapping) or len(pattern) != 1:
             raise ValueError(
@@ -241,7 +327,7 @@ def _check_patterns(rule: str, patterns: Any, where: str) -> bool:
             raise ValueError(f"rule {rule}: alias {alias!r} is reserved by the runner")
         name, _, operator = alias.partition("$")
         if operator in ("all", "any"):
-            negated |= _check_patterns(rule, expr, f"group {alias!r}")
+            compiled.append({alias: _compile_patterns(rule, expr, f"group {alias!r}", bound)})
             continue
         if not isinstance(expr, Mapping) or not expr:
             raise ValueError(
@@ -253,17 +339,25 @@ def _check_patterns(rule: str, patterns: Any, where: str) -> bool:
                     f"rule {rule}: pattern {alias!r} refers to {ref!r}, which is not an "
                     "earlier alias of the rule"
                 )
-        if operator == "not":
-            negated = True
-        elif name in bound:
-            raise ValueError(f"rule {rule}: alias {name!r} is used twice")
-        else:
+        if operator != "not":
+            if name in bound:
+                raise ValueError(f"rule {rule}: alias {name!r} is used twice")
             bound.add(name)
-    return negated
+        compiled.append({alias: _pattern_expression(rule, alias, expr)})
+    return compiled
 
 
-def _check_rule(rule: Any, body: Any) -> bool:
-    """Validate one caller rule body; returns whether it contains a ``$not``."""
+def _negates(patterns: list[Any]) -> bool:
+    for pattern in patterns:
+        ((alias, expr),) = pattern.items()
+        operator = alias.partition("$")[2]
+        if operator == "not" or (operator in ("all", "any") and _negates(expr)):
+            return True
+    return False
+
+
+def _compile_rule(rule: Any, body: Any) -> dict[str, Any]:
+    """A validated copy of one caller rule body, without the sentinel."""
     if not isinstance(rule, str) or not rule:
         raise ValueError(f"rule names must be non-empty strings, not {rule!r}")
     if rule.startswith("$"):
@@ -278,10 +372,13 @@ def _check_rule(rule: Any, body: Any) -> bool:
         )
     if "all" not in body:
         raise ValueError(f"rule {rule}: the body has no 'all' list")
-    pri = body.get("pri", 0)
-    if isinstance(pri, bool) or not isinstance(pri, int):
-        raise ValueError(f"rule {rule}: 'pri' must be an integer, not {pri!r}")
-    return _check_patterns(rule, body["all"], "'all'")
+    compiled: dict[str, Any] = {"all": _compile_patterns(rule, body["all"], "'all'", set())}
+    if "pri" in body:
+        pri = body["pri"]
+        if isinstance(pri, bool) or not isinstance(pri, int):
+            raise ValueError(f"rule {rule}: 'pri' must be an integer, not {pri!r}")
+        compiled["pri"] = pri
+    return compiled
 
 
 def _sentinel_pattern(group: int) -> dict[str, Any]:
@@ -291,13 +388,11 @@ def _sentinel_pattern(group: int) -> dict[str, Any]:
 _BEGIN_BODY: Final = {"all": [{_BEGIN_ALIAS: {_TYPE_FIELD: _BEGIN_TYPE}}]}
 
 
-def _rule_text(rule: str, body: Mapping[str, Any], group: int) -> str:
-    """``"rule": {...}`` with the sentinel first; never touches the caller's dicts."""
-    compiled: dict[str, Any] = {"all": [_sentinel_pattern(group), *body["all"]]}
-    if "pri" in body:
-        compiled["pri"] = body["pri"]
+def _rule_text(rule: str, compiled: Mapping[str, Any], group: int) -> str:
+    """``"rule": {...}`` with the sentinel pattern first."""
+    body = {**compiled, "all": [_sentinel_pattern(group), *compiled["all"]]}
     try:
-        return f"{_dumps(rule)}: {_dumps(compiled)}"
+        return f"{_dumps(rule)}: {_dumps(body)}"
     except (TypeError, ValueError) as exc:
         raise ValueError(f"rule {rule}: the body is not JSON: {exc}") from exc
 
@@ -337,8 +432,9 @@ def _check_fact(fact: Any, what: str) -> Any:
     for key in fact:
         if not isinstance(key, str):
             raise ValueError(f"{what} has a non-string field name {key!r}")
-    if "sid" in fact:
-        raise ValueError(f"{what} has a 'sid' field, which is reserved for the session id")
+    for reserved in ("sid", _GUARD_FIELD):
+        if reserved in fact:
+            raise ValueError(f"{what} has a {reserved!r} field, which the runner reserves")
     if fact.get(_TYPE_FIELD) in _RESERVED_TYPES:
         raise ValueError(f"{what} has the reserved type {fact[_TYPE_FIELD]!r}")
     if "id" not in fact:
@@ -357,6 +453,7 @@ def _is_runner_id(value: Any) -> bool:
 
 def _binding(fact: dict[str, Any]) -> dict[str, Any]:
     fact.pop("sid", None)
+    fact.pop(_GUARD_FIELD, None)
     if _is_runner_id(fact.get("id")):
         del fact["id"]
     return fact
@@ -410,7 +507,7 @@ class _Session:
         self._owners: dict[str, str] = {}  # str(id) -> content key, for explicit derived ids
 
     def _text(self, fact: Mapping[str, Any], fid: Any) -> str:
-        return _dumps({**fact, "id": fid, "sid": self.sid})
+        return _dumps({**fact, "id": fid, "sid": self.sid, _GUARD_FIELD: 0})
 
     def begin(self) -> None:
         begin = _dumps({_TYPE_FIELD: _BEGIN_TYPE, "id": "$begin", "sid": self.sid})
@@ -478,7 +575,7 @@ class _Session:
 
     def _sentinel(self, round_no: int, group: int) -> str:
         fact = {_TYPE_FIELD: _END_TYPE, "g": group, "id": f"$end{round_no}.{group}"}
-        return _dumps({**fact, "sid": self.sid})
+        return _dumps({**fact, "sid": self.sid, _GUARD_FIELD: 0})
 
     def _next_round(self, round_no: int, stale: set[str]) -> None:
         for group in range(self._groups):
@@ -584,8 +681,9 @@ class DurableRunner:
         negation = False
         texts: dict[str, str] = {}
         for position, (rule, body) in enumerate(rules.items()):
-            negation |= _check_rule(rule, body)
-            texts[rule] = _rule_text(rule, body, position // _RULES_PER_SENTINEL)
+            compiled = _compile_rule(rule, body)
+            negation |= _negates(compiled["all"])
+            texts[rule] = _rule_text(rule, compiled, position // _RULES_PER_SENTINEL)
         self.name: Final = name
         self.rule_names: Final = tuple(texts)
         self._on_fire = on_fire

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -130,6 +131,21 @@ def _period_pattern(effective: Mapping[str, str]) -> Pattern | None:
     return Pattern(alias=_PERIOD_ALIAS, fact="engagement", conditions=tuple(conditions))
 
 
+def _with_period(when: tuple[Pattern, ...], period: Pattern | None) -> tuple[Pattern, ...]:
+    """Add the effective-date conditions to the rule's ``engagement`` pattern.
+
+    durable-rules never lets one fact match two patterns of a rule, so a separate hidden
+    ``engagement`` pattern would make a rule that also matches the engagement never fire.
+    """
+    if period is None:
+        return when
+    for i, pattern in enumerate(when):
+        if pattern.fact == "engagement":
+            merged = replace(pattern, conditions=pattern.conditions + period.conditions)
+            return (*when[:i], merged, *when[i + 1:])
+    return (period, *when)
+
+
 def _check_template(text: str, bound: Sequence[str], ctx: _Context, pointer: str,
                     facts: Mapping[str, str]) -> None:
     for alias, name in placeholders(text):
@@ -227,11 +243,8 @@ def _rule(item: Mapping[str, Any], i: int, ctx: _Context, prefixes: Sequence[str
     _check_id(item["id"], ctx, f"{pointer}/id", prefixes)
     effective = item.get("effective", {})
     bound: list[str] = []
-    period = _period_pattern(effective)
-    head = (period,) if period else ()
-    if period:
-        bound.append(_PERIOD_ALIAS)
-    when = head + _patterns(item["when"], bound, ctx, f"{pointer}/when", binds=True)
+    when = _with_period(_patterns(item["when"], bound, ctx, f"{pointer}/when", binds=True),
+                        _period_pattern(effective))
     unless = _patterns(item.get("unless", ()), list(bound), ctx, f"{pointer}/unless",
                        binds=False)
     facts = {p.alias: p.fact for p in when}
