@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from kpo_rules.engine.model import Condition, Derivation, Example, Pattern, Ref, Rule
