@@ -194,6 +194,8 @@ class Report:
     plugins: tuple[PluginInfo, ...] = ()
     plugin_failures: tuple[PluginFailure, ...] = ()
     waived: tuple[Finding, ...] = ()
+    baselined: int = 0  # findings a baseline accepted (not in ``findings``)
+    baseline_gone: tuple[Mapping[str, Any], ...] = ()  # baseline entries no longer found
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

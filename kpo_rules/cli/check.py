@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -43,63 +44,106 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+def _selectors(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(v.strip().upper() for value in values for v in value.split(",") if v.strip())
+
+
+def _reports(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+             ) -> list[tuple[str, Path]]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or fmt not in FORMATS or not path:
+            raise click.BadParameter(
+                f"{value!r}: expected FORMAT=FILE with FORMAT one of {', '.join(sorted(FORMATS))}")
+        out.append((fmt, Path(path)))
+    return out
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(FORMATS)),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON),
-    default="error",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
-)
-@click.option(
-    "--today",
-    callback=_parse_date,
-    metavar="DATE",
-    help="Run date for waiver expiry (YYYY-MM-DD), for reproducible CI.",
-)
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--report", "reports", multiple=True, callback=_reports, metavar="FORMAT=FILE",
+              help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=kpo.sarif.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Lowest severity that makes the exit code 1 [default: error].")
+@click.option("--select", multiple=True, metavar="RULE-OR-PREFIX",
+              help="Report only these rules (comma-separated, repeatable); overrides config.")
+@click.option("--ignore", multiple=True, metavar="RULE-OR-PREFIX",
+              help="Never report these rules; overrides config.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="Configuration file (default: nearest .kpo-rules.toml or pyproject.toml).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes; 0 = one per available core.  [default: 0]")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record today's findings in FILE (then exit 0).")
+@click.option("--no-waivers", is_flag=True, help="Audit mode: waivers silence nothing.")
+@click.option("--show-waived", is_flag=True, help="List waived findings in the text report.")
+@click.option("--today", callback=_parse_date, metavar="DATE",
+              help="Run date for waiver expiry (YYYY-MM-DD), for reproducible CI.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
-def check_cmd(
-    paths: tuple[str, ...],
-    fmt: str,
-    output: Path | None,
-    fail_on: str,
-    today: dt.date | None,
-    quiet: bool,
-) -> None:
+def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
+              reports: list[tuple[str, Path]], fail_on: str | None, select: tuple[str, ...],
+              ignore: tuple[str, ...], config_file: str | None, jobs: int,
+              baseline: Path | None, write_baseline: Path | None, no_waivers: bool,
+              show_waived: bool, today: dt.date | None, quiet: bool) -> None:
     """Check engagement files: PATHS are files, directories or '-' for stdin."""
     from kpo_rules.api import check  # noqa: PLC0415 - keeps `--help` fast
+    from kpo_rules.config import find_config  # noqa: PLC0415
 
     if not paths:
         raise click.UsageError("name at least one file or directory (or '-' for stdin)")
     try:
-        report = check(paths, today=today)
+        config = find_config(paths, config_file)
+        config = dataclasses.replace(
+            config,
+            select=_selectors(select) or config.select,
+            ignore=_selectors(ignore) or config.ignore,
+        )
+        report = check(paths, today=today, config=config, waivers=not no_waivers, jobs=jobs)
+        if write_baseline is not None:
+            from kpo_rules.baseline import write_baseline as write  # noqa: PLC0415
+
+            count = write(write_baseline, report.findings)
+            click.echo(f"kpo-rules: wrote {count} findings to {write_baseline}", err=True)
+            sys.exit(ExitCode.USAGE if report.plugin_failures else ExitCode.OK)
+        if baseline is not None:
+            report = _against_baseline(report, baseline)
     except KpoError as exc:
         click.echo(f"kpo-rules: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
-    stream = sys.stdout
-    text = renderer(fmt)(report, color=output is None and use_color(stream))
+    for extra_fmt, path in reports:
+        path.write_text(renderer(extra_fmt)(report, color=False), encoding="utf-8")
+    text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
+    if fmt == "text" and show_waived and report.waived:
+        text += _waived_text(report)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     elif not quiet:
         click.echo(text, nl=False)
     if report.plugin_failures and (quiet or output is not None or fmt != "text"):
         for failure in report.plugin_failures:
-            click.echo(
-                f"kpo-rules: plugin {failure.name} failed to load: {failure.error}", err=True
-            )
-    sys.exit(exit_code(report, fail_on))
+            click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",
+                       err=True)
+    sys.exit(exit_code(report, fail_on or config.fail_on))
+
+
+def _against_baseline(report: Report, path: Path) -> Report:
+    from kpo_rules.baseline import compare, read_baseline  # noqa: PLC0415
+
+    outcome = compare(report.findings, read_baseline(path))
+    return dataclasses.replace(report, findings=outcome.new, baselined=len(outcome.known),
+                               baseline_gone=tuple(outcome.gone))
+
+
+def _waived_text(report: Report) -> str:
+    lines = ["", "waived findings:"]
+    lines += [f"  {f.file}:{f.line}:{f.column}  {f.rule}  {f.message}" for f in report.waived]
+    return "\n".join(lines) + "\n"

@@ -51,5 +51,11 @@ def render(report: Report, *, color: bool) -> str:
     )
     if report.waived:
         summary += f" ({len(report.waived)} waived)"
+    if report.baselined:
+        summary += f" ({report.baselined} in the baseline)"
     out.append(summary)
+    if report.baseline_gone:
+        gone = len(report.baseline_gone)
+        entries = "entry no longer occurs" if gone == 1 else "entries no longer occur"
+        out.append(f"{gone} baseline {entries}; rewrite the baseline with --write-baseline")
     return "\n".join(out) + "\n"

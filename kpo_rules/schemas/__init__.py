@@ -587,6 +587,7 @@ _BUILDERS: dict[str, Callable[[], Schema]] = {
     "credentials": _lazy(_CATALOGUE, "credentials_schema", "credentials"),
     "frameworks": _lazy(_CATALOGUE, "frameworks_schema", "frameworks"),
     "regime": _lazy(_CATALOGUE, "regime_schema", "regime"),
+    "config": _lazy("kpo_rules.config", "config_schema", "config"),
 }
 
 #: Names ``get_schema`` accepts, in the order ``kpo-rules schema`` lists them.

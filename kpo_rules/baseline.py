@@ -1,0 +1,65 @@
+"""Baselines: accept today's findings, report only new ones (checkov ``--baseline``).
+
+A fingerprint leaves out the line and column so it survives edits that move lines;
+it uses the subject ids, and the JSON Pointer only when a finding has no subject.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpo_rules.errors import UsageError
+from kpo_rules.model import Finding
+
+BASELINE_VERSION = 1
+
+
+def fingerprint(finding: Finding) -> str:
+    subject = finding.subject
+    where = (subject.service or "", subject.staff or "") if (subject.service or subject.staff) \
+        else ("", finding.path)
+    text = "\x1f".join((finding.rule, finding.file, finding.engagement or "", *where))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
+    entries = sorted(
+        ({"fingerprint": fingerprint(f), "rule": f.rule, "file": f.file,
+          "engagement": f.engagement, "subject": f.subject.as_dict(), "message": f.message}
+         for f in findings), key=lambda e: (e["file"], e["rule"], e["fingerprint"]))
+    path.write_text(json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2,
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(entries)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaselineOutcome:
+    new: tuple[Finding, ...]
+    known: tuple[Finding, ...]
+    gone: tuple[dict[str, Any], ...]  # baseline entries that no longer occur
+
+
+def read_baseline(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable kpo-rules baseline ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
+        raise UsageError(f"{path}: not a kpo-rules baseline (version {BASELINE_VERSION})")
+    entries: list[dict[str, Any]] = data.get("findings", [])
+    return entries
+
+
+def compare(findings: Sequence[Finding], baseline: Sequence[dict[str, Any]]) -> BaselineOutcome:
+    known_prints = {entry["fingerprint"] for entry in baseline}
+    seen = {fingerprint(f) for f in findings}
+    return BaselineOutcome(
+        new=tuple(f for f in findings if fingerprint(f) not in known_prints),
+        known=tuple(f for f in findings if fingerprint(f) in known_prints),
+        gone=tuple(e for e in baseline if e["fingerprint"] not in seen),
+    )

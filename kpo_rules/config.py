@@ -1,0 +1,209 @@
+"""Project configuration: ``[tool.kpo-rules]`` in ``pyproject.toml`` or ``.kpo-rules.toml``.
+
+Found by walking up from the checked paths (like ruff); flags override the file. Every
+problem is a :class:`~kpo_rules.errors.ConfigError` naming the file and the key, so CI
+fails with something a person can fix (exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpo_rules.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+CONFIG_FILE = ".kpo-rules.toml"
+SEVERITIES = ("error", "warning", "info")
+FAIL_ON = ("error", "warning", "info", "never")
+_SELECTOR = "^(ALL|[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-?)$"
+
+
+def config_schema(schema_id: str) -> dict[str, Any]:
+    """JSON Schema of the configuration table (``kpo-rules schema config``)."""
+    selectors = {"type": "array", "items": {"type": "string", "pattern": _SELECTOR},
+                 "description": "Rule ids or prefixes (COM, COM-LANG, COM-LANG-001); ALL."}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schema_id,
+        "title": "kpo-rules configuration",
+        "description": "[tool.kpo-rules] in pyproject.toml, or the top level of "
+                       ".kpo-rules.toml. Command-line flags override it.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "select": selectors | {"description": "Report only these rules (default ALL)."},
+            "ignore": selectors | {"description": "Never report these rules."},
+            "severity": {
+                "type": "object", "description": "Severity per rule id or prefix; the most "
+                                                 "specific entry wins.",
+                "propertyNames": {"pattern": _SELECTOR},
+                "additionalProperties": {"enum": list(SEVERITIES)},
+            },
+            "fail-on": {"enum": list(FAIL_ON), "description": "Lowest severity that fails."},
+            "exclude": {"type": "array", "items": {"type": "string"},
+                        "description": "Glob patterns of files not to check "
+                                       "(relative to the config file)."},
+            "disable-plugins": {"type": "array", "items": {"type": "string"},
+                                "description": "Plugins not to load (entry-point or "
+                                               "distribution names)."},
+            "require-plugins": {
+                "type": "array", "items": {"type": "string"},
+                "description": "Plugins that must be loaded, with optional version ranges "
+                               "(PEP 440), e.g. 'kpo-rules>=0.1', 'kpo-country-nl~=1.2'.",
+            },
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """The effective configuration of a run."""
+
+    file: str | None = None
+    root: Path | None = None
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)
+    fail_on: str = "error"
+    exclude: tuple[str, ...] = ()
+    disable_plugins: tuple[str, ...] = ()
+    require_plugins: tuple[str, ...] = ()
+
+
+def _specificity(selector: str, rule: str) -> int:
+    """Length of ``selector`` if it selects ``rule``, else -1 (``ALL`` matches with 0)."""
+    if selector == "ALL":
+        return 0
+    stem = selector.rstrip("-")
+    if rule == stem or rule.startswith(stem + "-"):
+        return len(stem)
+    return -1
+
+
+def is_selected(config: Config, rule: str) -> bool:
+    """The most specific matching entry decides; ``ignore`` wins a tie (like ruff)."""
+    best_select = max((_specificity(s, rule) for s in config.select), default=-1)
+    best_ignore = max((_specificity(s, rule) for s in config.ignore), default=-1)
+    return best_select >= 0 and best_select > best_ignore
+
+
+def severity_for(config: Config, rule: str) -> str | None:
+    """The configured severity of ``rule`` (most specific entry), or None."""
+    matches = [(_specificity(s, rule), level) for s, level in config.severity.items()]
+    matches = [m for m in matches if m[0] >= 0]
+    return max(matches)[1] if matches else None
+
+
+def find_config(paths: Sequence[str | Path], explicit: str | Path | None = None) -> Config:
+    """Load ``explicit``, or the nearest config file above the checked paths, or defaults."""
+    if explicit is not None:
+        return load_config(Path(explicit))
+    starts = [Path(p).resolve() for p in paths if str(p) != "-"] or [Path.cwd()]
+    for start in starts:
+        directory = start if start.is_dir() else start.parent
+        for folder in (directory, *directory.parents):
+            for candidate in (folder / CONFIG_FILE, folder / "pyproject.toml"):
+                if candidate.is_file() and _has_config(candidate):
+                    return load_config(candidate)
+    return Config()
+
+
+def _has_config(path: Path) -> bool:
+    if path.name != "pyproject.toml":
+        return True
+    try:
+        return "kpo-rules" in _read_toml(path).get("tool", {})
+    except ConfigError:
+        return False
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except OSError as exc:
+        raise ConfigError(str(path), "-", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate one config file."""
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("kpo-rules", {}) if path.name == "pyproject.toml" else data
+    prefix = "tool.kpo-rules." if path.name == "pyproject.toml" else ""
+    _validate(table, str(path), prefix)
+    for spec in table.get("require-plugins", ()):
+        _requirement(spec, str(path), prefix)
+    return Config(
+        file=str(path),
+        root=path.parent,
+        select=tuple(table.get("select", ("ALL",))),
+        ignore=tuple(table.get("ignore", ())),
+        severity=dict(table.get("severity", {})),
+        fail_on=table.get("fail-on", "error"),
+        exclude=tuple(table.get("exclude", ())),
+        disable_plugins=tuple(table.get("disable-plugins", ())),
+        require_plugins=tuple(table.get("require-plugins", ())),
+    )
+
+
+def _validate(table: Any, file: str, prefix: str) -> None:
+    from jsonschema import (  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+        Draft202012Validator,
+    )
+
+    validator = Draft202012Validator(config_schema("config"))
+    errors = sorted(validator.iter_errors(table), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = errors[0]
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties":
+        known = ", ".join(sorted(config_schema("config")["properties"]))
+        unknown = sorted(set(table) - set(config_schema("config")["properties"]))
+        raise ConfigError(file, prefix + (unknown[0] if unknown else "?"),
+                          f"unknown key; known keys: {known}")
+    key = prefix + ".".join(path) if path else prefix.rstrip(".") or "(top level)"
+    raise ConfigError(file, key, error.message)
+
+
+def _requirement(spec: str, file: str, prefix: str) -> Any:
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    try:
+        return Requirement(spec)
+    except InvalidRequirement as exc:
+        raise ConfigError(file, prefix + "require-plugins", f"{spec!r}: {exc}") from None
+
+
+def missing_plugins(config: Config, loaded: Iterable[tuple[str, str | None, str | None]]
+                    ) -> list[str]:
+    """Required plugins that are absent or of a version outside the range, as messages.
+
+    ``loaded`` gives (plugin name, distribution, version) of each loaded plugin; a
+    requirement names either.
+    """
+    found = list(loaded)
+    problems = []
+    for spec in config.require_plugins:
+        requirement = _requirement(spec, config.file or "-", "require-plugins")
+        versions = [version for name, dist, version in found
+                    if requirement.name in (name, dist)]
+        if not versions:
+            problems.append(f"required plugin '{requirement.name}' is not loaded")
+        elif requirement.specifier and not any(
+                v is not None and requirement.specifier.contains(v, prereleases=True)
+                for v in versions):
+            problems.append(f"required plugin '{spec}' is loaded in version "
+                            f"{', '.join(str(v) for v in versions)}")
+    return problems
