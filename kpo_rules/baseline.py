@@ -1,13 +1,15 @@
 """Baselines: accept today's findings, report only new ones (checkov ``--baseline``).
 
-A fingerprint leaves out the line and column so it survives edits that move lines;
-it uses the subject ids, and the JSON Pointer only when a finding has no subject.
+A fingerprint leaves out the line and column so it survives edits that move lines; it
+uses the subject ids (the JSON Pointer only when a finding has no subject) and the message
+with any quoted positions removed, so two problems of one person stay two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +21,16 @@ from kpo_rules.model import Finding
 BASELINE_VERSION = 1
 
 
+_POSITIONS = re.compile(r"\bline \d+|:\d+(?::\d+)?\b")
+
+
 def fingerprint(finding: Finding) -> str:
+    """Stable across line moves: no line, column or positions quoted in the message."""
     subject = finding.subject
     where = (subject.service or "", subject.staff or "") if (subject.service or subject.staff) \
         else ("", finding.path)
-    text = "\x1f".join((finding.rule, finding.file, finding.engagement or "", *where))
+    message = _POSITIONS.sub("", finding.message)
+    text = "\x1f".join((finding.rule, finding.file, finding.engagement or "", *where, message))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

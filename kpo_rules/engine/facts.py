@@ -9,6 +9,7 @@ JSON Pointer of the node it came from, so a finding points at it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from kpo_rules.engine.durable_compile import ID_FIELD, TYPE_FIELD
 from kpo_rules.engine.ordinals import CEFR, DECISION, EDUCATION, day
 
 Fact = dict[str, Any]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 #: Every fact type and field a rule may match (besides ``id`` and ``pointer``).
 #: Rule files are checked against this at load time, so a typo is a load error.
@@ -26,6 +28,7 @@ VOCABULARY: dict[str, frozenset[str]] = {
         "period_start", "period_end", "period_start_date", "period_end_date",
         "client_name", "client_type", "client_country", "client_subdivision",
         "client_languages", "client_timezone", "client_regime", "client_profile",
+        "client_has_hours",
         "relationship", "provider_name",
     }),
     "country": frozenset({"code", "name", "profile", "eea", "languages", "timezone",
@@ -45,7 +48,9 @@ VOCABULARY: dict[str, frozenset[str]] = {
     "assignment": frozenset({"service", "staff"}),
     "supervisor": frozenset({"service", "staff"}),
     "staff": frozenset({"name", "role", "country", "subdivision", "timezone", "education_rank",
-                        "roster"}),
+                        "roster", "has_working_hours"}),
+    "overlap": frozenset({"service", "staff", "min_hours", "typical_hours", "short_days",
+                          "short_count", "working_days"}),
     "degree": frozenset({"staff", "level", "rank", "field"}),
     "credential": frozenset({"staff", "credential", "jurisdiction", "valid_until",
                              "valid_until_date", "domain", "country", "regional",
@@ -99,6 +104,7 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
         client_timezone=client.get("timezone") or country.get("timezone"),
         client_regime=country.get("data_protection", {}).get("regime"),
         client_profile=country.get("profile"),
+        client_has_hours=_business_hours(client, country) is not None,
         relationship=data["provider"].get("relationship", "third_party"),
         provider_name=data["provider"]["name"],
     )
@@ -124,7 +130,55 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
         _service_facts(facts, i, service, data, languages, centres, task)
     for member in engagement.staff.values():
         _staff_facts(facts, engagement.staff_pointer(member.id), member, catalogue)
+    _overlap_facts(facts, engagement, country, centres)
     return facts.items
+
+
+def _business_hours(client: Mapping[str, Any], country: Mapping[str, Any]
+                    ) -> Mapping[str, Any] | None:
+    hours: Mapping[str, Any] | None = client.get("business_hours") or country.get(
+        "business_hours")
+    return hours
+
+
+def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, Any],
+                   centres: Mapping[str, Mapping[str, Any]]) -> None:
+    """Overlap of each assignee's shifts with the client's business hours, in real time.
+
+    Computed only where a service asks for overlap and both sides' hours are known; the
+    rules compare it with the requirement and say when they cannot judge.
+    """
+    data = engagement.data
+    client = data["client"]
+    hours = _business_hours(client, country)
+    client_zone = client.get("timezone") or country.get("timezone")
+    if hours is None or client_zone is None:
+        return
+    from kpo_rules.engine.overlap import overlap  # noqa: PLC0415 - zoneinfo work, on demand
+
+    period = data["period"]
+    for i, service in enumerate(data.get("services", ())):
+        required = service.get("hours_overlap", 0)
+        if not required:
+            continue
+        centre_zone = centres.get(service["delivery_centre"], {}).get("timezone")
+        for j, staff_id in enumerate(service["assignees"]):
+            member = engagement.staff.get(staff_id)
+            shift = member.data.get("working_hours") if member else None
+            zone = (member.data["location"].get("timezone") if member else None) or centre_zone
+            if shift is None or zone is None:
+                continue
+            found = overlap(
+                period_start=dt.date.fromisoformat(period["start"]),
+                period_end=dt.date.fromisoformat(period["end"]),
+                client_zone=client_zone, client_start=hours["start"], client_end=hours["end"],
+                client_days=hours.get("days", WEEKDAYS), staff_zone=zone,
+                shift_start=shift["start"], shift_end=shift["end"],
+                shift_days=shift.get("days", WEEKDAYS), required=float(required))
+            facts.add("overlap", f"/services/{i}/assignees/{j}", service=service["id"],
+                      staff=staff_id, min_hours=found.min_hours,
+                      typical_hours=found.typical_hours, short_days=list(found.short_days),
+                      short_count=found.short_count, working_days=found.working_days)
 
 
 def _country_fields(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,6 +267,7 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
         timezone=location.get("timezone"),
         education_rank=max((EDUCATION[d["level"]] for d in degrees), default=0),
         roster=staff.roster,
+        has_working_hours="working_hours" in member,
     )
     for degree in degrees:
         facts.add("degree", pointer, staff=staff_id, level=degree["level"],

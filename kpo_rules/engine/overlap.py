@@ -50,6 +50,8 @@ _ONE_DAY = timedelta(days=1)
 #: interval: an interval spans at most two local days, and two zones' wall clocks differ by less
 #: than 32 h even with historical local mean times (Asia/Manila was UTC-15:56 before 1845).
 _MARGIN_DAYS = 3
+#: Periods must leave room for that margin inside ``datetime``'s range.
+_FIRST_YEAR, _LAST_YEAR = 2, 9998
 #: Days with at most this shortfall (seconds) still count as meeting ``required``; it only
 #: absorbs binary rounding of ``required * 3600``.
 _TOLERANCE = 1e-6
@@ -162,6 +164,8 @@ def _daily_seconds(
     """(ordinal, overlap in seconds) per client working day, against one union of the shifts."""
     if period_end < period_start:
         raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
+    if period_start.year < _FIRST_YEAR or period_end.year > _LAST_YEAR:
+        raise ValueError(f"period must lie within the years {_FIRST_YEAR}-{_LAST_YEAR}")
     _zone(client_zone)
     _zone(staff_zone)
     first, last = period_start.toordinal(), period_end.toordinal()
@@ -179,6 +183,9 @@ def _daily_seconds(
     count = len(starts)
     for ordinal, lo, hi in business:
         total = 0
+        if hi <= lo:  # a business day a spring-forward gap swallowed has no time to overlap
+            result.append((ordinal, 0))
+            continue
         index = bisect_right(ends, lo)  # first shift block ending after the business day opens
         while index < count and starts[index] < hi:
             total += min(ends[index], hi) - max(starts[index], lo)

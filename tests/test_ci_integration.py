@@ -1,0 +1,314 @@
+"""What a CI pipeline relies on: configuration and its precedence, waivers in every case,
+baselines, parallel runs identical to serial ones, and exit codes with --fail-on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
+# The assignee does not list 'sap' (COM-SW-001, a warning) and the service names an unknown
+# staff id (KPO-REF-001, an error).
+WITH_FINDINGS = MINIMAL.replace("    task: finance.billing",
+                                "    task: finance.billing\n    software: [sap]").replace(
+    "assignees: [s-1]", "assignees: [s-1, s-9]")
+
+
+def project(tmp_path: Path, config: str | None = None, *, name: str = ".kpo-rules.toml",
+            text: str = WITH_FINDINGS) -> Path:
+    (tmp_path / "engagements").mkdir(exist_ok=True)
+    (tmp_path / "engagements" / "e.yaml").write_text(text)
+    if config is not None:
+        (tmp_path / name).write_text(config)
+    return tmp_path / "engagements"
+
+
+def rules(result) -> list[str]:
+    return sorted(f["rule"] for f in json.loads(result.stdout)["findings"])
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_without_config_everything_is_reported(tmp_path, run_cli):
+    result = run_cli("check", "--format", "json", str(project(tmp_path)))
+    assert rules(result) == ["COM-SW-001", "KPO-REF-001"]
+    assert result.exit_code == 1
+
+
+def test_config_is_found_upwards_and_ignore_applies(tmp_path, run_cli):
+    target = project(tmp_path, 'ignore = ["KPO-REF"]\n')
+    result = run_cli("check", "--format", "json", str(target / "e.yaml"))
+    assert rules(result) == ["COM-SW-001"]
+    assert result.exit_code == 0  # a warning does not fail by default
+
+
+def test_pyproject_table(tmp_path, run_cli):
+    target = project(tmp_path, '[project]\nname = "x"\n\n[tool.kpo-rules]\n'
+                               'select = ["COM"]\nfail-on = "warning"\n', name="pyproject.toml")
+    result = run_cli("check", "--format", "json", str(target))
+    assert rules(result) == ["COM-SW-001"]
+    assert result.exit_code == 1  # fail-on from the file
+
+
+def test_the_more_specific_selector_wins(tmp_path, run_cli):
+    target = project(tmp_path, 'ignore = ["COM"]\nselect = ["ALL", "COM-SW-001"]\n')
+    assert rules(run_cli("check", "--format", "json", str(target))) == ["COM-SW-001",
+                                                                        "KPO-REF-001"]
+    target = project(tmp_path, 'select = ["COM"]\nignore = ["COM-SW"]\n')
+    assert rules(run_cli("check", "--format", "json", str(target))) == []
+
+
+def test_flags_override_the_file(tmp_path, run_cli):
+    target = project(tmp_path, 'ignore = ["COM"]\nfail-on = "never"\n')
+    result = run_cli("check", "--format", "json", "--ignore", "kpo-ref", "--fail-on", "warning",
+                     str(target))
+    assert rules(result) == ["COM-SW-001"]
+    assert result.exit_code == 1
+
+
+def test_severity_overrides(tmp_path, run_cli):
+    target = project(tmp_path, '[severity]\n"COM" = "info"\n"COM-SW-001" = "error"\n'
+                               '"KPO-REF" = "warning"\n')
+    report = json.loads(run_cli("check", "--format", "json", str(target)).stdout)
+    assert {f["rule"]: f["severity"] for f in report["findings"]} == {
+        "COM-SW-001": "error", "KPO-REF-001": "warning"}
+
+
+def test_exclude_globs(tmp_path, run_cli):
+    target = project(tmp_path, 'exclude = ["engagements/drafts/**", "engagements/old-*.yaml"]\n')
+    (target / "drafts").mkdir()
+    (target / "drafts" / "broken.yaml").write_text("{{{")
+    (target / "old-1.yaml").write_text("{{{")
+    report = json.loads(run_cli("check", "--format", "json", str(target)).stdout)
+    assert report["summary"]["files"] == 1
+
+
+@pytest.mark.parametrize(("config", "key"), [
+    ('selekt = ["COM"]\n', "selekt"),
+    ('fail-on = "sometimes"\n', "fail-on"),
+    ('[severity]\n"COM" = "fatal"\n', "severity.COM"),
+    ('require-plugins = ["not a requirement!!"]\n', "require-plugins"),
+    ("select = [\n", "-"),
+])
+def test_config_errors_exit_2_naming_file_and_key(tmp_path, run_cli, config, key):
+    target = project(tmp_path, config)
+    result = run_cli("check", str(target))
+    assert result.exit_code == 2
+    assert f"{tmp_path / '.kpo-rules.toml'}: {key}:" in result.stderr
+
+
+def test_required_plugins(tmp_path, run_cli):
+    target = project(tmp_path, 'require-plugins = ["common", "kpo-rules>=0.1", "nl"]\n')
+    result = run_cli("check", "--format", "json", str(target))
+    assert result.exit_code == 2
+    errors = json.loads(result.stdout)["plugin_errors"]
+    assert [e["error"] for e in errors] == ["required plugin 'nl' is not loaded"]
+    target = project(tmp_path, 'require-plugins = ["kpo-rules>=99"]\n')
+    errors = json.loads(run_cli("check", "--format", "json", str(target)).stdout)["plugin_errors"]
+    assert "required plugin 'kpo-rules>=99' is loaded in version" in errors[0]["error"]
+
+
+def test_disabled_plugins_from_config(tmp_path, run_cli):
+    target = project(tmp_path, 'disable-plugins = ["common"]\n')
+    report = json.loads(run_cli("check", "--format", "json", str(target)).stdout)
+    assert "common" not in {p["name"] for p in report["plugins"]}
+    assert "COM-SW-001" not in {f["rule"] for f in report["findings"]}
+
+
+def test_config_schema_is_published(run_cli):
+    schema = json.loads(run_cli("schema", "config").stdout)
+    assert "require-plugins" in schema["properties"]
+
+
+# --------------------------------------------------------------------------- waivers
+
+
+def with_waivers(waivers: str, text: str = WITH_FINDINGS) -> str:
+    return text + "waivers:\n" + waivers
+
+
+WAIVER = """  - rule: COM-SW-001
+    subject: {subject}
+    reason: SAP training booked for March
+    approved_by: compliance@example.com
+    expires: {expires}
+"""
+
+
+def check_waivers(tmp_path, run_cli, waivers: str, *args: str) -> tuple[int, dict]:
+    target = project(tmp_path, text=with_waivers(waivers))
+    result = run_cli("check", "--format", "json", "--today", "2026-06-01", *args, str(target))
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_waiver_silences_until_expiry(tmp_path, run_cli):
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"))
+    assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]
+    assert report["summary"]["waived"] == 1
+
+
+def test_expired_waiver_is_an_error_and_the_finding_comes_back(tmp_path, run_cli):
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-05-31"))
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "COM-SW-001" in found
+    expired = found["KPO-WAI-001"]
+    assert expired["severity"] == "error" and expired["category"] == "waiver"
+    assert "expired on 2026-05-31" in expired["message"]
+    assert expired["path"] == "/waivers/0/expires"
+    assert report["summary"]["waived"] == 0
+
+
+def test_waiver_for_another_subject_does_not_apply_and_is_unused(tmp_path, run_cli):
+    waivers = WAIVER.format(subject="invoices", expires="2026-12-31")
+    _, report = check_waivers(tmp_path, run_cli, waivers)
+    # The subject is the service: the finding names service 'invoices', so it is waived.
+    assert "COM-SW-001" not in {f["rule"] for f in report["findings"]}
+    extra = "  - {id: s-2, name: Other, location: {country: IN}, " \
+            "languages: [{code: en, level: B2}]}\n"
+    text = WITH_FINDINGS.replace("staff:\n", "staff:\n" + extra)
+    target = project(tmp_path, text=with_waivers(WAIVER.format(subject="s-2",
+                                                               expires="2026-12-31"), text))
+    report = json.loads(run_cli("check", "--format", "json", "--today", "2026-06-01",
+                                str(target)).stdout)
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "COM-SW-001" in found
+    assert found["KPO-WAI-003"]["severity"] == "warning"
+
+
+def test_waiver_of_an_unknown_rule_or_subject(tmp_path, run_cli):
+    waivers = WAIVER.format(subject="s-1", expires="2026-12-31").replace("COM-SW-001",
+                                                                         "COM-SWW-001")
+    waivers += WAIVER.format(subject="s-77", expires="2026-12-31")
+    code, report = check_waivers(tmp_path, run_cli, waivers)
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "did you mean COM-SW-001?" in found["KPO-WAI-002"]["message"]
+    assert "'s-77', which is neither a staff member nor a service" in \
+        found["KPO-WAI-004"]["message"]
+    assert code == 1
+
+
+def test_no_waivers_is_audit_mode(tmp_path, run_cli):
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"),
+                              "--no-waivers")
+    assert "COM-SW-001" in {f["rule"] for f in report["findings"]}
+    assert report["summary"]["waived"] == 0
+
+
+def test_text_report_lists_waived_findings(tmp_path, run_cli):
+    target = project(tmp_path, text=with_waivers(WAIVER.format(subject="s-1",
+                                                                expires="2026-12-31")))
+    result = run_cli("check", "--today", "2026-06-01", "--show-waived", str(target))
+    assert "(1 waived)" in result.stdout
+    assert "waived findings:" in result.stdout and "COM-SW-001" in result.stdout
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def test_baseline_round_trip(tmp_path, run_cli):
+    target = project(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    written = run_cli("check", "--write-baseline", str(baseline), str(target))
+    assert written.exit_code == 0
+    assert len(json.loads(baseline.read_text())["findings"]) == 2
+
+    # Lines move (a comment on top): nothing is new.
+    (target / "e.yaml").write_text("# moved\n# down\n" + WITH_FINDINGS)
+    same = run_cli("check", "--format", "json", "--baseline", str(baseline), str(target))
+    assert same.exit_code == 0
+    report = json.loads(same.stdout)
+    assert report["findings"] == [] and report["baseline"]["known"] == 2
+
+    # A new problem is reported; a fixed one is noted as gone.
+    text = WITH_FINDINGS.replace("software: [sap]", "software: [sap, xero]").replace(
+        "assignees: [s-1, s-9]", "assignees: [s-1]")
+    (target / "e.yaml").write_text(text)
+    changed = run_cli("check", "--baseline", str(baseline), str(target))
+    assert changed.exit_code == 0  # the new finding is a warning
+    assert "xero" in changed.stdout and "sap among" not in changed.stdout
+    assert "1 baseline entry no longer occurs" in changed.stdout
+
+
+def test_unreadable_baseline_is_a_usage_error(tmp_path, run_cli):
+    bad = tmp_path / "b.json"
+    bad.write_text("[]")
+    result = run_cli("check", "--baseline", str(bad), str(project(tmp_path)))
+    assert result.exit_code == 2 and "not a kpo-rules baseline" in result.stderr
+
+
+# --------------------------------------------------------------------------- several outputs
+
+
+def test_text_to_console_and_reports_to_files(tmp_path, run_cli):
+    target = project(tmp_path)
+    out = tmp_path / "r.json"
+    result = run_cli("check", "--report", f"json={out}", str(target))
+    assert "KPO-REF-001" in result.stdout
+    assert json.loads(out.read_text())["summary"]["error"] == 1
+    assert run_cli("check", "--report", "pdf=x", str(target)).exit_code == 2
+
+
+# --------------------------------------------------------------------------- parallel runs
+
+
+def many(tmp_path: Path, count: int = 40) -> Path:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(count):
+        text = WITH_FINDINGS.replace("minimal-clean", f"e-{i}")
+        if i % 7 == 0:
+            text = text.replace("type: corporate", "type: bank")
+        if i % 11 == 0:
+            text = "{{{ not yaml"
+        (folder / f"e{i:03d}.yaml").write_text(text)
+    return folder
+
+
+def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli):
+    folder = many(tmp_path)
+    one = run_cli("check", "--format", "json", "--jobs", "1", str(folder))
+    two = run_cli("check", "--format", "json", "--jobs", "2", str(folder))
+    assert one.exit_code == two.exit_code == 1
+    assert one.stdout == two.stdout
+    assert json.loads(one.stdout)["summary"]["files"] == 40
+
+
+def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch):
+    import kpo_rules
+    from kpo_rules import api
+
+    folder = many(tmp_path, 12)
+    real = api.read_file
+
+    def crash_on_e005(source):
+        if source.name.endswith("e005.yaml"):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(source)
+
+    monkeypatch.setattr(api, "read_file", crash_on_e005)
+    report = kpo_rules.check([folder], jobs=2)
+    crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
+    assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
+    assert "worker process checking it died" in crashed[0].message
+    assert report.files == 12
+    others = {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"}
+    # Every readable, valid file but the crashed one still has its finding (e000, e007 and
+    # e011 are broken on purpose).
+    assert len(others) == 8
+
+
+# --------------------------------------------------------------------------- exit codes
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
+def test_exit_codes_with_fail_on(tmp_path, run_cli, fail_on, code):
+    assert run_cli("check", "--fail-on", fail_on, str(project(tmp_path))).exit_code == code
