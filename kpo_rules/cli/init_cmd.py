@@ -1,0 +1,36 @@
+"""``kpo-rules init [DIR]``: a starter engagement, a config file and a CI workflow that pass."""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from kpo_rules.errors import ExitCode
+
+#: starter resource -> where it goes in the project
+STARTER = {
+    "engagement.yaml": "engagements/example.yaml",
+    "kpo-rules.toml": ".kpo-rules.toml",
+    "github-workflow.yml": ".github/workflows/kpo-rules.yml",
+}
+
+
+@click.command("init")
+@click.argument("directory", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+def init_cmd(directory: Path) -> None:
+    """Write a starter engagement, .kpo-rules.toml and a GitHub Actions workflow to DIRECTORY."""
+    targets = {name: directory / target for name, target in STARTER.items()}
+    existing = [str(t) for t in targets.values() if t.exists()]
+    if existing:
+        click.echo(f"kpo-rules: error: not overwriting {', '.join(existing)}", err=True)
+        sys.exit(ExitCode.USAGE)
+    source = files("kpo_rules") / "starter"
+    for name, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+        click.echo(f"wrote {target}")
+    click.echo(f"next: kpo-rules check {directory / 'engagements'}")
