@@ -312,3 +312,28 @@ def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch
 @pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
 def test_exit_codes_with_fail_on(tmp_path, run_cli, fail_on, code):
     assert run_cli("check", "--fail-on", fail_on, str(project(tmp_path))).exit_code == code
+
+
+# --------------------------------------------------------------------------- init, pre-commit
+
+
+def test_init_writes_a_starter_that_passes(tmp_path, run_cli):
+    result = run_cli("init", str(tmp_path))
+    assert result.exit_code == 0
+    for written in ("engagements/example.yaml", ".kpo-rules.toml",
+                    ".github/workflows/kpo-rules.yml"):
+        assert (tmp_path / written).is_file()
+    checked = run_cli("check", "--format", "json", str(tmp_path / "engagements"))
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["findings"] == []
+    again = run_cli("init", str(tmp_path))
+    assert again.exit_code == 2 and "not overwriting" in again.stderr
+
+
+def test_pre_commit_hook_definition():
+    import yaml
+
+    (hook,) = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml")
+                             .read_text())
+    assert hook["id"] == "kpo-rules" and hook["entry"] == "kpo-rules check"
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
