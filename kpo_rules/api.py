@@ -142,6 +142,7 @@ def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
              waivers: bool = True, jobs: int = 1) -> Report:
     """Cross-file stage: references between documents, the plugins' rules, waivers, config."""
     from kpo_rules.content import load_content  # noqa: PLC0415
+    from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
     from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
     from kpo_rules.parallel import map_isolated  # noqa: PLC0415
     from kpo_rules.references import resolve, unknown_ids  # noqa: PLC0415
@@ -172,10 +173,15 @@ def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
     failures = [*plugins.failures, *content.failures]
     failures += [PluginFailure(name="(config)", distribution=None, error=problem)
                  for problem in missing_plugins(config, _loaded(plugins))]
+    with_engagement = {e.file for e in engagements}
+    checked: list[tuple[str, str | None]] = [(e.file, e.id) for e in engagements]
+    checked += [(r.name, None) for r in results if r.name not in with_engagement]
     return Report(
         findings=tuple(sort_findings(_configured(outcome.findings, config))),
         files=len(results),
         engagements=len(engagements),
+        checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
+        rules=rule_catalogue(content.rules.rules),
         plugins=tuple(plugins.infos),
         plugin_failures=tuple(failures),
         waived=tuple(sort_findings(list(outcome.waived))),

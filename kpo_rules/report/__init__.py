@@ -16,6 +16,9 @@ class Renderer(Protocol):
 FORMATS: dict[str, str] = {
     "text": "kpo_rules.report.text",
     "json": "kpo_rules.report.json_report",
+    "sarif": "kpo_rules.report.sarif",
+    "junit": "kpo_rules.report.junit",
+    "github": "kpo_rules.report.github",
 }
 
 
