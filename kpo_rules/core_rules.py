@@ -37,6 +37,7 @@ class CoreRule:
 
 
 _SPEC2 = ("SPEC §2 (references between documents)",)
+_WAIVERS = ("SPEC §2 (waivers)", "SPEC §3 (waiver)")
 _WHY_REF = (
     "A reference that points nowhere means the rules cannot see the person, centre or "
     "definition it names, so whatever they would have checked goes unchecked."
@@ -156,6 +157,44 @@ CORE_RULES: tuple[CoreRule, ...] = (
         why="A rule that crashed has not judged the engagement, so its silence is not a pass.",
         remediation="Report this to the plugin's authors; the other rules still ran.",
         references=(),
+    ),
+    CoreRule(
+        id="KPO-ENG-002", category="engine-error", title="File not checked: worker crashed",
+        checks="Every file and engagement is checked to the end.",
+        why="A worker process that dies (a crash in the rule engine's C code) has judged "
+            "nothing; the file is reported so its silence is never taken for a pass.",
+        remediation="Report the file to the kpo-rules maintainers; the other files were "
+                    "checked.",
+        references=("SPEC §8",),
+    ),
+    CoreRule(
+        id="KPO-WAI-001", category="waiver", title="Waiver expired",
+        checks="Every waiver's expiry date is on or after the run date (--today).",
+        why="An exception was approved for a time; after it, the findings it hid are "
+            "reported again so nobody relies on an approval that lapsed.",
+        remediation="Fix the findings, or renew the waiver with a new approval and date.",
+        references=_WAIVERS,
+    ),
+    CoreRule(
+        id="KPO-WAI-002", category="waiver", title="Waiver names an unknown rule",
+        checks="Every waiver names a rule a loaded plugin defines.",
+        why="A misspelt rule id waives nothing and hides that the intended finding remains.",
+        remediation="Correct the rule id (kpo-rules rules list) or remove the waiver.",
+        references=_WAIVERS,
+    ),
+    CoreRule(
+        id="KPO-WAI-003", category="waiver", title="Waiver matches no finding",
+        checks="Every waiver silences at least one finding.",
+        why="A stale waiver could silently hide a future, different problem.",
+        remediation="Delete the waiver.",
+        references=_WAIVERS, severity=Severity.WARNING,
+    ),
+    CoreRule(
+        id="KPO-WAI-004", category="waiver", title="Waiver subject unknown",
+        checks="A waiver's subject is a staff or service id of its engagement.",
+        why="A subject that names nobody limits the waiver to nothing.",
+        remediation="Name a staff or service id of this engagement, or drop `subject`.",
+        references=_WAIVERS,
     ),
 )
 

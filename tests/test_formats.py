@@ -401,3 +401,14 @@ def test_github_reports_plugin_failures_as_errors():
     assert lines[0] == "::error title=kpo-rules%3A incomplete check::plugin acme failed to load: " \
                        "No module: x"
     assert lines[-1].startswith("kpo-rules: 0 files")
+
+
+def test_readme_lists_every_core_rule():
+    from pathlib import Path
+
+    from kpo_rules.core_rules import CORE_RULES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for rule in CORE_RULES:
+        assert f"| `{rule.id}` | {rule.category} | {rule.severity.value} | {rule.title} |" \
+            in readme, rule.id
