@@ -62,7 +62,19 @@ class Evaluator:
         """Findings of every rule for one engagement; engine failures become findings."""
         if self._runner is None:
             return []
-        result = self._runner.run(build_facts(engagement, catalogue))
+        try:
+            result = self._runner.run(build_facts(engagement, catalogue))
+        except (ValueError, RuntimeError) as exc:
+            # The engine refused the session as a whole (a durable-rules limit): the
+            # engagement is unjudged, which must show as an error, never as a pass.
+            line, column = engagement.document.locate("/metadata/id")
+            return [Finding(
+                rule=ENGINE_ERROR, severity=Severity.ERROR, category="engine-error",
+                message=f"the rule engine could not check this engagement: {exc}",
+                file=engagement.file, line=line, column=column, engagement=engagement.id,
+                path="/metadata/id",
+                remediation="Report this to the kpo-rules maintainers with the file.",
+            )]
         findings = [
             self._finding(self._rules[f.rule], f.bindings, engagement)
             for f in result.firings
