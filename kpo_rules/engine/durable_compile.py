@@ -8,7 +8,7 @@ durable would reject with a numeric code are refused earlier, in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kpo_rules.engine.model import Condition, Derivation, Pattern, Ref, Rule
@@ -26,18 +26,47 @@ def field_name(name: str) -> str:
     return ID_FIELD if name == "id" else name
 
 
-def _rvalue(value: Any) -> Any:
+def engine_field(fact: str, name: str) -> str:
+    """The property a field of a ``fact``-type fact has inside durable-rules.
+
+    durable's alpha network dispatches on property names before it tests the fact type,
+    and every condition reached that way waits on a stack of 64 entries (error 303
+    beyond it). Prefixing each property with its fact type means a fact only ever
+    reaches the conditions written for its own type.
+    """
+    return f"{fact}__{field_name(name)}"
+
+
+def to_engine(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact as durable sees it: type-prefixed properties, ``t`` and ``id`` unchanged."""
+    kind = fact[TYPE_FIELD]
+    out = {TYPE_FIELD: kind}
+    for key, value in fact.items():
+        if key == "id":
+            out["id"] = value
+        elif key != TYPE_FIELD:
+            out[f"{kind}__{key}"] = value
+    return out
+
+
+def from_engine(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """Undo :func:`to_engine` on a fact durable hands back."""
+    prefix = f"{fact.get(TYPE_FIELD)}__"
+    return {(k[len(prefix):] if k.startswith(prefix) else k): v for k, v in fact.items()}
+
+
+def _rvalue(value: Any, types: Mapping[str, str]) -> Any:
     if isinstance(value, Ref):
-        return {value.alias: field_name(value.name)}
+        return {value.alias: engine_field(types[value.alias], value.name)}
     return value
 
 
-def _condition(cond: Condition) -> dict[str, Any]:
-    name = field_name(cond.name)
+def _condition(cond: Condition, fact: str, types: Mapping[str, str]) -> dict[str, Any]:
+    name = engine_field(fact, cond.name)
     if cond.op == "eq":
-        return {name: _rvalue(cond.value)}
+        return {name: _rvalue(cond.value, types)}
     if cond.op in _RELATIONAL:
-        return {_RELATIONAL[cond.op]: {name: _rvalue(cond.value)}}
+        return {_RELATIONAL[cond.op]: {name: _rvalue(cond.value, types)}}
     if cond.op == "exists":
         return {"$ex" if cond.value else "$nex": {name: 1}}
     if cond.op == "contains":
@@ -53,18 +82,24 @@ def _all(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$and": list(parts)}
 
 
-def pattern_expression(pattern: Pattern) -> dict[str, Any]:
-    """The durable expression matching one fact of ``pattern``."""
-    parts: list[dict[str, Any]] = [{TYPE_FIELD: pattern.fact}]
-    parts += [_condition(c) for c in pattern.conditions]
+def pattern_expression(pattern: Pattern, types: Mapping[str, str]) -> dict[str, Any]:
+    """The durable expression matching one fact of ``pattern``.
+
+    :param types: fact type of every alias bound earlier, for references.
+    """
+    fact = pattern.fact
+    parts: list[dict[str, Any]] = [{TYPE_FIELD: fact}]
+    parts += [_condition(c, fact, types) for c in pattern.conditions]
     if pattern.any_of:
-        parts.append({"$or": [_all([_condition(c) for c in alt]) for alt in pattern.any_of]})
+        parts.append({"$or": [_all([_condition(c, fact, types) for c in alt])
+                              for alt in pattern.any_of]})
     return _all(parts)
 
 
-def _body(when: Iterable[Pattern], unless: Iterable[Pattern]) -> dict[str, Any]:
-    patterns: list[dict[str, Any]] = [{p.alias: pattern_expression(p)} for p in when]
-    patterns += [{f"{p.alias}$not": pattern_expression(p)} for p in unless]
+def _body(when: Sequence[Pattern], unless: Iterable[Pattern]) -> dict[str, Any]:
+    types = {p.alias: p.fact for p in when}
+    patterns: list[dict[str, Any]] = [{p.alias: pattern_expression(p, types)} for p in when]
+    patterns += [{f"{p.alias}$not": pattern_expression(p, types)} for p in unless]
     return {"all": patterns}
 
 

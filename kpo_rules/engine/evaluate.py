@@ -13,7 +13,13 @@ from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
-from kpo_rules.engine.durable_compile import derivation_body, field_name, rule_body
+from kpo_rules.engine.durable_compile import (
+    derivation_body,
+    field_name,
+    from_engine,
+    rule_body,
+    to_engine,
+)
 from kpo_rules.engine.durable_runner import DurableRunner, Firing
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
@@ -44,7 +50,8 @@ class Evaluator:
         derivation = self._derivations.get(firing.rule)
         if derivation is None:
             return ()
-        return (self._derived(derivation, firing.bindings),)
+        bindings = {alias: from_engine(fact) for alias, fact in firing.bindings.items()}
+        return (to_engine(self._derived(derivation, bindings)),)
 
     @staticmethod
     def _derived(
@@ -63,7 +70,7 @@ class Evaluator:
         if self._runner is None:
             return []
         try:
-            result = self._runner.run(build_facts(engagement, catalogue))
+            result = self._runner.run([to_engine(f) for f in build_facts(engagement, catalogue)])
         except (ValueError, RuntimeError) as exc:
             # The engine refused the session as a whole (a durable-rules limit): the
             # engagement is unjudged, which must show as an error, never as a pass.
@@ -76,7 +83,9 @@ class Evaluator:
                 remediation="Report this to the kpo-rules maintainers with the file.",
             )]
         findings = [
-            self._finding(self._rules[f.rule], f.bindings, engagement)
+            self._finding(self._rules[f.rule],
+                          {alias: from_engine(fact) for alias, fact in f.bindings.items()},
+                          engagement)
             for f in result.firings
             if f.rule in self._rules
         ]
