@@ -277,8 +277,12 @@ def test_an_action_that_raises_becomes_an_engine_error_and_other_rules_still_rep
         tmp_path, monkeypatch):
     plugins = plugin_set(tmp_path, RULES)
 
+    real = evaluate_module.Evaluator._derived
+
     def explode(derivation, bindings):
-        raise ZeroDivisionError("simulated bug")
+        if derivation.id == "TST-DRV-001":
+            raise ZeroDivisionError("simulated bug")
+        return real(derivation, bindings)
 
     monkeypatch.setattr(evaluate_module.Evaluator, "_derived", staticmethod(explode))
     text = engagement("[{code: de, level: C1}]").replace("    task: finance.billing",
