@@ -96,6 +96,23 @@ def overlap(
     interval ends the next day. ``shift_days`` are the days on which a shift *starts* in the
     staff zone. Raises :class:`ValueError` for an unknown zone, day name or malformed time.
     """
+    return _overlap(period_start, period_end, client_zone, client_start, client_end,
+                    _key(client_days), staff_zone, shift_start, shift_end, _key(shift_days),
+                    required)
+
+
+def _key(days: Sequence[str]) -> tuple[str, ...] | str:
+    # A plain string is passed on as it is, for _weekdays to refuse with a clear message.
+    return days if isinstance(days, str) else tuple(days)
+
+
+# Portfolios repeat the same hours, zones and periods engagement after engagement; the
+# result is immutable, so computing each combination once is safe and saves most of the cost.
+@lru_cache(maxsize=4096)
+def _overlap(period_start: date, period_end: date, client_zone: str, client_start: str,
+             client_end: str, client_days: tuple[str, ...] | str, staff_zone: str,
+             shift_start: str, shift_end: str, shift_days: tuple[str, ...] | str,
+             required: float) -> Overlap:
     need = float(required)
     if not math.isfinite(need) or need < 0:
         raise ValueError(f"required hours must be a finite number >= 0, got {required!r}")
