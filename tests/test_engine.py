@@ -377,3 +377,36 @@ def test_kpo_rules_test_on_a_plugin_directory_reports_failures(tmp_path, run_cli
     assert "FAIL  TST-NEG-001 pass" in result.stdout
     assert "expected no TST-NEG-001; got: no German speaker on service 's'" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "4 passed, 2 failed"
+
+
+def test_an_unless_that_re_tests_a_bound_fact_is_refused(tmp_path):
+    broken = RULES.replace("""    unless:
+      - speaker: {fact: german_speaker}
+    report: {at: service, service: $service.id}""", """    unless:
+      - same: {fact: service, id: $service.id, software: {contains: sap}}
+    report: {at: service, service: $service.id}""")
+    report = kpo_rules.check(sources=[("e.yaml", MINIMAL)], plugins=plugin_set(tmp_path, broken))
+    (failure,) = report.plugin_failures
+    assert "'unless' pattern 'same' re-tests the service bound to 'service'" in failure.error
+    assert "rule TST-NEG-001" in failure.error
+
+
+def test_not_contains_treats_absent_and_empty_lists_as_not_containing(tmp_path):
+    rule = RULES.replace("""    when:
+      - service: {fact: service}
+    unless:
+      - speaker: {fact: german_speaker}
+    report: {at: service, service: $service.id}""", """    when:
+      - service: {fact: service, software: {not_contains: sap}}
+    report: {at: service, service: $service.id}""")
+    plugins = plugin_set(tmp_path, rule)
+
+    def fired(software: str) -> bool:
+        text = MINIMAL.replace("    task: finance.billing",
+                               f"    task: finance.billing\n    software: {software}")
+        report = kpo_rules.check(sources=[("e.yaml", text)], plugins=plugins)
+        return "TST-NEG-001" in rules_of(report)
+
+    assert fired("[]") and fired("[excel]") and not fired("[excel, sap]")
+    assert "TST-NEG-001" in rules_of(kpo_rules.check(sources=[("e.yaml", MINIMAL)],
+                                                     plugins=plugins))

@@ -71,6 +71,10 @@ def _condition(cond: Condition, fact: str, types: Mapping[str, str]) -> dict[str
         return {"$ex" if cond.value else "$nex": {name: 1}}
     if cond.op == "contains":
         return {"$iany": {name: {"$i": cond.value}}}
+    if cond.op == "not_contains":
+        # Facts never carry empty lists (absent instead), so "$iall ... $neq" never meets
+        # the empty list it would wrongly reject (research note, section 2 (b)).
+        return {"$or": [{"$nex": {name: 1}}, {"$iall": {name: {"$neq": {"$i": cond.value}}}}]}
     if cond.op == "in":
         return {"$or": [{name: v} for v in cond.value]}
     if cond.op == "not_in":

@@ -79,8 +79,11 @@ class _Facts:
         self.items: list[Fact] = []
 
     def add(self, kind: str, pointer: str, **fields: Any) -> Fact:
-        fact: Fact = {TYPE_FIELD: kind, "id": f"{kind}:{len(self.items)}", "pointer": pointer}
-        fact.update((k, v) for k, v in fields.items() if v is not None)
+        ident = f"{kind}:{len(self.items)}"
+        # Every fact has an `id` rules can join on: its domain id, or this generated one.
+        fact: Fact = {TYPE_FIELD: kind, "id": ident, ID_FIELD: ident, "pointer": pointer}
+        # Absent, None and empty lists are all "absent": rules test them with exists: false.
+        fact.update((k, v) for k, v in fields.items() if v is not None and v != [])
         self.items.append(fact)
         return fact
 

@@ -15,7 +15,8 @@ from typing import Any
 from kpo_rules.model import Severity
 
 #: Comparison operators a condition may use.
-OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains")
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains",
+             "not_contains")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from kpo_rules.errors import RuleDefinitionError
 from kpo_rules.model import Document, Severity
 
 _REF = re.compile(r"^\$([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
-_OPS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains"})
+_OPS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains",
+                  "not_contains"})
 _PERIOD_ALIAS = "_period"
 
 
@@ -72,7 +73,7 @@ def _conditions(
             for op, operand in raw.items():
                 if op not in _OPS:
                     raise ctx.fail(f"{here}/{op}", f"unknown operator '{op}'")
-                if op in ("in", "not_in", "contains", "exists") and (
+                if op in ("in", "not_in", "contains", "not_contains", "exists") and (
                     isinstance(operand, str) and operand.startswith("$")
                 ):
                     # durable cannot compare list items with another fact (error 102).
@@ -115,6 +116,27 @@ def _patterns(
         if binds:
             bound.append(alias)
     return tuple(out)
+
+
+def _check_unless(when: Sequence[Pattern], unless: Sequence[Pattern], ctx: _Context,
+                  pointer: str) -> None:
+    """Refuse an ``unless`` that can only mean the fact a ``when`` pattern already bound.
+
+    durable-rules never lets one fact match two patterns of a rule, so such a negation
+    could never block and the rule would fire anyway: a wrong verdict without an error.
+    """
+    types = {p.alias: p.fact for p in when}
+    for i, pattern in enumerate(unless):
+        for cond in pattern.conditions:
+            value = cond.value
+            if (cond.name == "id" and cond.op == "eq" and isinstance(value, Ref)
+                    and value.name == "id" and types.get(value.alias) == pattern.fact):
+                raise ctx.fail(
+                    f"{pointer}/{i}/{pattern.alias}",
+                    f"'unless' pattern '{pattern.alias}' re-tests the {pattern.fact} bound to "
+                    f"'{value.alias}'; one fact never matches two patterns of a rule, so it "
+                    f"could never block. Put the condition on '{value.alias}' instead (use "
+                    "'not_contains', 'ne', 'exists: false' or 'any').")
 
 
 def _period_pattern(effective: Mapping[str, str]) -> Pattern | None:
@@ -226,6 +248,7 @@ def _derivation(item: Mapping[str, Any], i: int, ctx: _Context,
     bound: list[str] = []
     when = _patterns(item["when"], bound, ctx, f"{pointer}/when", binds=True)
     unless = _patterns(item.get("unless", ()), list(bound), ctx, f"{pointer}/unless", binds=False)
+    _check_unless(when, unless, ctx, f"{pointer}/unless")
     fields = {
         name: _value(raw, bound, ctx, f"{pointer}/fact/fields/{name}")
         for name, raw in item["fact"]["fields"].items()
@@ -247,6 +270,7 @@ def _rule(item: Mapping[str, Any], i: int, ctx: _Context, prefixes: Sequence[str
                         _period_pattern(effective))
     unless = _patterns(item.get("unless", ()), list(bound), ctx, f"{pointer}/unless",
                        binds=False)
+    _check_unless(when, unless, ctx, f"{pointer}/unless")
     facts = {p.alias: p.fact for p in when}
     _check_template(item["message"], bound, ctx, f"{pointer}/message", facts)
     report = item.get("report", {})

@@ -56,6 +56,11 @@ def _condition_value() -> Schema:
                         "type": ["string", "number", "boolean"],
                         "description": "The list field holds this literal.",
                     },
+                    "not_contains": {
+                        "type": ["string", "number", "boolean"],
+                        "description": "The list field is absent or empty, or does not hold "
+                        "this literal.",
+                    },
                 },
             },
         ],
