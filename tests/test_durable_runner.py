@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import itertools
 import json
 import multiprocessing
 import random
@@ -43,31 +44,57 @@ def staff(name, **fields):
 
 
 CLIENT_DE = {"t": "client", "id": "client:acme", "name": "acme", "country": "DE"}
-ANN = staff("ann", grade="senior", rate=90, country="US", tz="America/New_York",
-            langs=[{"lang": "de", "level": "B2"}], quals=["CPA"])
-BOB = staff("bob", grade="junior", rate=50, country="DE", langs=[{"lang": "en", "level": "C2"}],
-            quals=[])
-CY = staff("cy", grade="senior", rate=150, country="DE", tz="Europe/Berlin",
-           langs=[{"lang": "de", "level": "C1"}], quals=["ACCA"])
+ANN = staff(
+    "ann",
+    grade="senior",
+    rate=90,
+    country="US",
+    tz="America/New_York",
+    langs=[{"lang": "de", "level": "B2"}],
+    quals=["CPA"],
+)
+BOB = staff(
+    "bob", grade="junior", rate=50, country="DE", langs=[{"lang": "en", "level": "C2"}], quals=[]
+)
+CY = staff(
+    "cy",
+    grade="senior",
+    rate=150,
+    country="DE",
+    tz="Europe/Berlin",
+    langs=[{"lang": "de", "level": "C1"}],
+    quals=["ACCA"],
+)
 TASK = {"t": "task", "id": "task:audit", "name": "audit", "requires": "StB"}
 FACTS = [CLIENT_DE, ANN, BOB, CY, TASK]
 
 GERMAN_C1 = {"$iany": {"langs": {"$and": [{"$i.lang": "de"}, {"$i.level": "C1"}]}}}
 RULES = {
-    "rate_floor": {"all": [{"st": {"$and": [{"t": "staff"}, {"grade": "senior"},
-                                            {"$lt": {"rate": 100}}]}}]},
+    "rate_floor": {
+        "all": [{"st": {"$and": [{"t": "staff"}, {"grade": "senior"}, {"$lt": {"rate": 100}}]}}]
+    },
     "rate_ceiling": {"all": [{"st": {"$and": [{"t": "staff"}, {"$gte": {"rate": 150}}]}}]},
     "tz_america": {"all": [{"st": {"$and": [{"t": "staff"}, {"$mt": {"tz": "America/.*"}}]}}]},
     "no_tz": {"all": [{"st": {"$and": [{"t": "staff"}, {"$nex": {"tz": 1}}]}}]},
     "german_c1": {"all": [{"st": {"$and": [{"t": "staff"}, GERMAN_C1]}}]},
-    "foreign_staff": {"all": [{"cl": {"t": "client"}},
-                              {"st": {"$and": [{"t": "staff"},
-                                               {"$neq": {"country": {"cl": "country"}}}]}}]},
-    "no_german_speaker": {"all": [{"cl": {"$and": [{"t": "client"}, {"country": "DE"}]}},
-                                  {"nobody$not": {"$and": [{"t": "staff"}, GERMAN_C1]}}]},
-    "task_unqualified": {"all": [{"tk": {"t": "task"}},
-                                 {"q$not": {"$and": [{"t": "staff"},
-                                                     {"$iany": {"quals": {"$i": "StB"}}}]}}]},
+    "foreign_staff": {
+        "all": [
+            {"cl": {"t": "client"}},
+            {"st": {"$and": [{"t": "staff"}, {"$neq": {"country": {"cl": "country"}}}]}},
+        ]
+    },
+    "no_german_speaker": {
+        "all": [
+            {"cl": {"$and": [{"t": "client"}, {"country": "DE"}]}},
+            {"nobody$not": {"$and": [{"t": "staff"}, GERMAN_C1]}},
+        ]
+    },
+    "task_unqualified": {
+        "all": [
+            {"tk": {"t": "task"}},
+            {"q$not": {"$and": [{"t": "staff"}, {"$iany": {"quals": {"$i": "StB"}}}]}},
+        ]
+    },
 }
 
 
@@ -124,14 +151,186 @@ def test_unicode_literals_match(runner):
 
 
 def test_firings_are_deduplicated_and_sorted():
-    runner = DurableRunner("test_sorted", {"b": {"all": [{"m": {"t": "x"}}]},
-                                           "a": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    runner = DurableRunner(
+        "test_sorted",
+        {"b": {"all": [{"m": {"t": "x"}}]}, "a": {"all": [{"m": {"t": "x"}}]}},
+        nothing,
+    )
     # two identical facts without ids: two durable facts, one firing per rule
     result = runner.run([{"t": "x", "v": 2}, {"t": "x", "v": 1}, {"t": "x", "v": 2}])
     keys = [(f.rule, json.dumps(f.bindings, sort_keys=True)) for f in result.firings]
     assert keys == sorted(set(keys))
     assert [(f.rule, f.bindings["m"]["v"]) for f in result.firings] == [
-        ("a", 1), ("a", 2), ("b", 1), ("b", 2)]
+        ("a", 1),
+        ("a", 2),
+        ("b", 1),
+        ("b", 2),
+    ]
+
+
+# durable-rules 2.0.28 evaluates the conditions of a pattern that reads another fact as one
+# sequence with defects (conditions after a nested group skipped, literals inside such a
+# group ignored, out-of-bounds reads when the last condition is false). The runner
+# rearranges such patterns; these tests compare random conditions against Python.
+
+_BITS = ("f0", "f1", "f2", "f3")
+
+
+def _leaf(rnd, join):
+    name = rnd.choice(_BITS)
+    op = rnd.choice(("eq", "neq", "lt", "gte"))
+    value = {"cl": "one"} if join else 1
+    fn = {
+        "eq": lambda x, n=name: x[n] == 1,
+        "neq": lambda x, n=name: x[n] != 1,
+        "lt": lambda x, n=name: x[n] < 1,
+        "gte": lambda x, n=name: x[n] >= 1,
+    }[op]
+    return ({name: value} if op == "eq" else {f"${op}": {name: value}}), fn
+
+
+def _local(rnd, depth):
+    if depth == 0 or rnd.random() < 0.35:
+        return _leaf(rnd, join=False)
+    op = rnd.choice(("$and", "$or"))
+    kids = [_local(rnd, depth - 1) for _ in range(rnd.randint(2, 3))]
+    fns = [fn for _, fn in kids]
+    combine = all if op == "$and" else any
+    return {op: [expr for expr, _ in kids]}, lambda x, f=fns, c=combine: c(g(x) for g in f)
+
+
+def _random_pattern(rnd):
+    """A $and of join leaves and nested local conditions, in random order."""
+    parts = [_leaf(rnd, join=True) for _ in range(rnd.randint(1, 3))]
+    parts += [_local(rnd, 2) for _ in range(rnd.randint(0, 3))]
+    rnd.shuffle(parts)
+    fns = [fn for _, fn in parts]
+    return {"$and": [{"t": "x"}, *[expr for expr, _ in parts]]}, lambda x: all(g(x) for g in fns)
+
+
+def test_join_patterns_evaluate_like_python():
+    rnd = random.Random(2024)
+    rows = [dict(zip(_BITS, bits, strict=True)) for bits in itertools.product((0, 1), repeat=4)]
+    facts = [{"t": "client", "id": "c", "one": 1}]
+    facts += [{"t": "x", "id": f"x{k}", **row} for k, row in enumerate(rows)]
+    for _ in range(6):
+        truth = {}
+        rules = {}
+        for i in range(12):
+            expr, fn = _random_pattern(rnd)
+            rules[f"r{i}"] = {"all": [{"cl": {"t": "client"}}, {"m": expr}]}
+            truth[f"r{i}"] = {f"x{k}" for k, row in enumerate(rows) if fn(row)}
+        runner = DurableRunner("test_logic", rules, nothing)
+        got = {name: set() for name in rules}
+        for firing in runner.run(facts).firings:
+            got[firing.rule].add(firing.bindings["m"]["id"])
+        runner.close()
+        wrong = {name: rules[name] for name in rules if got[name] != truth[name]}
+        assert not wrong
+
+
+def test_literal_groups_next_to_a_join():
+    # raw durable-rules fires this for b=1, c=0: the join after the $or is skipped
+    runner = DurableRunner(
+        "test_in_join",
+        {
+            "r": {
+                "all": [
+                    {"cl": {"t": "client"}},
+                    {
+                        "m": {
+                            "$and": [{"t": "x"}, {"$or": [{"a": 1}, {"b": 1}]}, {"c": {"cl": "k"}}]
+                        }
+                    },
+                ]
+            }
+        },
+        nothing,
+    )
+    client = {"t": "client", "k": 1}
+    assert runner.run([client, {"t": "x", "a": 0, "b": 1, "c": 0}]).firings == ()
+    assert rules_fired(runner.run([client, {"t": "x", "a": 0, "b": 1, "c": 1}])) == {"r"}
+
+
+def test_iany_with_an_and_of_item_conditions():
+    item = {"$and": [{"$i.a": 1}, {"$and": [{"$i.b": 1}]}]}  # nested $and is flattened
+    pattern = {"m": {"$and": [{"t": "x"}, {"$iany": {"items": item}}]}}
+    runner = DurableRunner("test_iany_and", {"r": {"all": [pattern]}}, nothing)
+    items = [{"a": 1, "b": 0}, {"a": 0, "b": 1}]
+    assert runner.run([{"t": "x", "items": items}]).firings == ()
+    assert rules_fired(runner.run([{"t": "x", "items": [*items, {"a": 1, "b": 1}]}])) == {"r"}
+
+
+@pytest.mark.parametrize("op", ["$neq", "$lt"])
+def test_joins_on_fields_a_fact_lacks(op):
+    # durable aborts the whole session (error 311) when the other fact lacks the field;
+    # the runner makes such a comparison false, as durable does for missing fields
+    rules = {
+        "pos": {
+            "all": [
+                {"cl": {"t": "client"}},
+                {"st": {"$and": [{"t": "staff"}, {op: {"rate": {"cl": "cap"}}}]}},
+            ]
+        },
+        "neg": {
+            "all": [
+                {"cl": {"t": "client"}},
+                {"x$not": {"$and": [{"t": "staff"}, {op: {"rate": {"cl": "cap"}}}]}},
+            ]
+        },
+    }
+    runner = DurableRunner("test_missing", rules, nothing)
+    staff_fact = {"t": "staff", "rate": 50}
+    assert fired(runner.run([{"t": "client", "name": "c"}, staff_fact])) == [("neg", {"cl": "c"})]
+    with_cap = fired(runner.run([{"t": "client", "name": "c", "cap": 100}, staff_fact]))
+    assert with_cap == [("pos", {"cl": "c", "st": "staff"})]
+
+
+def test_join_conditions_written_first_keep_the_alpha_network_small():
+    # durable builds alpha nodes in condition order; 70 patterns that start with a join
+    # would all sit at the root, every fact would pass them all and durable would fail
+    # with error 303 (evaluation stack exhausted). The runner puts local conditions first.
+    join = {"$neq": {"country": {"cl": "country"}}}
+    rules = {
+        f"r{i}": {"all": [{"cl": {"t": "client"}}, {"st": {"$and": [join, {"t": f"type{i}"}]}}]}
+        for i in range(70)
+    }
+    runner = DurableRunner("test_order", rules, nothing)
+    facts = [{"t": "client", "country": "DE"}, {"t": "type3", "country": "US"}]
+    assert rules_fired(runner.run(facts)) == {"r3"}
+
+
+def test_the_measured_crash_does_not_happen():
+    # Without the runner's rearrangement this segfaults (measured): a $neq join whose
+    # last condition is false makes durable scan past the end of the sequence.
+    code = textwrap.dedent("""
+        from kpo_rules.engine.durable_runner import DurableRunner
+        c1 = {"$iany": {"langs": {"$and": [{"$i.lang": "de"}, {"$gte": {"$i.rank": 5}}]}}}
+        rules = {
+            "has_StB": {"all": [{"st": {"$and": [{"t": "staff"},
+                                                 {"$iany": {"quals": {"$i": "StB"}}}]}}]},
+            "german_c1": {"all": [{"st": {"$and": [{"t": "staff"}, c1]}}]},
+            "no_german": {"all": [{"cl": {"$and": [{"t": "client"}, {"country": "DE"}]}},
+                                  {"x$not": {"$and": [{"t": "staff"}, c1]}}]},
+            "foreign": {"all": [{"cl": {"t": "client"}},
+                                {"st": {"$and": [{"t": "staff"},
+                                                 {"$neq": {"country": {"cl": "country"}}}]}}]},
+        }
+        r = DurableRunner("crash", rules, lambda f: ())
+        facts = [{"t": "client", "id": "c", "country": "DE"},
+                 {"t": "staff", "id": "s", "country": "DE", "quals": [], "langs": []}]
+        print(sorted(f.rule for f in r.run(facts).firings))
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "['no_german']"), proc.stderr
 
 
 # --------------------------------------------------------------------------- forward chaining
@@ -142,9 +341,12 @@ CHAIN_RULES = {
     # derived -> derived
     "derive_review": {"all": [{"f": {"t": "flag"}}]},
     "flagged": {"pri": 1, "all": [{"f": {"t": "flag"}}]},  # matches only a derived fact
-    "reviewed_join": {"all": [{"cl": {"t": "client"}},
-                              {"r": {"$and": [{"t": "review"},
-                                              {"country": {"cl": "country"}}]}}]},
+    "reviewed_join": {
+        "all": [
+            {"cl": {"t": "client"}},
+            {"r": {"$and": [{"t": "review"}, {"country": {"cl": "country"}}]}},
+        ]
+    },
     "unflagged": {"pri": 1, "all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
     # negation inside a derivation: "clear" only while no flag exists
     "derive_clear": {"pri": 1, "all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
@@ -173,8 +375,7 @@ def test_forward_chaining_and_negation_over_derived_facts(chain):
     other = {"t": "staff", "id": "s", "name": "dan"}
     for facts in ([iran, other], [other, iran]):
         result = chain.run(facts)
-        assert rules_fired(result) == {"derive_flag", "derive_review", "flagged",
-                                       "reviewed_join"}
+        assert rules_fired(result) == {"derive_flag", "derive_review", "flagged", "reviewed_join"}
         (flagged,) = [f for f in result.firings if f.rule == "flagged"]
         assert flagged.bindings == {"f": {"t": "flag", "country": "IR"}}
         assert result.failures == ()
@@ -192,12 +393,13 @@ def test_derived_facts_are_shared_by_identical_derivations(chain):
 
 def test_derivations_that_never_settle_are_reported(monkeypatch):
     monkeypatch.setattr(dr, "_MAX_ROUNDS", 5)
-    flip = DurableRunner("test_flip", {"flip": {"all": [{"cl": {"t": "client"}},
-                                                        {"x$not": {"t": "flag"}}]}},
-                         lambda f: [{"t": "flag"}])
+    flip = DurableRunner(
+        "test_flip",
+        {"flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]}},
+        lambda f: [{"t": "flag"}],
+    )
     result = flip.run([CLIENT_DE])
-    assert [(x.rule, x.error.split(":")[0]) for x in result.failures] == [
-        ("flip", "RuntimeError")]
+    assert [(x.rule, x.error.split(":")[0]) for x in result.failures] == [("flip", "RuntimeError")]
     assert "did not settle after 5 rounds" in result.failures[0].error
 
 
@@ -221,22 +423,29 @@ def test_action_exceptions_become_failures_and_other_rules_still_fire(runner):
     assert result.firings == runner.run(FACTS).firings  # every match is still reported
 
 
-@pytest.mark.parametrize(("returned", "error"), [
-    (5, "TypeError: on_fire must return an iterable of facts, not int"),
-    ({"t": "flag"}, "TypeError: on_fire must return an iterable of facts, not dict"),
-    ([["t", "flag"]], "ValueError: derived fact 0 must be a mapping, not list"),
-    ([{"t": "flag", "sid": "1"}], "ValueError: derived fact 0 has a 'sid' field"),
-    ([{"t": "$end"}], "ValueError: derived fact 0 has the reserved type '$end'"),
-    ([{"t": "flag", "id": "client:acme"}], "ValueError: derived fact 0 reuses the id"),
-    ([{"t": "flag", "x": float("nan")}], "ValueError: derived fact 0 is not JSON"),
-    ([{"t": "flag", "x": object()}], "ValueError: derived fact 0 is not JSON"),
-    ([{f"k{i}": i for i in range(300)}], "ValueError: durable-rules could not assert a "
-                                         "derived fact (error code 302"),
-])
+@pytest.mark.parametrize(
+    ("returned", "error"),
+    [
+        (5, "TypeError: on_fire must return an iterable of facts, not int"),
+        ({"t": "flag"}, "TypeError: on_fire must return an iterable of facts, not dict"),
+        ([["t", "flag"]], "ValueError: derived fact 0 must be a mapping, not list"),
+        ([{"t": "flag", "sid": "1"}], "ValueError: derived fact 0 has a 'sid' field"),
+        ([{"t": "$end"}], "ValueError: derived fact 0 has the reserved type '$end'"),
+        ([{"t": "flag", "id": "client:acme"}], "ValueError: derived fact 0 reuses the id"),
+        ([{"t": "flag", "x": float("nan")}], "ValueError: derived fact 0 is not JSON"),
+        ([{"t": "flag", "x": object()}], "ValueError: derived fact 0 is not JSON"),
+        (
+            [{f"k{i}": i for i in range(300)}],
+            "ValueError: durable-rules could not assert a derived fact (error code 302",
+        ),
+    ],
+)
 def test_bad_derived_facts_become_failures(returned, error):
-    bad = DurableRunner("test_bad_derived", {"r": {"all": [{"cl": {"t": "client"}}]},
-                                             "flag": {"all": [{"f": {"t": "flag"}}]}},
-                        lambda f: returned if f.rule == "r" else ())
+    bad = DurableRunner(
+        "test_bad_derived",
+        {"r": {"all": [{"cl": {"t": "client"}}]}, "flag": {"all": [{"f": {"t": "flag"}}]}},
+        lambda f: returned if f.rule == "r" else (),
+    )
     result = bad.run([CLIENT_DE])
     assert [f.rule for f in result.firings] == ["r"]
     assert [x.rule for x in result.failures] == ["r"]
@@ -245,8 +454,9 @@ def test_bad_derived_facts_become_failures(returned, error):
 
 def test_on_fire_cannot_reenter_the_runner():
     holder: list[DurableRunner] = []
-    inner = DurableRunner("test_reenter", {"r": {"all": [{"m": {"t": "client"}}]}},
-                          lambda f: holder[0].run([]))
+    inner = DurableRunner(
+        "test_reenter", {"r": {"all": [{"m": {"t": "client"}}]}}, lambda f: holder[0].run([])
+    )
     holder.append(inner)
     result = inner.run([CLIENT_DE])
     assert result.failures[0].error.startswith("RuntimeError: runner 'test_reenter' is already")
@@ -258,11 +468,12 @@ def test_on_fire_cannot_reenter_the_runner():
 
 def test_no_background_threads():
     before = threading.active_count()
+    existing = set(threading.enumerate())
     runners = [DurableRunner(f"test_threads_{i}", RULES, nothing) for i in range(3)]
     for r in runners:
         r.run(FACTS)
     assert threading.active_count() == before
-    assert [t.name for t in threading.enumerate()] == ["MainThread"]
+    assert set(threading.enumerate()) == existing  # durable's Host would add two Timers
 
 
 def _rss_kb() -> int:
@@ -283,8 +494,10 @@ def test_5000_sessions_without_leaks(runner):
         runner.run(facts)
     gc.collect()
     after_5000 = _rss_kb()
-    print(f"\nVmRSS after 1,000 sessions: {after_1000} kB, after 5,000: {after_5000} kB, "
-          f"growth {after_5000 - after_1000} kB")
+    print(
+        f"\nVmRSS after 1,000 sessions: {after_1000} kB, after 5,000: {after_5000} kB, "
+        f"growth {after_5000 - after_1000} kB"
+    )
     assert after_5000 - after_1000 < 3 * 1024
     with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # sid not found
         durable_rules_engine.get_facts(runner._handle, runner._last_sid)
@@ -323,9 +536,15 @@ def test_no_match_sessions_do_not_crash_the_interpreter():
                 pass
         print("ok")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False,
-                          env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
     assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
 
 
@@ -351,6 +570,7 @@ def _run_in_child(facts):
     return fired(_IN_CHILD["runner"].run(facts))
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_workers_inherit_the_runner(runner):
     _IN_CHILD["runner"] = runner  # registered in the parent, used in forked children
     with multiprocessing.get_context("fork").Pool(2) as pool:
@@ -361,9 +581,15 @@ def test_forked_workers_inherit_the_runner(runner):
 
 def test_more_rules_than_one_sentinel_can_serve():
     # durable allows 256 rules per shared pattern; the runner's sentinel must not be one
-    rules = {f"r{i:03d}": {"all": [{"cl": {"$and": [{"t": "client"}, {"k": i % 3}]}},
-                                   {"x$not": {"$and": [{"t": "staff"}, {"rate": i}]}}]}
-             for i in range(300)}
+    rules = {
+        f"r{i:03d}": {
+            "all": [
+                {"cl": {"$and": [{"t": "client"}, {"k": i % 3}]}},
+                {"x$not": {"$and": [{"t": "staff"}, {"rate": i}]}},
+            ]
+        }
+        for i in range(300)
+    }
     runner = DurableRunner("test_many", rules, nothing)
     assert runner._groups == 3
     result = runner.run([staff("a", rate=3), dict(CLIENT_DE, k=0)])
@@ -386,52 +612,87 @@ def test_caller_data_is_not_mutated():
     assert facts == facts_before
 
 
-@pytest.mark.parametrize(("facts", "message"), [
-    ([ANN, dict(ANN)], "facts 0 and 1 have the same id 'staff:ann'"),
-    ([{"id": 5}, {"id": "5"}], "facts 0 and 1 have the same id '5'"),
-    ([{"t": "x", "sid": "7"}], "fact 0 has a 'sid' field"),
-    ([{"t": "$end"}], "fact 0 has the reserved type '\\$end'"),
-    ([{"id": "$f1"}], "ids must not be empty or start with '\\$'"),
-    ([{"id": True}], "fact 0 has an id of type bool"),
-    ([{"id": 1.5}], "fact 0 has an id of type float"),
-    ([["t", "x"]], "fact 0 must be a mapping, not list"),
-    ([{1: "x"}], "fact 0 has a non-string field name 1"),
-    ([{"x": float("inf")}], "fact 0 \\(id '\\$f0'\\) is not JSON"),
-    ("facts", "facts must be a sequence of mappings, not str"),
-])
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ([ANN, dict(ANN)], "facts 0 and 1 have the same id 'staff:ann'"),
+        ([{"id": 5}, {"id": "5"}], "facts 0 and 1 have the same id '5'"),
+        ([{"t": "x", "sid": "7"}], "fact 0 has a 'sid' field"),
+        ([{"t": "$end"}], "fact 0 has the reserved type '\\$end'"),
+        ([{"id": "$f1"}], "ids must not be empty or start with '\\$'"),
+        ([{"id": True}], "fact 0 has an id of type bool"),
+        ([{"id": 1.5}], "fact 0 has an id of type float"),
+        ([["t", "x"]], "fact 0 must be a mapping, not list"),
+        ([{1: "x"}], "fact 0 has a non-string field name 1"),
+        ([{"x": float("inf")}], "fact 0 \\(id '\\$f0'\\) is not JSON"),
+        ("facts", "facts must be a sequence of mappings, not str"),
+    ],
+)
 def test_bad_facts_raise_value_error(runner, facts, message):
     with pytest.raises(ValueError, match=message):
         runner.run(facts)
     assert runner.run([]).firings == ()  # the runner is still usable
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    # durable's own verdicts, translated
-    ({"all": [{"tk": {"t": "task"}},
-              {"st": {"$iany": {"quals": {"$i": {"tk": "requires"}}}}}]},
-     r"rule bad: durable-rules rejected the condition \(error code 102: unexpected type"),
-    ({"all": [{"m": {"$mt": {"name": "[abc"}}}]},
-     r"rule bad: durable-rules rejected the condition \(error code 501: invalid regular"),
-    ({"all": [{"m": {"$foo": {"a": 1}}}]}, r"rule bad: .*\(error code 202: "),
-    ({"all": [{"m": {"a": [1, 2]}}]}, r"rule bad: .*\(error code 102: "),
-    # shapes durable would accept silently or reject with a bare code
-    ({"all": [{"m": {"t": "x"}}], "severity": "error"},
-     "rule bad: unsupported key\\(s\\) severity"),
-    ({"all": [{"m": {"t": "x"}}], "run": "act"}, "rule bad: unsupported key\\(s\\) run"),
-    ({"any": [{"m": {"t": "x"}}]}, "rule bad: unsupported key\\(s\\) any"),
-    ({"pri": 1}, "rule bad: the body has no 'all' list"),
-    ({"all": []}, "rule bad: 'all' must be a non-empty list"),
-    ({"all": [{"m": {"t": 1}}], "pri": True}, "rule bad: 'pri' must be an integer"),
-    ({"all": [{"m": {"t": 1}, "n": {"t": 2}}]}, "rule bad: pattern 0 of 'all' must be a"),
-    ({"all": [{"m": {}}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
-    ({"all": [{"m": 5}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
-    ({"all": [{"m": {"t": 1}}, {"m": {"t": 2}}]}, "rule bad: alias 'm' is used twice"),
-    ({"all": [{"m": {"$neq": {"country": {"cl": "country"}}}}]},
-     "rule bad: pattern 'm' refers to 'cl', which is not an earlier alias"),
-    ({"all": [{"end$": {"t": "x"}}]}, "rule bad: alias 'end\\$' is reserved"),
-    ({"all": [{"m": {"t": {1, 2}}}]}, "rule bad: the body is not JSON"),
-    ("all", "rule bad: the body must be a mapping, not str"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # durable's own verdicts, translated
+        (
+            {
+                "all": [
+                    {"tk": {"t": "task"}},
+                    {"st": {"$iany": {"quals": {"$i": {"tk": "requires"}}}}},
+                ]
+            },
+            r"rule bad: durable-rules rejected the condition \(error code 102: unexpected type",
+        ),
+        (
+            {"all": [{"m": {"$mt": {"name": "[abc"}}}]},
+            r"rule bad: durable-rules rejected the condition \(error code 501: invalid regular",
+        ),
+        ({"all": [{"m": {"$foo": {"a": 1}}}]}, r"rule bad: .*\(error code 202: "),
+        ({"all": [{"m": {"a": [1, 2]}}]}, r"rule bad: .*\(error code 102: "),
+        # shapes durable would accept silently or reject with a bare code
+        (
+            {"all": [{"m": {"t": "x"}}], "severity": "error"},
+            "rule bad: unsupported key\\(s\\) severity",
+        ),
+        ({"all": [{"m": {"t": "x"}}], "run": "act"}, "rule bad: unsupported key\\(s\\) run"),
+        ({"any": [{"m": {"t": "x"}}]}, "rule bad: unsupported key\\(s\\) any"),
+        ({"pri": 1}, "rule bad: the body has no 'all' list"),
+        ({"all": []}, "rule bad: 'all' must be a non-empty list"),
+        ({"all": [{"m": {"t": 1}}], "pri": True}, "rule bad: 'pri' must be an integer"),
+        ({"all": [{"m": {"t": 1}, "n": {"t": 2}}]}, "rule bad: pattern 0 of 'all' must be a"),
+        ({"all": [{"m": {}}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
+        ({"all": [{"m": 5}]}, "rule bad: pattern 'm' must be a non-empty mapping"),
+        ({"all": [{"m": {"t": 1}}, {"m": {"t": 2}}]}, "rule bad: alias 'm' is used twice"),
+        (
+            {"all": [{"m": {"$neq": {"country": {"cl": "country"}}}}]},
+            "rule bad: pattern 'm' refers to 'cl', which is not an earlier alias",
+        ),
+        ({"all": [{"end$": {"t": "x"}}]}, "rule bad: alias 'end\\$' is reserved"),
+        ({"all": [{"m": {"t": {1, 2}}}]}, "rule bad: the body is not JSON"),
+        (
+            {"all": [{"m": {"t": "x", "grade": "senior"}}]},
+            "rule bad: pattern 'm': a condition must be a mapping with exactly one key",
+        ),
+        (
+            {"all": [{"m": {"$lt": {"a": 1, "b": 2}}}]},
+            "rule bad: pattern 'm': the value of '\\$lt' must be a mapping with exactly one key",
+        ),
+        (
+            {"all": [{"cl": {"t": "c"}}, {"m": {"$or": [{"a": 1}, {"b": {"cl": "b"}}]}}]},
+            "rule bad: pattern 'm' puts a condition on another fact inside \\$or",
+        ),
+        (
+            {"all": [{"m": {"$iany": {"xs": {"$or": [{"$i.a": 1}, {"$i.b": 1}]}}}}]},
+            "rule bad: pattern 'm': the item condition of \\$iany may only combine conditions",
+        ),
+        ({"all": [{"m": {"$and": []}}]}, "rule bad: pattern 'm': '\\$and' needs a non-empty list"),
+        ("all", "rule bad: the body must be a mapping, not str"),
+    ],
+)
 def test_invalid_rule_bodies_raise_value_error_naming_the_rule(body, message):
     good = {"all": [{"m": {"t": "x"}}]}
     with pytest.raises(ValueError, match=message):
@@ -444,7 +705,7 @@ def test_invalid_rule_names_and_sizes():
         DurableRunner("test_names", {"$x": good}, nothing)
     with pytest.raises(ValueError, match="rule names must be non-empty strings"):
         DurableRunner("test_names", {"": good}, nothing)
-    with pytest.raises(ValueError, match="has 513 rules; durable-rules handles at most 512"):
+    with pytest.raises(ValueError, match=r"has 513 rules \(after splitting\); .* at most 512"):
         DurableRunner("test_names", {f"r{i}": good for i in range(513)}, nothing)
     with pytest.raises(ValueError, match="non-empty string"):
         DurableRunner("", {"r": good}, nothing)

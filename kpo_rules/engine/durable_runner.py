@@ -18,21 +18,22 @@ What :class:`DurableRunner` guarantees (the numbers refer to
   :data:`_RULES_PER_SENTINEL`, one sentinel fact per group, because durable rejects a
   rule set in which more than 256 rules share one pattern (error code 108).
 * **Forward chaining with negation over derived facts.** ``on_fire`` returns facts, which
-  are asserted into the same session at once so other rules can match them. durable
-  never withdraws an activation whose ``$not`` a later fact would block, so when the
-  rule set contains a ``$not`` the session is evaluated in rounds: at the end of a round
-  the sentinels are retracted, derived facts no firing produced any more are retracted,
-  and fresh sentinels are asserted. The result is the first round in which the derived
-  facts did not change (a fixed point); its firings all saw the same, complete facts.
-  A rule set without ``$not`` needs one round. ``on_fire`` may therefore be called more
-  than once for the same firing and must be a pure function of it.
-* **Sessions are always cleaned up** (section 3.2). Each :meth:`~DurableRunner.run` uses
-  a fresh session id from a counter and deletes the session in ``finally``, so live
-  sessions never approach durable's limit of 1,024 per rule set. ``delete_state``
-  crashes the interpreter for a session in which no action ever started, so every
-  session begins with an internal no-op rule on a ``$begin`` fact whose action is run
-  before any caller fact is asserted; from then on deleting the session is safe,
-  whatever fails later.
+  are asserted into the session at once so other rules can match them. durable never
+  withdraws an activation whose ``$not`` a later fact would block, so when the rule set
+  contains a ``$not`` and facts were derived, the engagement is evaluated again in a
+  fresh session that receives the derived facts before the sentinels, until a round
+  derives nothing new and nothing stale (a fixed point); the result is that round, whose
+  firings all saw the same, complete facts. A rule set without ``$not`` needs one round.
+  ``on_fire`` may therefore be called more than once for the same firing and must be a
+  pure function of it.
+* **Sessions are always cleaned up** (section 3.2). Each session gets a fresh id from the
+  runner's counter and is deleted in ``finally``, so live sessions never approach
+  durable's limit of 1,024 per rule set. ``delete_state`` crashes the interpreter for a
+  session in which no action ever started, so every session begins with an internal
+  no-op rule on a ``$begin`` fact whose action is run before any caller fact is
+  asserted; from then on deleting the session is safe, whatever fails later. The rule
+  set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when the
+  runner is garbage-collected.
 * **Explicit, unique fact ids** (section 3.3). A fact without ``id`` gets ``$f<index>``;
   a derived fact without ``id`` gets ``$d<n>`` keyed by its content, so identical
   derived facts are one fact. Two input facts with the same ``id`` raise
@@ -42,10 +43,23 @@ What :class:`DurableRunner` guarantees (the numbers refer to
   registration and durable's numeric codes are translated (:data:`_ERROR_CODES`) into a
   :class:`ValueError` naming the rule. An exception raised by ``on_fire`` becomes an
   :class:`ActionFailure`; the other rules still fire.
+* **Conditions that read other facts are evaluated correctly** (measured beyond the
+  research note; see :func:`_pattern`). durable evaluates such a pattern's conditions as
+  one sequence that skips everything after a nested $and/$or group and reads past its
+  end when the last condition is false (that crashed the interpreter). The runner orders
+  the conditions (plain local ones, joins, local ones with groups) and appends an
+  always-true padding group; a join condition inside ``$or``, and ``$or`` inside
+  ``$iany``/``$iall`` (also evaluated wrongly), are refused with a ValueError. A
+  condition mapping with several keys (durable silently uses one) is refused too.
+* **Joins on missing fields.** A comparison other than equality with a field the other
+  fact lacks makes durable abort the whole session (error 311). The runner makes it
+  false instead, as durable does for missing fields elsewhere: the field is required on
+  the other fact's pattern, and a rule whose ``$not`` pattern reads such a field is
+  split into a variant with the field and one without it (:func:`_variants`).
 
-Reserved names: fact fields ``sid`` (the session) and ``t`` values ``$end``/``$begin``
-(the sentinels); ids and rule names starting with ``$``; the aliases ``end$`` and
-``begin$``.
+Reserved names: fact fields ``sid`` (the session) and ``kpo$g`` (read by the padding),
+``t`` values ``$end``/``$begin`` (the sentinels); ids and rule names starting with
+``$``; the aliases ``end$`` and ``begin$``.
 
 Threads and processes: a runner must be used from one thread at a time (the C core has no
 locks and durable's handle table is process-global); a concurrent or re-entrant call of
@@ -62,7 +76,7 @@ import re
 import reprlib
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import durable_rules_engine as _dre
@@ -76,7 +90,8 @@ class Firing:
 
     ``bindings`` maps each positive alias of the rule to the fact it matched: a fresh
     plain dict per firing, equal to the fact as the caller (or ``on_fire``) gave it.
-    The sentinel is left out, and so are the ``sid`` field and ids the runner assigned.
+    The sentinel is left out, and so are the ``sid`` and ``kpo$g`` fields and the ids the
+    runner assigned. Treat them as read-only: ``on_fire`` receives the same objects.
     """
 
     rule: str
@@ -122,6 +137,8 @@ _RULES_PER_SENTINEL: Final = 128
 _MAX_RULES: Final = 512
 #: Evaluation rounds before a derivation that never settles is reported.
 _MAX_ROUNDS: Final = 32
+#: Variants one rule may be split into (see :func:`_variants`).
+_MAX_VARIANTS: Final = 8
 
 #: durable-rules status codes (src/rules/rules.h and json.h of jruizgit/rules), with the
 #: causes measured for the ones a rule body or a fact can trigger.
@@ -197,37 +214,46 @@ def _failure_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+# durable compares raw UTF-8: with ensure_ascii a non-ASCII literal never matches.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_SORTED_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True)
+
+
 def _dumps(value: Any, *, sort_keys: bool = False) -> str:
-    # durable compares raw UTF-8: with ensure_ascii a non-ASCII literal never matches.
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
+    return (_SORTED_ENCODER if sort_keys else _ENCODER).encode(value)
 
 
 # --------------------------------------------------------------------------- rule checks
 
 
-def _references(expr: Any) -> Iterator[str]:
-    """Aliases an expression refers to (``{"$neq": {"country": {"cl": "country"}}}``)."""
+def _ref_pairs(expr: Any) -> Iterator[tuple[str, str]]:
+    """(alias, field) of each other fact an expression reads (``{"cl": "country"}``)."""
     if not isinstance(expr, Mapping):
         return
     for key, value in expr.items():
-        if key in ("$and", "$or") and isinstance(value, list):
+        if key in _GROUPS and isinstance(value, list):
             for item in value:
-                yield from _references(item)
+                yield from _ref_pairs(item)
         elif key in _COMPARISONS and isinstance(value, Mapping):
             for rvalue in value.values():
-                yield from _rvalue_references(rvalue)
+                yield from _rvalue_pairs(rvalue)
         elif isinstance(key, str) and not key.startswith("$"):
-            yield from _rvalue_references(value)
+            yield from _rvalue_pairs(value)
 
 
-def _rvalue_references(rvalue: Any) -> Iterator[str]:
+def _rvalue_pairs(rvalue: Any) -> Iterator[tuple[str, str]]:
     if isinstance(rvalue, Mapping) and len(rvalue) == 1:
         ((key, inner),) = rvalue.items()
         if key in _ARITHMETIC and isinstance(inner, Mapping):
             for operand in inner.values():
-                yield from _rvalue_references(operand)
+                yield from _rvalue_pairs(operand)
         elif isinstance(key, str) and not key.startswith("$"):
-            yield key
+            yield key, str(inner)
+
+
+def _references(expr: Any) -> Iterator[str]:
+    """Aliases an expression refers to."""
+    return (alias for alias, _ in _ref_pairs(expr))
 
 
 def _short(value: Any) -> str:
@@ -264,7 +290,7 @@ def _expression(rule: str, alias: str, expr: Any) -> Any:
             raise ValueError(f"rule {rule}: pattern {alias!r}: {key!r} needs a non-empty list")
         return {key: [_expression(rule, alias, item) for item in value]}
     if key in _ITEM_OPERATORS:
-        field, inner = _single(rule, alias, value, f"the value of {key!r}")
+        name, inner = _single(rule, alias, value, f"the value of {key!r}")
         parts = _conjuncts(_expression(rule, alias, inner))
         if any(_is_group(part) for part in parts):
             raise ValueError(
@@ -272,48 +298,95 @@ def _expression(rule: str, alias: str, expr: Any) -> Any:
                 "combine conditions with $and; durable-rules 2.0.28 evaluates $or inside "
                 f"{key} wrongly"
             )
-        return {key: {field: parts[0] if len(parts) == 1 else {"$and": parts}}}
+        return {key: {name: parts[0] if len(parts) == 1 else {"$and": parts}}}
     if key in _COMPARISONS or key in _FIELD_OPERATORS:
-        field, rvalue = _single(rule, alias, value, f"the value of {key!r}")
-        return {key: {field: rvalue}}
+        name, rvalue = _single(rule, alias, value, f"the value of {key!r}")
+        return {key: {name: rvalue}}
     return {key: value}
 
 
-def _pattern_expression(rule: str, alias: str, expr: Any) -> Any:
-    """The condition of one pattern, rearranged into the shapes durable evaluates correctly.
+def _has_group(expr: Any) -> bool:
+    """Whether ``expr`` contains an $and/$or anywhere (also inside $iany/$iall)."""
+    if isinstance(expr, Mapping):
+        return any(key in _GROUPS or _has_group(value) for key, value in expr.items())
+    if isinstance(expr, (list, tuple)):
+        return any(_has_group(item) for item in expr)
+    return False
 
-    durable-rules 2.0.28 evaluates the conditions of a pattern that joins other facts as
-    one sequence (``reduceExpressionSequence``) with three measured defects: a condition
-    after a nested $and/$or group is never evaluated, literals inside such a group do
-    not work, and when the last condition is false the scan for the end of the sequence
-    runs past it (reads outside the allocation; it crashed the interpreter). So join
-    conditions must sit directly in the pattern's $and; they are put first, the local
-    conditions after them, and a padding group that is always true comes last.
+
+@dataclass(slots=True)
+class _Pattern:
+    """One compiled pattern; conditions may still be added before it is assembled."""
+
+    alias: str
+    negated: bool = False
+    literal: Any = None  # the whole condition when it reads no other fact
+    leaves: list[Any] = field(default_factory=list)  # local conditions without $and/$or
+    joins: list[Any] = field(default_factory=list)  # conditions that read other facts
+    grouped: list[Any] = field(default_factory=list)  # local conditions with $and/$or
+    group: list[_Pattern] | None = None  # the patterns of an alias$all / alias$any group
+    needs: frozenset[tuple[str, str]] = frozenset()  # (alias, field) read by a non-equality
+
+    @property
+    def name(self) -> str:
+        return self.alias.partition("$")[0]
+
+    def assemble(self, extra: Mapping[str, list[Any]]) -> dict[str, Any]:
+        if self.group is not None:
+            return {self.alias: [p.assemble(extra) for p in self.group]}
+        more = extra.get(self.name, []) if not self.negated else []
+        if not self.joins:
+            literal = {"$and": [*_conjuncts(self.literal), *more]} if more else self.literal
+            return {self.alias: literal}
+        parts = [*self.leaves, *more, *self.joins, *self.grouped, _PADDING]
+        return {self.alias: {"$and": parts}}
+
+
+def _pattern(rule: str, alias: str, expr: Any) -> _Pattern:
+    """The condition of one pattern, arranged into the order durable evaluates correctly.
+
+    durable-rules 2.0.28 turns every condition into a node of the alpha network (in
+    order, so local conditions such as the fact type must come first: a join condition
+    first passes every fact and overflows durable's evaluation stack, error 303) and
+    evaluates the conditions that read other facts, plus an $and/$or marker for every
+    group, as one sequence (``reduceExpressionSequence``) with two measured defects:
+    everything after a group is skipped, and when the last condition is false the scan
+    for the end runs past the sequence (out-of-bounds reads; it crashed the interpreter).
+    So the runner orders a join pattern as: local conditions without groups, join
+    conditions, local conditions with groups, and an always-true padding group.
     """
     compiled = _expression(rule, alias, expr)
+    negated = alias.partition("$")[2] == "not"
     if not any(_references(compiled)):
-        return compiled  # matched by the alpha network, which evaluates nesting correctly
-    joins: list[Any] = []
-    local: list[Any] = []
+        return _Pattern(alias=alias, negated=negated, literal=compiled)
+    result = _Pattern(alias=alias, negated=negated)
+    needs: set[tuple[str, str]] = set()
     for part in _conjuncts(compiled):
         if not any(_references(part)):
-            local.append(part)
-        elif _is_group(part):
+            (result.grouped if _has_group(part) else result.leaves).append(part)
+            continue
+        if _is_group(part):
             raise ValueError(
                 f"rule {rule}: pattern {alias!r} puts a condition on another fact inside "
                 "$or; durable-rules 2.0.28 evaluates such groups wrongly, so put join "
                 "conditions directly in the pattern's $and (or split the rule)"
             )
-        else:
-            joins.append(part)
-    return {"$and": [*joins, *local, _PADDING]}
+        result.joins.append(part)
+        ((key, rvalue),) = part.items()
+        hashed = not key.startswith("$") and isinstance(rvalue, Mapping) and len(rvalue) == 1
+        if not (hashed and not next(iter(rvalue)).startswith("$")):
+            # Not a plain equality join (which durable hashes): evaluating it aborts the
+            # whole session (error 311) when the other fact lacks the field.
+            needs.update(_ref_pairs(part))
+    result.needs = frozenset(needs)
+    return result
 
 
-def _compile_patterns(rule: str, patterns: Any, where: str, bound: set[str]) -> list[Any]:
+def _compile_patterns(rule: str, patterns: Any, where: str, bound: set[str]) -> list[_Pattern]:
     """Validated, rearranged copies of a list of patterns (``bound``: aliases so far)."""
     if not isinstance(patterns, (list, tuple)) or not patterns:
         raise ValueError(f"rule {rule}: {where} must be a non-empty list of patterns")
-    compiled: list[Any] = []
+    compiled: list[_Pattern] = []
     for position, pattern in enumerate(patterns):
         if not isinstance(pattern, Mapping) or len(pattern) != 1:
             raise ValueError(
@@ -327,7 +400,8 @@ def _compile_patterns(rule: str, patterns: Any, where: str, bound: set[str]) -> 
             raise ValueError(f"rule {rule}: alias {alias!r} is reserved by the runner")
         name, _, operator = alias.partition("$")
         if operator in ("all", "any"):
-            compiled.append({alias: _compile_patterns(rule, expr, f"group {alias!r}", bound)})
+            group = _compile_patterns(rule, expr, f"group {alias!r}", bound)
+            compiled.append(_Pattern(alias=alias, group=group))
             continue
         if not isinstance(expr, Mapping) or not expr:
             raise ValueError(
@@ -343,21 +417,59 @@ def _compile_patterns(rule: str, patterns: Any, where: str, bound: set[str]) -> 
             if name in bound:
                 raise ValueError(f"rule {rule}: alias {name!r} is used twice")
             bound.add(name)
-        compiled.append({alias: _pattern_expression(rule, alias, expr)})
+        compiled.append(_pattern(rule, alias, expr))
     return compiled
 
 
-def _negates(patterns: list[Any]) -> bool:
-    for pattern in patterns:
-        ((alias, expr),) = pattern.items()
-        operator = alias.partition("$")[2]
-        if operator == "not" or (operator in ("all", "any") and _negates(expr)):
-            return True
-    return False
+def _negates(patterns: list[_Pattern]) -> bool:
+    return any(p.negated or (p.group is not None and _negates(p.group)) for p in patterns)
 
 
-def _compile_rule(rule: Any, body: Any) -> dict[str, Any]:
-    """A validated copy of one caller rule body, without the sentinel."""
+def _variants(rule: str, patterns: list[_Pattern]) -> list[list[dict[str, Any]]]:
+    """The rule's patterns, once per combination of missing fields that needs a variant.
+
+    A non-equality join reading ``alias.field`` aborts the session when that fact lacks
+    the field. For a positive pattern, requiring the field on the alias's own pattern
+    changes nothing (the rule cannot fire without it). A negated pattern that reads a
+    missing field cannot match, so the rule is split: one variant requires the field,
+    the other requires its absence and drops that negated pattern.
+    """
+    visible = {p.name for p in patterns if p.group is None and not p.negated}
+    positive = set().union(*(p.needs for p in patterns if not p.negated))
+    extra: dict[str, list[Any]] = {}
+    for alias, name in sorted(positive):
+        if alias in visible:
+            extra.setdefault(alias, []).append({"$ex": {name: 1}})
+    pending = sorted(
+        {pair for p in patterns if p.negated for pair in p.needs if pair[0] in visible} - positive
+    )
+    out: list[list[dict[str, Any]]] = []
+
+    def split(
+        active: list[_Pattern], extra: dict[str, list[Any]], pending: list[tuple[str, str]]
+    ) -> None:
+        if not pending:
+            out.append([p.assemble(extra) for p in active])
+            return
+        (alias, name), rest = pending[0], pending[1:]
+        present = {**extra, alias: [*extra.get(alias, []), {"$ex": {name: 1}}]}
+        split(active, present, rest)
+        kept = [p for p in active if not (p.negated and (alias, name) in p.needs)]
+        absent = {**extra, alias: [*extra.get(alias, []), {"$nex": {name: 1}}]}
+        split(kept, absent, [x for x in rest if any(x in p.needs for p in kept if p.negated)])
+
+    split(patterns, extra, pending)
+    if len(out) > _MAX_VARIANTS:
+        raise ValueError(
+            f"rule {rule}: its $not patterns read {len(pending)} fields of other facts with "
+            "comparisons other than equality; that needs more variants than the runner makes"
+        )
+    return out
+
+
+def _compile_rule(rule: Any, body: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Validated variants of one caller rule body (without the sentinel); and whether the
+    rule has a ``$not``."""
     if not isinstance(rule, str) or not rule:
         raise ValueError(f"rule names must be non-empty strings, not {rule!r}")
     if rule.startswith("$"):
@@ -372,13 +484,14 @@ def _compile_rule(rule: Any, body: Any) -> dict[str, Any]:
         )
     if "all" not in body:
         raise ValueError(f"rule {rule}: the body has no 'all' list")
-    compiled: dict[str, Any] = {"all": _compile_patterns(rule, body["all"], "'all'", set())}
+    pri: dict[str, Any] = {}
     if "pri" in body:
-        pri = body["pri"]
-        if isinstance(pri, bool) or not isinstance(pri, int):
-            raise ValueError(f"rule {rule}: 'pri' must be an integer, not {pri!r}")
-        compiled["pri"] = pri
-    return compiled
+        if isinstance(body["pri"], bool) or not isinstance(body["pri"], int):
+            raise ValueError(f"rule {rule}: 'pri' must be an integer, not {body['pri']!r}")
+        pri["pri"] = body["pri"]
+    patterns = _compile_patterns(rule, body["all"], "'all'", set())
+    variants = [{"all": all_, **pri} for all_ in _variants(rule, patterns)]
+    return variants, _negates(patterns)
 
 
 def _sentinel_pattern(group: int) -> dict[str, Any]:
@@ -388,11 +501,11 @@ def _sentinel_pattern(group: int) -> dict[str, Any]:
 _BEGIN_BODY: Final = {"all": [{_BEGIN_ALIAS: {_TYPE_FIELD: _BEGIN_TYPE}}]}
 
 
-def _rule_text(rule: str, compiled: Mapping[str, Any], group: int) -> str:
-    """``"rule": {...}`` with the sentinel pattern first."""
+def _rule_text(rule: str, internal: str, compiled: Mapping[str, Any], group: int) -> str:
+    """``"internal": {...}`` with the sentinel pattern first."""
     body = {**compiled, "all": [_sentinel_pattern(group), *compiled["all"]]}
     try:
-        return f"{_dumps(rule)}: {_dumps(body)}"
+        return f"{_dumps(internal)}: {_dumps(body)}"
     except (TypeError, ValueError) as exc:
         raise ValueError(f"rule {rule}: the body is not JSON: {exc}") from exc
 
@@ -402,7 +515,7 @@ def _ruleset_text(rule_texts: Iterable[str]) -> str:
     return "{" + ", ".join([begin, *rule_texts]) + "}"
 
 
-def _create_ruleset(name: str, rule_texts: Mapping[str, str]) -> int:
+def _create_ruleset(name: str, rule_texts: Mapping[str, str], owners: Mapping[str, str]) -> int:
     """Register the rule set; a durable error becomes a ValueError naming the rule."""
     try:
         return int(_dre.create_ruleset(name, _ruleset_text(rule_texts.values())))
@@ -414,7 +527,7 @@ def _create_ruleset(name: str, rule_texts: Mapping[str, str]) -> int:
             handle = _dre.create_ruleset(f"{name}:check", _ruleset_text([text]))
         except _dre.error as exc:
             raise ValueError(
-                f"rule {rule}: durable-rules rejected the condition ({_describe(exc)})"
+                f"rule {owners[rule]}: durable-rules rejected the condition ({_describe(exc)})"
             ) from None
         _dre.delete_ruleset(handle)
     raise ValueError(
@@ -468,6 +581,7 @@ class _Round:
     firings: dict[tuple[str, str], Firing]
     failures: set[tuple[str, str]]
     produced: dict[str, str]  # content key of each derived fact -> rule that produced it
+    present: set[str]  # content keys of the derived facts in the session
     changed: bool = False  # a new derived fact was asserted during the round
 
     def result(self, *, unsettled: Mapping[str, str] | None = None) -> SessionResult:
@@ -477,6 +591,7 @@ class _Round:
         if unsettled is not None:
             moving = {self.produced[k] for k in self.produced.keys() - unsettled.keys()}
             moving |= {unsettled[k] for k in unsettled.keys() - self.produced.keys()}
+            moving = moving or {*self.produced.values(), *unsettled.values()}
             failures |= {
                 (
                     rule,
@@ -491,39 +606,37 @@ class _Round:
         )
 
 
-class _Session:
-    """One engagement: a durable session from its ``$begin`` fact to ``delete_state``."""
+def _with_sid(body: str, sid: str) -> str:
+    """A fact's JSON (``body``, serialised once) with the session id spliced in."""
+    return f'{{"sid": "{sid}", {body[1:]}'
 
-    def __init__(self, runner: DurableRunner, sid: str) -> None:
+
+class _Run:
+    """One :meth:`DurableRunner.run`: one session per round until derived facts settle.
+
+    Each round is a fresh durable session (its own sid from the runner's counter) that
+    receives the input facts, then the derived facts of the previous round, then the
+    sentinels; it is deleted when the round ends, whatever happens. Rounds never retract
+    anything: durable reads uninitialised memory when it deletes a fact from a partial
+    match (``deleteMessageFromFrame``, found with valgrind).
+    """
+
+    def __init__(self, runner: DurableRunner) -> None:
+        self._runner = runner
         self._handle = runner._handle
         self._on_fire = runner._on_fire
-        self._groups = runner._groups
-        self._negation = runner._negation
-        self.sid = sid
-        self.deletable = False  # an action has started: delete_state cannot crash any more
+        self._owners = runner._owners
+        self._base: list[tuple[str, str]] = []  # (description, body) of each input fact
         self._base_ids: set[str] = set()
-        self._derived: dict[str, str] = {}  # content key -> asserted JSON, in the session now
-        self._derived_ids: dict[str, str] = {}  # content key -> id (kept for the whole run)
-        self._owners: dict[str, str] = {}  # str(id) -> content key, for explicit derived ids
+        self._bodies: dict[str, str] = {}  # content key -> body of each derived fact
+        self._id_content: dict[str, str] = {}  # str(id) -> content key, explicit derived ids
 
-    def _text(self, fact: Mapping[str, Any], fid: Any) -> str:
-        return _dumps({**fact, "id": fid, "sid": self.sid, _GUARD_FIELD: 0})
-
-    def begin(self) -> None:
-        begin = _dumps({_TYPE_FIELD: _BEGIN_TYPE, "id": "$begin", "sid": self.sid})
-        _, state = _dre.assert_fact(self._handle, begin)
-        if _dre.start_action_for_state(self._handle, state) is not None:
-            self.deletable = True
-            while _dre.complete_and_start_action(self._handle, state) is not None:
-                pass  # pragma: no cover - only the $begin rule can match here
-
-    def prepare(self, facts: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-        """(description, JSON) of every input fact, in order; raises ValueError."""
+    def prepare(self, facts: Sequence[Mapping[str, Any]]) -> None:
+        """Validate and serialise the input facts; raises ValueError naming a bad one."""
         given: object = facts  # callers without type checking pass anything
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
             raise ValueError(f"facts must be a sequence of mappings, not {type(given).__name__}")
         first: dict[str, int] = {}
-        out: list[tuple[str, str]] = []
         for index, fact in enumerate(facts):
             fid = _check_fact(fact, f"fact {index}")
             if fid is None:
@@ -536,66 +649,77 @@ class _Session:
             first[str(fid)] = index
             what = f"fact {index} (id {fid!r})"
             try:
-                out.append((what, self._text(fact, fid)))
+                self._base.append((what, _dumps({**fact, "id": fid, _GUARD_FIELD: 0})))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{what} is not JSON: {exc}") from exc
         self._base_ids = set(first)
-        return out
-
-    def assert_base(self, facts: list[tuple[str, str]]) -> None:
-        for what, text in facts:
-            try:
-                code, _ = _dre.assert_fact(self._handle, text)
-            except _dre.error as exc:
-                raise ValueError(_error_of(what, exc)) from None
-            if code == 2:  # 32-bit id hash collision: durable dropped the fact
-                raise RuntimeError(f"durable-rules took {what} for an earlier fact; change its id")
 
     def evaluate(self) -> SessionResult:
+        derived: dict[str, str] = {}  # content key -> rule, asserted before the sentinels
+        for round_no in range(_MAX_ROUNDS):
+            current = self._round(derived)
+            settled = not current.changed and derived.keys() <= current.produced.keys()
+            if not self._runner._negation or settled:
+                return current.result()
+            if round_no + 1 < _MAX_ROUNDS:
+                derived = current.produced
+        return current.result(unsettled=derived)
+
+    def _round(self, derived: Mapping[str, str]) -> _Round:
+        sid = str(next(self._runner._sids))
+        self._runner._last_sid = sid
+        deletable = False  # an action has started: delete_state cannot crash any more
         try:
-            return self._evaluate()
+            deletable = self._begin(sid)
+            for what, body in self._base:
+                self._assert(_with_sid(body, sid), what, ValueError)
+            for key in derived:
+                self._assert(_with_sid(self._bodies[key], sid), "a derived fact", RuntimeError)
+            current = _Round(firings={}, failures=set(), produced={}, present=set(derived))
+            for group in range(self._runner._groups):
+                sentinel = {
+                    _TYPE_FIELD: _END_TYPE,
+                    "g": group,
+                    "id": f"$end{group}",
+                    _GUARD_FIELD: 0,
+                }
+                state = self._assert(_with_sid(_dumps(sentinel), sid), "a sentinel", RuntimeError)
+                result = _dre.start_action_for_state(self._handle, state)
+                messages = None if result is None else result[1]
+                while messages is not None:
+                    for internal, match in json.loads(messages).items():
+                        self._fire(current, sid, self._owners[internal], match)
+                    messages = _dre.complete_and_start_action(self._handle, state)
+            return current
         except _dre.error as exc:
             raise RuntimeError(
                 f"durable-rules failed during the session ({_describe(exc)})"
             ) from None
+        finally:
+            if deletable:
+                _dre.delete_state(self._handle, sid)
 
-    def _evaluate(self) -> SessionResult:
-        previous: dict[str, str] = {}
-        round_no = 0
-        while True:
-            current = self._round(round_no)
-            stale = self._derived.keys() - current.produced.keys()
-            if not self._negation or (not current.changed and not stale):
-                return current.result()
-            if round_no + 1 == _MAX_ROUNDS:
-                return current.result(unsettled=previous)
-            self._next_round(round_no, stale)
-            previous = current.produced
-            round_no += 1
+    def _begin(self, sid: str) -> bool:
+        """Start and finish the $begin action; True once an action has started."""
+        begin = _dumps({_TYPE_FIELD: _BEGIN_TYPE, "id": "$begin", "sid": sid})
+        _, state = _dre.assert_fact(self._handle, begin)
+        if _dre.start_action_for_state(self._handle, state) is None:
+            return False  # pragma: no cover - the $begin rule always matches
+        while _dre.complete_and_start_action(self._handle, state) is not None:
+            pass  # pragma: no cover - only the $begin rule can match here
+        return True
 
-    def _sentinel(self, round_no: int, group: int) -> str:
-        fact = {_TYPE_FIELD: _END_TYPE, "g": group, "id": f"$end{round_no}.{group}"}
-        return _dumps({**fact, "sid": self.sid, _GUARD_FIELD: 0})
+    def _assert(self, text: str, what: str, error: type[Exception]) -> int:
+        """Assert one fact; returns durable's state handle. ``error`` reports a refusal."""
+        try:
+            code, state = _dre.assert_fact(self._handle, text)
+        except _dre.error as exc:
+            raise error(_error_of(what, exc)) from None
+        if code == 2:  # a 32-bit id hash collision: durable dropped the fact
+            raise RuntimeError(f"durable-rules took {what} for an earlier fact; change its id")
+        return int(state)
 
-    def _next_round(self, round_no: int, stale: set[str]) -> None:
-        for group in range(self._groups):
-            _dre.retract_fact(self._handle, self._sentinel(round_no, group))
-        for key in sorted(stale):
-            _dre.retract_fact(self._handle, self._derived.pop(key))
-
-    def _round(self, round_no: int) -> _Round:
-        current = _Round(firings={}, failures=set(), produced={})
-        for group in range(self._groups):
-            _, state = _dre.assert_fact(self._handle, self._sentinel(round_no, group))
-            result = _dre.start_action_for_state(self._handle, state)
-            messages = None if result is None else result[1]
-            while messages is not None:
-                for rule, match in json.loads(messages).items():
-                    self._fire(current, rule, match)
-                messages = _dre.complete_and_start_action(self._handle, state)
-        return current
-
-    def _fire(self, current: _Round, rule: str, match: dict[str, Any]) -> None:
+    def _fire(self, current: _Round, sid: str, rule: str, match: dict[str, Any]) -> None:
         match.pop(_END_ALIAS, None)
         bindings = {alias: _binding(fact) for alias, fact in match.items()}
         key = (rule, _dumps(bindings, sort_keys=True))
@@ -608,26 +732,23 @@ class _Session:
         except Exception as exc:  # noqa: BLE001 - any error of the callback is reported
             current.failures.add((rule, _failure_text(exc)))
             return
-        for content, fact, fid in derived:
+        for content in derived:
             current.produced.setdefault(content, rule)
-            if content in self._derived:
+            if content in current.present:
                 continue
-            text = self._text(fact, fid)
+            current.present.add(content)
             try:
-                code, _ = _dre.assert_fact(self._handle, text)
+                code, _ = _dre.assert_fact(self._handle, _with_sid(self._bodies[content], sid))
             except _dre.error as exc:
                 current.failures.add((rule, f"ValueError: {_error_of('a derived fact', exc)}"))
                 continue
             if code == 2:
-                raise RuntimeError(
-                    f"durable-rules took the derived fact {fid!r} for an earlier fact"
-                )
-            if code == 0:  # 1: no pattern (not even a $not) takes it; durable dropped it
-                self._derived[content] = text
-                current.changed = True
+                raise RuntimeError("durable-rules took a derived fact for an earlier fact")
+            # code 1: no pattern (not even a $not) takes the fact, so it changes nothing
+            current.changed |= code == 0
 
-    def _validated(self, returned: object) -> list[tuple[str, Mapping[str, Any], Any]]:
-        """(content key, fact, id) of each derived fact; raises for the firing's failure."""
+    def _validated(self, returned: object) -> list[str]:
+        """Content keys of the derived facts; raises for the firing's failure."""
         if returned is None:
             return []
         if isinstance(returned, (str, bytes, Mapping)) or not isinstance(returned, Iterable):
@@ -642,13 +763,15 @@ class _Session:
                 content = _dumps(fact, sort_keys=True)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{what} is not JSON: {exc}") from exc
-            if fid is None:
-                fid = self._derived_ids.setdefault(content, f"$d{len(self._derived_ids)}")
-            elif str(fid) in self._base_ids:
-                raise ValueError(f"{what} reuses the id {fid!r} of an input fact")
-            elif self._owners.setdefault(str(fid), content) != content:
-                raise ValueError(f"{what} reuses the id {fid!r} of a different derived fact")
-            out.append((content, fact, fid))
+            if fid is not None:
+                if str(fid) in self._base_ids:
+                    raise ValueError(f"{what} reuses the id {fid!r} of an input fact")
+                if self._id_content.setdefault(str(fid), content) != content:
+                    raise ValueError(f"{what} reuses the id {fid!r} of a different derived fact")
+            if content not in self._bodies:
+                assigned = f"$d{len(self._bodies)}" if fid is None else fid
+                self._bodies[content] = _dumps({**fact, "id": assigned, _GUARD_FIELD: 0})
+            out.append(content)
         return out
 
 
@@ -673,33 +796,41 @@ class DurableRunner:
             raise TypeError("on_fire must be callable")
         if not isinstance(rules, Mapping):
             raise TypeError(f"rules must be a mapping, not {type(rules).__name__}")
-        if len(rules) > _MAX_RULES:
-            raise ValueError(
-                f"rule set {name!r} has {len(rules)} rules; durable-rules handles at most "
-                f"{_MAX_RULES} in one rule set, so split them over several runners"
-            )
         negation = False
         texts: dict[str, str] = {}
-        for position, (rule, body) in enumerate(rules.items()):
-            compiled = _compile_rule(rule, body)
-            negation |= _negates(compiled["all"])
-            texts[rule] = _rule_text(rule, compiled, position // _RULES_PER_SENTINEL)
+        owners: dict[str, str] = {}  # durable rule name -> caller rule name
+        for rule, body in rules.items():
+            variants, negates = _compile_rule(rule, body)
+            negation |= negates
+            for number, compiled in enumerate(variants):
+                internal = rule if len(variants) == 1 else f"$v{number}:{rule}"
+                owners[internal] = rule
+                group = len(texts) // _RULES_PER_SENTINEL
+                texts[internal] = _rule_text(rule, internal, compiled, group)
+        if len(texts) > _MAX_RULES:
+            raise ValueError(
+                f"rule set {name!r} has {len(texts)} rules (after splitting); durable-rules "
+                f"handles at most {_MAX_RULES} in one rule set, so split them over several "
+                "runners"
+            )
         self.name: Final = name
-        self.rule_names: Final = tuple(texts)
+        self.rule_names: Final = tuple(rules)
         self._on_fire = on_fire
         self._negation = negation
+        self._owners = owners
         self._groups = max(1, -(-len(texts) // _RULES_PER_SENTINEL))
-        self._handle = _create_ruleset(name, texts)
+        self._handle = _create_ruleset(name, texts, owners)
         self._free = weakref.finalize(self, _dre.delete_ruleset, self._handle)
         self._sids = itertools.count(1)
         self._busy = False
         self._last_sid: str | None = None  # for tests: the session of the latest run
 
     def run(self, facts: Sequence[Mapping[str, Any]]) -> SessionResult:
-        """Evaluate one engagement in its own session, which is deleted before returning.
+        """Evaluate one engagement in fresh sessions, all deleted before returning.
 
-        Raises ValueError for facts the runner or durable refuses (naming the fact) and
-        RuntimeError for a closed runner or a concurrent or re-entrant call.
+        Raises ValueError for facts the runner or durable refuses (naming the fact), and
+        RuntimeError for a closed runner, a concurrent or re-entrant call, or a durable
+        failure during evaluation (such as error 303, too many conditions for one fact).
         """
         if not self._free.alive:
             raise RuntimeError(f"runner {self.name!r} is closed")
@@ -709,19 +840,12 @@ class DurableRunner:
                 "thread and on_fire must not call run()"
             )
         self._busy = True
-        session = _Session(self, str(next(self._sids)))
-        self._last_sid = session.sid
         try:
-            prepared = session.prepare(facts)
-            session.begin()
-            session.assert_base(prepared)
-            return session.evaluate()
+            run = _Run(self)
+            run.prepare(facts)
+            return run.evaluate()
         finally:
-            try:
-                if session.deletable:
-                    _dre.delete_state(self._handle, session.sid)
-            finally:
-                self._busy = False
+            self._busy = False
 
     def close(self) -> None:
         """Free the durable rule set; later calls of :meth:`run` raise RuntimeError."""
