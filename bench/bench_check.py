@@ -5,6 +5,7 @@ Not a test: it prints numbers to quote in notes. Usage::
     python bench/bench_check.py                    # 2,000 engagements, stage by stage
     python bench/bench_check.py -n 10000
     python bench/bench_check.py --memory 100000    # RSS while evaluating 100k engagements
+    python bench/bench_check.py --cli -n 2000      # the CLI with --jobs 1 and 2; cold start
 
 Each engagement has 5 staff and 3 services, like a small real engagement.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -97,7 +100,7 @@ def stages(n: int) -> None:
     from kpo_rules.content import load_content
     from kpo_rules.engine.evaluate import evaluator_for
     from kpo_rules.load.files import SourceFile, collect
-    from kpo_rules.load.validate import validate_document
+    from kpo_rules.load.schema_check import validate_document
     from kpo_rules.load.yaml12 import parse_yaml
     from kpo_rules.plugins import create_plugin_set
     from kpo_rules.references import resolve
@@ -171,12 +174,59 @@ def memory(n: int) -> None:
                   f"{(i + 1) / (time.perf_counter() - t):7.0f} eng/s")
 
 
+def _wall(command: list[str], runs: int = 3) -> float:
+    """Best wall time of ``runs`` runs of ``command`` (output discarded)."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def cli(n: int) -> None:
+    """Issue 7's targets: --jobs 2 against libyaml parsing; cold start against imports."""
+    exe = str(Path(sys.executable).with_name("kpo-rules"))
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(n):
+            Path(tmp, f"e{i:06d}.yaml").write_text(engagement(i, rng))
+        parse = _wall([sys.executable, "-c", "import glob, yaml\n"
+                       f"for p in sorted(glob.glob('{tmp}/*.yaml')):\n"
+                       "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)"])
+        print(f"{n} files: plain libyaml parse (one process, incl. start-up) {parse:6.2f} s")
+        one = _wall([exe, "check", "--jobs", "1", "--format", "json", tmp], runs=1)
+        two = _wall([exe, "check", "--jobs", "2", "--format", "json", tmp], runs=1)
+        print(f"kpo-rules check --jobs 1   {one:6.2f} s  {one / parse:5.2f}x libyaml")
+        print(f"kpo-rules check --jobs 2   {two:6.2f} s  {two / parse:5.2f}x libyaml  "
+              f"speed-up {one / two:4.2f}")
+        single = Path(tmp, "e000000.yaml")
+        imports = _wall([sys.executable, "-c",
+                         "import jsonschema, pluggy, click, yaml, durable.engine"], runs=5)
+        cold = _wall([exe, "check", "--jobs", "1", str(single)], runs=5)
+        print(f"cold start: imports {imports:5.2f} s, kpo-rules check one.yaml {cold:5.2f} s "
+              f"({cold / imports:4.2f}x)")
+        checker = Path(sys.executable).with_name("check-jsonschema")
+        if checker.exists():
+            schema = Path(tmp, "engagement.schema.json")
+            schema.write_text(subprocess.run([exe, "schema", "engagement"], capture_output=True,
+                                             text=True, check=True).stdout)
+            other = _wall([str(checker), "--schemafile", str(schema), str(single)], runs=5)
+            print(f"check-jsonschema one.yaml {other:5.2f} s")
+        else:
+            print("check-jsonschema not installed (pip install check-jsonschema to compare)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="engagements to generate")
     parser.add_argument("--memory", type=int, metavar="N", help="evaluate N engagements, print RSS")
+    parser.add_argument("--cli", action="store_true", help="time the CLI (jobs, cold start)")
     args = parser.parse_args()
-    if args.memory:
+    if args.cli:
+        cli(args.n)
+    elif args.memory:
         memory(args.memory)
     else:
         stages(args.n)

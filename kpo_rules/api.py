@@ -115,7 +115,7 @@ def _read_all(files: Sequence[SourceFile], jobs: int) -> list[FileResult]:
 
 def read_file(source: SourceFile) -> FileResult:
     """Parse and schema-check one file; every problem becomes a finding, never an exception."""
-    from kpo_rules.load.validate import validate_document  # noqa: PLC0415 - jsonschema is heavy
+    from kpo_rules.load.schema_check import validate_document  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
     try:

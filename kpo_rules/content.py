@@ -62,7 +62,7 @@ def _display(file: DataFile) -> str:
 
 def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[Document]:
     """Parse and validate one plugin file; raises RuleDefinitionError on any problem."""
-    from kpo_rules.load.validate import validate_as  # noqa: PLC0415
+    from kpo_rules.load.schema_check import validate_as  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
     name = _display(file)

@@ -17,7 +17,9 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
 )
 
 from kpo_rules.errors import UsageError
+from kpo_rules.load import quick, validate
 from kpo_rules.load.validate import RULE_ID, validate_document
+from kpo_rules.load.yaml12 import parse_yaml
 from kpo_rules.model import Document, Finding, Severity, SourceMap, Subject
 from kpo_rules.schemas import (
     PATTERN_HINTS,
@@ -211,7 +213,6 @@ def test_schema_names_and_lookup() -> None:
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
 def test_every_registered_schema_builds(name: str) -> None:
-    from kpo_rules.load import validate
     from kpo_rules.schemas import schema_id
 
     schema = get_schema(name)
@@ -232,16 +233,14 @@ def test_validate_as_names_the_schema() -> None:
 
 
 def test_recursive_schemas_are_validated_as_written() -> None:
-    from kpo_rules.load import validate
-
     schema: dict[str, Any] = {
         "$defs": {
             "node": {"type": "object", "properties": {"kids": {"items": {"$ref": "#/$defs/node"}}}}
         },
         "$ref": "#/$defs/node",
     }
-    with pytest.raises(validate._CannotInline):
-        validate._inline(schema, schema["$defs"])
+    with pytest.raises(quick._CannotInline):
+        quick._inline(schema, schema["$defs"])
 
 
 @pytest.mark.parametrize("name", ["engagement", "roster"])
@@ -868,7 +867,6 @@ def _reference(kind: str) -> Any:
     """Plain jsonschema on the schema with its $refs: no quick path, no inlining."""
     from jsonschema import validators
 
-    from kpo_rules.load import validate
 
     cls = validators.extend(
         Draft202012Validator,
@@ -879,7 +877,6 @@ def _reference(kind: str) -> Any:
 
 
 def _reference_messages(data: Any) -> list[str]:
-    from kpo_rules.load import validate
 
     errors = _reference(data["kind"]).iter_errors(data)
     return sorted(p.message for p in validate._explain_all(errors, data))
@@ -900,11 +897,14 @@ def test_any_value_in_any_place_never_crashes(value: Any) -> None:
             assert finding.message
             assert finding.path.startswith(pointer.rsplit("/", 1)[0])
         # The fast path (inlined $refs, quick item checks) says exactly what jsonschema says.
-        assert sorted(messages(findings)) == _reference_messages(probe), pointer
+        reference = _reference_messages(probe)
+        assert sorted(messages(findings)) == reference, pointer
+        # The whole-document quick check says "valid" exactly when jsonschema finds nothing.
+        assert quick.document_check("engagement")(probe) == (not reference), pointer
 
 
 def test_every_list_item_schema_has_a_quick_check() -> None:
-    from kpo_rules.load import validate
+    from kpo_rules.load import quick
 
     for name in ("engagement", "roster"):
         found: list[Any] = []
@@ -921,7 +921,7 @@ def test_every_list_item_schema_has_a_quick_check() -> None:
 
         walk(validate._validator(name).schema)
         assert found
-        assert all(validate._quick(items) is not None for items in found)
+        assert all(quick.compile_check(items) is not None for items in found)
 
 
 def test_findings_are_sorted_and_positioned() -> None:
@@ -937,7 +937,6 @@ def test_findings_are_sorted_and_positioned() -> None:
 
 
 def test_any_of_errors_descend_to_the_real_problem() -> None:
-    from kpo_rules.load import validate
 
     schema = {
         "type": "object",
@@ -965,3 +964,50 @@ def test_any_of_errors_descend_to_the_real_problem() -> None:
     assert [p.message for p in problems] == [
         "when: expected a value of one of the allowed forms; found a number 5"
     ]
+
+
+def test_quick_check_agrees_and_valid_documents_need_no_jsonschema(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kpo_rules.load import schema_check
+
+    doc = parse_yaml(SPEC_EXAMPLE.read_bytes(), "spec.yaml")[0]
+    assert schema_check.validate_document(doc) == validate_document(doc) == []
+    bad = Document(file="x", index=0, data={**doc.data, "period": {"start": "2026-02-30",
+                                                                   "end": "2026-12-31"}},
+                   source=doc.source)
+    assert schema_check.validate_document(bad) == validate_document(bad) != []
+    code = ("import sys\nfrom kpo_rules.load.schema_check import validate_document\n"
+            "from kpo_rules.load.yaml12 import parse_yaml\n"
+            f"doc = parse_yaml(open({str(SPEC_EXAMPLE)!r}, 'rb').read(), 'x')[0]\n"
+            "assert validate_document(doc) == []\n"
+            "print('jsonschema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
+
+
+def _plugin_files() -> list[Path]:
+    return sorted((ROOT / "plugins").glob("**/kpo_rules_*/*/*.yaml"))
+
+
+@pytest.mark.parametrize("value", [None, True, 7, "", "text", [], {}, ["x"], {"a": 1}])
+def test_quick_check_of_plugin_files_agrees_with_jsonschema(value: Any) -> None:
+    """Rule files and catalogues take the quick path too; it must never say 'valid' wrongly."""
+    from kpo_rules.content import _catalogue_kind, _rule_kind
+
+    checked = 0
+    for path in _plugin_files():
+        for doc in parse_yaml(path.read_bytes(), str(path)):
+            schema = _rule_kind(doc.data) or _catalogue_kind(doc.data)
+            assert schema is not None, path
+            nodes = [p for p in doc.source.values if p and p.count("/") <= 6][::7]
+            for pointer in nodes:
+                probe = copy.deepcopy(doc.data)
+                _set(probe, pointer, value)
+                full = validate.validate_as(Document(file="x", index=0, data=probe,
+                                                     source=doc.source), schema)
+                assert quick.document_check(schema)(probe) == (not full), (path, pointer)
+                checked += 1
+    assert checked > 100

@@ -10,14 +10,13 @@ concerned — at the key itself for an unknown field, at the mapping for a missi
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
@@ -28,8 +27,9 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
 )
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
 
+from kpo_rules.load.quick import Check, compile_check, compile_pattern, inlined, is_number_value
 from kpo_rules.model import Document, Finding, Severity, Subject
-from kpo_rules.schemas import API_VERSION, KINDS, PATTERN_HINTS, cached_schema, schema_id
+from kpo_rules.schemas import API_VERSION, KINDS, PATTERN_HINTS, schema_id
 
 __all__ = ["RULE_ID", "validate_as", "validate_document"]
 
@@ -62,188 +62,21 @@ _RANK = {"const": 0, "enum": 0, "type": 1, "format": 2, "pattern": 2}
 # subschema; jsonschema only descends into the items that check cannot pass. The quick
 # check is conservative: a keyword it does not mirror makes it answer "don't know".
 
-_Check = Callable[[Any], bool]
-_ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$comment", "title", "description", "default", "examples"}
-)
 _FORMATS = FormatChecker()
 
 
-def _is_number_value(instance: object) -> bool:
-    # YAML's .nan is a float but no number a person means; bool is not a number in JSON.
-    if isinstance(instance, bool) or not isinstance(instance, (int, float)):
-        return False
-    return not (isinstance(instance, float) and math.isnan(instance))
-
-
 def _is_number(_checker: object, instance: object) -> bool:
-    return _is_number_value(instance)
-
-
-@lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern[str]:
-    # ECMA-262 (what editors run) reads a final "$" as end of input; Python's "$" also
-    # matches before a trailing newline, so "US\n" would pass. Anchor strictly instead.
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
+    return is_number_value(instance)
 
 
 def _strict_pattern(
     validator: Any, pattern: str, instance: object, schema: Mapping[str, Any]
 ) -> Iterator[Any]:
-    if validator.is_type(instance, "string") and not _compile(pattern).search(str(instance)):
+    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(str(instance)):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_TYPE_TESTS: dict[str, _Check] = {
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "string": lambda x: isinstance(x, str),
-    "number": _is_number_value,
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-}
-
-
-def _quick(schema: Any) -> _Check | None:
-    """A yes/no check equivalent to ``schema``, or None if it uses keywords not mirrored."""
-    if schema is True:
-        return _anything
-    if not isinstance(schema, dict):
-        return None
-    tests: list[_Check] = []
-    props: dict[str, _Check] = {}
-    required: tuple[str, ...] = ()
-    extra: _Check | bool = True  # True: anything, False: nothing, else a check
-    names: _Check | None = None
-    for keyword, value in schema.items():
-        test: _Check | None = None
-        if keyword in _ANNOTATIONS:
-            continue
-        if keyword == "type" and isinstance(value, str):
-            test = _TYPE_TESTS.get(value)
-        elif keyword in ("enum", "const"):
-            test = _one_of(value if keyword == "enum" else [value])
-        elif keyword in _SCALAR_TESTS:
-            test = _SCALAR_TESTS[keyword](value)
-        elif keyword == "items":
-            test = _each(_quick(value))
-        elif keyword == "properties":
-            for name, sub in value.items():
-                props[name] = _quick(sub) or _unknown
-            test = _anything
-        elif keyword == "required":
-            required = tuple(value)
-            test = _anything
-        elif keyword == "additionalProperties":
-            extra = value if isinstance(value, bool) else (_quick(value) or _unknown)
-            test = _anything
-        elif keyword == "propertyNames":
-            names = _quick(value) or _unknown
-            test = _anything
-        if test is None or test is _unknown:
-            return None
-        tests.append(test)
-    if _unknown in props.values() or extra is _unknown or names is _unknown:
-        return None
-    if props or required or extra is not True or names is not None:
-        tests.append(_object_check(props, required, extra, names))
-    tests = [test for test in tests if test is not _anything]
-    if not tests:
-        return _anything
-    if len(tests) == 1:
-        return tests[0]
-    return lambda x: all(test(x) for test in tests)
-
-
-def _anything(_x: Any) -> bool:
-    return True
-
-
-def _unknown(_x: Any) -> bool:  # marker: a part the quick check does not mirror
-    return False
-
-
-def _one_of(options: Iterable[Any]) -> _Check | None:
-    # jsonschema's enum tells 1 from true; keep to strings, where == is enough.
-    values = list(options)
-    if not all(isinstance(o, str) for o in values):
-        return None
-    allowed = frozenset(values)
-    return lambda x: isinstance(x, str) and x in allowed
-
-
-def _each(item: _Check | None) -> _Check | None:
-    if item is None:
-        return None
-    return lambda x: not isinstance(x, list) or all(map(item, x))
-
-
-def _pattern_test(pattern: str) -> _Check:
-    search = _compile(pattern).search
-    return lambda x: not isinstance(x, str) or search(x) is not None
-
-
-def _format_test(name: str) -> _Check | None:
-    if name != "date":
-        return None
-    return lambda x: not isinstance(x, str) or bool(_FORMATS.conforms(x, "date"))
-
-
-def _min_length(n: int) -> _Check:
-    return lambda x: not isinstance(x, str) or len(x) >= n
-
-
-def _min_items(n: int) -> _Check:
-    return lambda x: not isinstance(x, list) or len(x) >= n
-
-
-def _minimum(n: float) -> _Check:
-    return lambda x: not _is_number_value(x) or x >= n
-
-
-def _maximum(n: float) -> _Check:
-    return lambda x: not _is_number_value(x) or x <= n
-
-
-_SCALAR_TESTS: dict[str, Callable[[Any], _Check | None]] = {
-    "pattern": _pattern_test,
-    "format": _format_test,
-    "minLength": _min_length,
-    "minItems": _min_items,
-    "minimum": _minimum,
-    "maximum": _maximum,
-}
-
-
-def _object_check(
-    props: dict[str, _Check],
-    required: tuple[str, ...],
-    extra: _Check | bool,
-    names: _Check | None,
-) -> _Check:
-    def check(x: Any) -> bool:
-        if not isinstance(x, dict):
-            return True  # object keywords ignore other types; "type" judges them
-        for name in required:
-            if name not in x:
-                return False
-        for key, value in x.items():
-            if names is not None and not names(key):
-                return False
-            sub = props.get(key)
-            if sub is None:
-                if extra is False or (extra is not True and not extra(value)):
-                    return False
-            elif not sub(value):
-                return False
-        return True
-
-    return check
-
-
-_QUICK: dict[int, tuple[Any, _Check | None]] = {}
+_QUICK: dict[int, tuple[Any, Check | None]] = {}
 _ITEMS = Draft202012Validator.VALIDATORS["items"]
 
 
@@ -254,7 +87,7 @@ def _quick_items(validator: Any, items: Any, instance: Any, schema: Mapping[str,
         return
     held = _QUICK.get(id(items))
     if held is None or held[0] is not items:
-        held = (items, _quick(items))  # keeps ``items`` alive, so its id stays unique
+        held = (items, compile_check(items))  # keeps ``items`` alive, so its id stays unique
         _QUICK[id(items)] = held
     quick = held[1]
     for index, item in enumerate(instance):
@@ -269,41 +102,14 @@ _Validator: Any = validators.extend(
 )
 
 
-class _CannotInline(Exception):
-    """The schema has a recursive or non-local ``$ref``, or a sibling that repeats a keyword."""
-
-
-def _inline(node: Any, defs: Mapping[str, Any], active: tuple[str, ...] = ()) -> Any:
-    """``node`` with every ``#/$defs/...`` reference replaced by its definition.
-
-    A ``$ref`` with siblings means both apply; merging the siblings in is the same as long
-    as they only add keywords (annotations such as ``description`` may override).
-    """
-    if isinstance(node, list):
-        return [_inline(value, defs, active) for value in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _inline(v, defs, active) for k, v in node.items() if k not in ("$ref", "$defs")}
-    ref = node.get("$ref")
-    if ref is None:
-        return out
-    name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else ""
-    if not name or name == ref or name in active or name not in defs:
-        raise _CannotInline(ref)
-    target = _inline(defs[name], defs, (*active, name))
-    if not isinstance(target, dict) or (set(target) & set(out)) - _ANNOTATIONS:
-        raise _CannotInline(ref)
-    merged: dict[str, Any] = target | out
-    return merged
-
-
 @cache
 def _validator(name: str) -> Any:
-    """One compiled validator per schema, shared by every document of the process."""
-    schema = cached_schema(name)
-    with contextlib.suppress(_CannotInline):  # if so, validated as written: slower, same answers
-        schema = _inline(schema, schema.get("$defs", {}))
-    return _Validator(schema, format_checker=_FORMATS)
+    """One compiled validator per schema, shared by every document of the process.
+
+    The schema has its $refs inlined where possible (a $ref costs a registry lookup per
+    node); validated as written otherwise: slower, same answers.
+    """
+    return _Validator(inlined(name), format_checker=_FORMATS)
 
 
 # --------------------------------------------------------------------------- public entry
