@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from kpo_rules.config import Config, is_selected, missing_plugins, severity_for
 from kpo_rules.errors import YamlSyntaxError
@@ -27,6 +28,7 @@ from kpo_rules.model import (
 from kpo_rules.plugins import PluginSet, create_plugin_set
 
 _SYNTAX_REFS = ("YAML 1.2.2 specification", "SPEC §2")
+T = TypeVar("T")
 CRASH = "KPO-ENG-002"
 
 
@@ -103,14 +105,22 @@ def _without_excluded(files: list[SourceFile], config: Config) -> list[SourceFil
     return [f for f in files if not excluded(f)]
 
 
-def _read_all(files: Sequence[SourceFile], jobs: int) -> list[FileResult]:
-    from kpo_rules.parallel import map_isolated  # noqa: PLC0415
+def _map(task: Callable[[int], T], count: int, jobs: int, on_crash: Callable[[int, str], T]
+         ) -> list[T]:
+    """``task`` over ``range(count)``; in worker processes only when that can pay."""
+    if jobs <= 1 or count < 2:
+        return [task(i) for i in range(count)]
+    from kpo_rules.parallel import map_isolated  # noqa: PLC0415 - multiprocessing is costly
 
+    return map_isolated(task, count, jobs, on_crash)
+
+
+def _read_all(files: Sequence[SourceFile], jobs: int) -> list[FileResult]:
     def crashed(index: int, why: str) -> FileResult:
         return FileResult(name=files[index].name, documents=(),
                           findings=(_crash(files[index].name, why),))
 
-    return map_isolated(lambda i: read_file(files[i]), len(files), jobs, crashed)
+    return _map(lambda i: read_file(files[i]), len(files), jobs, crashed)
 
 
 def read_file(source: SourceFile) -> FileResult:
@@ -144,7 +154,6 @@ def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
     from kpo_rules.content import load_content  # noqa: PLC0415
     from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
     from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
-    from kpo_rules.parallel import map_isolated  # noqa: PLC0415
     from kpo_rules.references import resolve, unknown_ids  # noqa: PLC0415
     from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
 
@@ -162,7 +171,7 @@ def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
     def crashed(index: int, why: str) -> list[Finding]:
         return [_crash(engagements[index].file, why, engagements[index])]
 
-    per_engagement = map_isolated(
+    per_engagement = _map(
         lambda i: evaluator.evaluate(engagements[i], content.catalogue),
         len(engagements), jobs, crashed)
     findings += [f for group in per_engagement for f in group]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.facts import VOCABULARY
 from kpo_rules.engine.model import Derivation, Rule, RuleBook
@@ -117,22 +118,46 @@ def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
 
 
 def load_content(plugins: PluginSet) -> Content:
-    """Catalogues and compiled rules of every plugin of ``plugins``, read once per set."""
+    """Catalogues and compiled rules of every plugin of ``plugins``, read once per set.
+
+    Also cached on disk between runs (:mod:`kpo_rules.content_cache`) for installed plugins.
+    """
     if plugins.content_cache is None:
-        plugins.content_cache = _load(plugins)
-    content: Content = plugins.content_cache
-    return content
+        failures: list[PluginFailure] = []
+        listing = {hook: list(_files(plugins, hook, failures))
+                   for hook in ("kpo_catalogue_files", "kpo_rule_files")}
+        key = None if failures else _cache_key(plugins, listing)
+        cached = content_cache.load(key) if key else None
+        if isinstance(cached, Content):
+            plugins.content_cache = cached
+        else:
+            content = _load(plugins, listing, failures)
+            if key and not content.failures:
+                content_cache.store(key, content)
+            plugins.content_cache = content
+    loaded: Content = plugins.content_cache
+    return loaded
 
 
-def _load(plugins: PluginSet) -> Content:
-    failures: list[PluginFailure] = []
+def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]]
+               ) -> str | None:
+    described = []
+    for info in plugins.infos:
+        files = [file for hook in listing.values() for name, file in hook if name == info.name]
+        module = plugins.manager.get_plugin(info.name)
+        described.append((info.name, info.distribution, info.version, module, files))
+    return content_cache.content_key(described)
+
+
+def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
+          failures: list[PluginFailure]) -> Content:
 
     def fail(plugin: str, error: RuleDefinitionError) -> None:
         failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
                                       error=str(error)))
 
     builder = CatalogueBuilder()
-    for plugin, file in _files(plugins, "kpo_catalogue_files", failures):
+    for plugin, file in listing["kpo_catalogue_files"]:
         try:
             for doc in _documents(file, _catalogue_kind):
                 builder.add(doc, plugin)
@@ -154,7 +179,7 @@ def _load(plugins: PluginSet) -> Content:
     rules: dict[str, Rule] = {}
     derivations: dict[str, Derivation] = {}
     parsed: list[tuple[str, Document]] = []
-    for plugin, file in _files(plugins, "kpo_rule_files", failures):
+    for plugin, file in listing["kpo_rule_files"]:
         try:
             parsed += [(plugin, doc) for doc in _documents(file, _rule_kind)]
         except RuleDefinitionError as exc:

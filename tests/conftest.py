@@ -16,6 +16,12 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own plugin-content cache: nothing leaks between tests or into ~."""
+    monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(tmp_path_factory.mktemp("kpo-cache")))
+
+
 @pytest.fixture
 def run_cli():
     """Invoke ``kpo-rules ARGS`` in-process; returns click's Result."""
