@@ -17,6 +17,7 @@ from kpo_rules._version import __version__
 COMMANDS = {
     "check": "kpo_rules.cli.check:check_cmd",
     "init": "kpo_rules.cli.init_cmd:init_cmd",
+    "plugin": "kpo_rules.cli.plugin_cmd:plugin_cmd",
     "plugins": "kpo_rules.cli.plugins_cmd:plugins_cmd",
     "rules": "kpo_rules.cli.rules_cmd:rules_cmd",
     "test": "kpo_rules.cli.test_cmd:test_cmd",

@@ -1,4 +1,4 @@
-"""``kpo-rules test [PATH]``: run every rule's pass/fail examples and report per rule."""
+"""``kpo-rules test [PATH]``: conformance checks, then every rule's pass/fail examples."""
 
 from __future__ import annotations
 
@@ -7,29 +7,44 @@ from pathlib import Path
 
 import click
 
-from kpo_rules.errors import ExitCode
+from kpo_rules.errors import ExitCode, KpoError
 
 
 @click.command("test")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--verbose", "-v", is_flag=True, help="List passing examples too.")
 def test_cmd(path: Path | None, verbose: bool) -> None:
-    """Run the rule examples of the installed plugins, or of the plugin at PATH."""
+    """Run the rule examples of the installed plugins, or of the plugin at PATH.
+
+    The plugins' conformance checks (`kpo-rules plugin check`) run first; a problem fails
+    the run as a failed example does.
+    """
+    from kpo_rules.cli.plugin_cmd import render_problem  # noqa: PLC0415
+    from kpo_rules.conformance import check_plugins  # noqa: PLC0415
     from kpo_rules.content import load_content  # noqa: PLC0415
     from kpo_rules.local_plugin import load_local_plugin  # noqa: PLC0415
     from kpo_rules.plugins import create_plugin_set  # noqa: PLC0415
     from kpo_rules.rule_tests import run_examples  # noqa: PLC0415
 
     only: frozenset[str] | None = None
-    if path is not None:
-        name, module = load_local_plugin(path)
-        plugins = create_plugin_set(extra=[(name, module)])
-        only = frozenset({name})
-    else:
-        plugins = create_plugin_set()
+    try:
+        if path is not None:
+            name, module = load_local_plugin(path)
+            plugins = create_plugin_set(extra=[(name, module)])
+            only = frozenset({name})
+        else:
+            plugins = create_plugin_set()
+    except KpoError as exc:
+        click.echo(f"kpo-rules: error: {exc}", err=True)
+        sys.exit(ExitCode.USAGE)
     failures = [*plugins.failures, *load_content(plugins).failures]
+    # The checked plugins' own failures are conformance problems, shown with their fix.
     for failure in failures:
-        click.echo(f"error: plugin {failure.name}: {failure.error}", err=True)
+        if only is not None and failure.name not in only:
+            click.echo(f"error: plugin {failure.name}: {failure.error}", err=True)
+    problems = check_plugins(plugins, only)
+    for problem in problems:
+        click.echo(f"PROBLEM {render_problem(problem)}")
     passed = failed = 0
     for outcome in run_examples(plugins, only):
         if outcome.ok:
@@ -39,7 +54,11 @@ def test_cmd(path: Path | None, verbose: bool) -> None:
         else:
             failed += 1
             click.echo(f"FAIL  {outcome.label}\n      {outcome.problem}")
+    checked = len(only) if only is not None else len({*plugins.names(),
+                                                       *(f.name for f in plugins.failures)})
+    click.echo(f"conformance: {len(problems)} problem{'' if len(problems) == 1 else 's'} "
+               f"in {checked} plugin{'' if checked == 1 else 's'}")
     click.echo(f"{passed} passed, {failed} failed")
     if failures:
         sys.exit(ExitCode.USAGE)
-    sys.exit(ExitCode.FINDINGS if failed or not passed else ExitCode.OK)
+    sys.exit(ExitCode.FINDINGS if failed or problems or not passed else ExitCode.OK)
