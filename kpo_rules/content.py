@@ -34,8 +34,10 @@ class Content:
 
 
 def _calls(plugins: PluginSet, hook: str) -> Iterator[tuple[str, Callable[[], Any]]]:
-    # Same order as a normal hook call would use, but one implementation at a time.
-    for impl in reversed(getattr(plugins.hook, hook).get_hookimpls()):
+    # One implementation at a time, in registration order (installed plugins sorted by
+    # entry-point name, then in-process ones): the first to define an id or a rule-id
+    # prefix owns it, and a later plugin that clashes is the one reported.
+    for impl in getattr(plugins.hook, hook).get_hookimpls():
         yield impl.plugin_name, impl.function
 
 
@@ -109,9 +111,8 @@ def _rule_kind(data: Any) -> str | None:
 def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
     """Rule-id prefixes per plugin, in registration order: the first to claim one owns it."""
     out: dict[str, tuple[str, ...]] = {}
-    for impl in plugins.hook.kpo_plugin_meta.get_hookimpls():
-        plugin = impl.plugin_name
-        meta = impl.function()
+    for plugin, function in _calls(plugins, "kpo_plugin_meta"):
+        meta = function()
         if isinstance(meta, PluginMeta):
             out[plugin] = meta.rule_prefixes
     return out

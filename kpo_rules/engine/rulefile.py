@@ -236,7 +236,9 @@ def parse_rule_file(
 def _check_id(rule_id: str, ctx: _Context, pointer: str, prefixes: Sequence[str]) -> None:
     ctx.rule = rule_id
     if not any(rule_id.startswith(f"{p}-") for p in prefixes):
-        owned = ", ".join(prefixes) or "none - declare rule_prefixes in PluginMeta"
+        owned = ", ".join(prefixes) or (
+            "none it may use: declare rule_prefixes in PluginMeta, and check that no other "
+            "plugin owns them (kpo-rules plugin check)")
         raise ctx.fail(pointer, f"rule id '{rule_id}' does not start with a prefix plugin "
                                 f"'{ctx.plugin}' owns ({owned})")
 
