@@ -5,6 +5,7 @@ in one process."""
 from __future__ import annotations
 
 import random
+import re
 import textwrap
 from pathlib import Path
 
@@ -374,7 +375,8 @@ def test_kpo_rules_test_on_a_plugin_directory_reports_failures(tmp_path, run_cli
     (package / "rules" / "r.yaml").write_text(wrong)
     result = run_cli("test", str(package))
     assert result.exit_code == 1
-    assert "FAIL  TST-NEG-001 pass" in result.stdout
+    assert re.search(r"^FAIL  TST-NEG-001 +0/2 examples$", result.stdout, re.M)  # per rule
+    assert "FAIL TST-NEG-001 pass" in result.stdout  # then each failing example
     assert "expected no TST-NEG-001; got: no German speaker on service 's'" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "4 passed, 2 failed"
 

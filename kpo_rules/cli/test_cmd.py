@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import groupby
 from pathlib import Path
 
 import click
@@ -46,14 +47,18 @@ def test_cmd(path: Path | None, verbose: bool) -> None:
     for problem in problems:
         click.echo(f"PROBLEM {render_problem(problem)}")
     passed = failed = 0
-    for outcome in run_examples(plugins, only):
-        if outcome.ok:
-            passed += 1
-            if verbose:
-                click.echo(f"ok    {outcome.label}")
-        else:
-            failed += 1
-            click.echo(f"FAIL  {outcome.label}\n      {outcome.problem}")
+    for rule_id, outcomes in groupby(run_examples(plugins, only), key=lambda o: o.rule.id):
+        results = list(outcomes)
+        bad = [o for o in results if not o.ok]
+        passed += len(results) - len(bad)
+        failed += len(bad)
+        verdict = "FAIL" if bad else "ok  "
+        click.echo(f"{verdict}  {rule_id:<16} {len(results) - len(bad)}/{len(results)} examples")
+        for outcome in results:
+            if not outcome.ok:
+                click.echo(f"      FAIL {outcome.label}\n           {outcome.problem}")
+            elif verbose:
+                click.echo(f"      ok   {outcome.label}")
     checked = len(only) if only is not None else len({*plugins.names(),
                                                        *(f.name for f in plugins.failures)})
     click.echo(f"conformance: {len(problems)} problem{'' if len(problems) == 1 else 's'} "
