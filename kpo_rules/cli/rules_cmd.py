@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from kpo_rules.core_rules import CoreRule
 from kpo_rules.engine.model import Rule
 from kpo_rules.errors import ExitCode
 
@@ -92,11 +93,29 @@ def show_cmd(rule_id: str) -> None:
     """Print the documentation of rule RULE_ID."""
     import difflib  # noqa: PLC0415
 
+    from kpo_rules.core_rules import CORE_RULES  # noqa: PLC0415
+
     rules, _ = _rules()
     found = {r.id: r for r in rules}
-    rule = found.get(rule_id) or found.get(rule_id.upper())
+    core = {r.id: r for r in CORE_RULES}
+    wanted = rule_id.upper()
+    if wanted in core:
+        click.echo(render_core_rule(core[wanted]), nl=False)
+        return
+    rule = found.get(rule_id) or found.get(wanted)
     if rule is None:
-        close = difflib.get_close_matches(rule_id.upper(), list(found), n=3)
+        close = difflib.get_close_matches(wanted, [*found, *core], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `kpo-rules rules list`"
         raise click.UsageError(f"unknown rule '{rule_id}'{hint}")
     click.echo(render_rule(rule), nl=False)
+
+
+def render_core_rule(rule: CoreRule) -> str:
+    """Documentation of a rule the core itself reports (no rule file, no examples)."""
+    out = [f"{rule.id}: {rule.title}", "",
+           f"Reported by the kpo-rules core   Category: {rule.category}   "
+           f"Severity: {rule.severity.value}", "",
+           "## What it checks", rule.checks, "", "## Why", rule.why, "",
+           "## Fix", rule.remediation, "", "## References"]
+    out += [f"- {ref}" for ref in rule.references] or ["- SPEC"]
+    return "\n".join(out) + "\n"
