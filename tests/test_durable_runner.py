@@ -718,3 +718,251 @@ def test_rule_sets_durable_rejects_as_a_whole():
     shared = {f"r{i}": {"all": [{"m": {"t": "x"}}]} for i in range(300)}
     with pytest.raises(ValueError, match=r"rule set 'test_whole'.*\(error code 108: too many"):
         DurableRunner("test_whole", shared, nothing)
+
+
+# --------------------------------------------------------------------------- stratified negation
+
+# derive_flag -> flag; derive_review (flag) -> review; derive_clear: client unless flag ->
+# clear; cleared (clear); unflagged: client unless flag. Negation over `flag` must wait for
+# derive_flag: stage 1 after stage 0.
+CHAIN_DERIVES = {"derive_flag": ["flag"], "derive_review": ["review"], "derive_clear": ["clear"]}
+
+
+@pytest.fixture(scope="module")
+def strata():
+    return DurableRunner("test_strata", CHAIN_RULES, chain_on_fire, derives=CHAIN_DERIVES)
+
+
+def test_negation_over_derived_facts_in_one_stratified_pass(strata, chain):
+    assert strata.stratified and strata.negation_cycle == ()
+    assert not chain.stratified  # without `derives`: rounds
+    calls: list[str] = []
+
+    def counted(firing: Firing):
+        calls.append(firing.rule)
+        return chain_on_fire(firing)
+
+    counting = DurableRunner("test_strata_calls", CHAIN_RULES, counted, derives=CHAIN_DERIVES)
+    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
+    other = {"t": "staff", "id": "s", "name": "dan"}
+    for facts in ([iran, other], [other, iran], [CLIENT_DE], [CLIENT_DE, iran], [iran, CLIENT_DE]):
+        calls.clear()
+        result = counting.run(facts)
+        assert result == chain.run(facts) == strata.run(facts)
+        assert sorted(calls) == sorted(f.rule for f in result.firings)  # once each: one pass
+    assert rules_fired(strata.run([iran])) == {
+        "derive_flag",
+        "derive_review",
+        "flagged",
+        "reviewed_join",
+    }
+    assert rules_fired(strata.run([CLIENT_DE])) == {"unflagged", "derive_clear", "cleared"}
+
+
+def test_stages_follow_the_chain_of_negations():
+    # a: base; b derived from a; c derived unless b; d derived from c; rule unless d.
+    # Each negation waits for a later stage than everything that can add what it negates.
+    def unless(fact_type):
+        return {"n$not": {"$and": [{"t": fact_type}, {"k": {"x": "k"}}]}}
+
+    rules = {
+        "to_b": {"all": [{"x": {"t": "a"}}]},
+        "to_c": {"all": [{"x": {"t": "a"}}, unless("b")]},
+        "to_d": {"all": [{"x": {"t": "c"}}]},
+        "report": {"all": [{"x": {"t": "a"}}, unless("d")]},
+    }
+
+    def on_fire(firing: Firing):
+        x = firing.bindings["x"]
+        if firing.rule == "to_b" and x["k"] % 2:
+            return [{"t": "b", "k": x["k"]}]
+        target = {"to_c": "c", "to_d": "d"}.get(firing.rule)
+        return [{"t": target, "k": x["k"]}] if target else ()
+
+    derives = {"to_b": ["b"], "to_c": ["c"], "to_d": ["d"]}
+    staged = DurableRunner("test_stages", rules, on_fire, derives=derives)
+    rounds = DurableRunner("test_stages_rounds", rules, on_fire)
+    infos = {r: dr._compile_rule(r, b) for r, b in rules.items()}
+    assert dr._negation_cycle(infos, dr._declared(rules, derives)) == ()
+    assert dr._stages(infos, dr._declared(rules, derives)) == {"to_c": 1, "report": 2}
+    assert staged._groups == 2
+    facts = [{"t": "a", "id": f"a{k}", "k": k} for k in range(4)]
+    expected = rounds.run(facts)
+    # odd k: b blocks c, so no d, so the report fires; even k: c, d, no report
+    assert {f.bindings["x"]["k"] for f in expected.firings if f.rule == "report"} == {1, 3}
+    rnd = random.Random(3)
+    for _ in range(10):
+        rnd.shuffle(facts)
+        assert staged.run(facts) == expected
+
+
+def _random_program(rnd: random.Random, size: int):
+    """Derivations d0..d(size-1), each reading base facts or earlier derived types,
+    positively or through a $not; and rules over all of them. No cycle through negation."""
+    types = ["n", "m"]
+    rules: dict = {}
+    derives: dict = {}
+    for i in range(size):
+        source = rnd.choice(types)
+        body = [{"x": {"$and": [{"t": source}, {"$lte": {"v": rnd.randint(0, 3)}}]}}]
+        if rnd.random() < 0.7:
+            blocker = rnd.choice(types)
+            body.append({"b$not": {"$and": [{"t": blocker}, {"v": {"x": "v"}}]}})
+        rules[f"d{i}"] = {"all": body}
+        derives[f"d{i}"] = [f"t{i}"]
+        types.append(f"t{i}")
+    for k in range(size):
+        body = [{"x": {"t": rnd.choice(types)}}]
+        if rnd.random() < 0.8:
+            body.append({"b$not": {"$and": [{"t": rnd.choice(types)}, {"v": {"x": "v"}}]}})
+        rules[f"r{k}"] = {"all": body}
+    return rules, derives
+
+
+def _program_on_fire(firing: Firing):
+    if firing.rule.startswith("d"):
+        return [{"t": f"t{firing.rule[1:]}", "v": firing.bindings["x"]["v"]}]
+    return ()
+
+
+def test_stratified_evaluation_matches_rounds_on_random_programs():
+    rnd = random.Random(11)
+    for program in range(8):
+        rules, derives = _random_program(rnd, 6)
+        staged = DurableRunner(f"test_random_s{program}", rules, _program_on_fire, derives=derives)
+        rounds = DurableRunner(f"test_random_r{program}", rules, _program_on_fire)
+        assert staged.stratified and not rounds.stratified
+        for _ in range(6):
+            facts = [
+                {"t": rnd.choice("nm"), "id": f"f{i}", "v": rnd.randint(0, 3)}
+                for i in range(rnd.randint(0, 6))
+            ]
+            expected = rounds.run(facts)
+            assert expected.failures == ()
+            rnd.shuffle(facts)
+            assert staged.run(facts) == expected, (rules, facts)
+        staged.close()
+        rounds.close()
+
+
+def test_a_cycle_through_negation_falls_back_to_rounds():
+    # "flip" derives a flag unless a flag exists: no stage can be late enough
+    rules = {
+        "flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+        "seen": {"all": [{"f": {"t": "flag"}}]},
+    }
+    flip = DurableRunner(
+        "test_cycle",
+        rules,
+        lambda f: [{"t": "flag"}] if f.rule == "flip" else (),
+        derives={"flip": ["flag"]},
+    )
+    assert not flip.stratified
+    assert flip.negation_cycle == ("flip",)
+    result = flip.run([CLIENT_DE])
+    assert [x.rule for x in result.failures] == ["flip"]
+    assert "did not settle" in result.failures[0].error
+    # two derivations that block each other are named together
+    pair = {
+        "a": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "b"}}]},
+        "b": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "a"}}]},
+    }
+    both = DurableRunner(
+        "test_cycle_pair", pair, lambda f: [{"t": f.rule}], derives={"a": ["a"], "b": ["b"]}
+    )
+    assert both.negation_cycle == ("a", "b")
+    # a derivation that reads its own facts positively is no cycle through negation
+    grow = DurableRunner(
+        "test_positive_cycle",
+        {
+            "grow": {"all": [{"f": {"t": "flag"}}]},
+            "seed": {"all": [{"c": {"t": "client"}}]},
+            "bare": {"all": [{"c": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+        },
+        lambda f: [{"t": "flag", "n": 1}],
+        derives={"grow": ["flag"], "seed": ["flag"]},
+    )
+    assert grow.stratified and grow.negation_cycle == ()
+    assert rules_fired(grow.run([CLIENT_DE])) == {"grow", "seed"}
+
+
+def test_a_derived_type_nobody_declared_is_evaluated_in_rounds(chain):
+    # derive_flag returns a flag but declares only "review": the runner cannot trust its
+    # stages for this engagement and evaluates it in rounds, with the same result
+    wrong = DurableRunner(
+        "test_undeclared",
+        CHAIN_RULES,
+        chain_on_fire,
+        derives={"derive_flag": ["review"], "derive_review": ["review"], "derive_clear": ["clear"]},
+    )
+    assert wrong.stratified
+    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
+    for facts in ([iran], [CLIENT_DE], [iran, CLIENT_DE]):
+        assert wrong.run(facts) == chain.run(facts)
+
+
+@pytest.mark.parametrize(
+    ("derives", "error", "message"),
+    [
+        ({"nope": ["x"]}, ValueError, "derives names 'nope', which is not a rule of the set"),
+        ({"r": "flag"}, ValueError, "derives\\['r'\\] must be a collection of fact types"),
+        ({"r": [1]}, ValueError, "derives\\['r'\\] must hold fact types"),
+        (["r"], TypeError, "derives must be a mapping, not list"),
+    ],
+)
+def test_bad_derives_declarations(derives, error, message):
+    with pytest.raises(error, match=message):
+        DurableRunner(
+            "test_bad_derives", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing, derives=derives
+        )
+
+
+def test_rules_without_negation_need_no_sentinel():
+    runner = DurableRunner("test_no_sentinel", RULES, nothing, derives={})
+    # only no_german_speaker and task_unqualified have a $not
+    assert runner.stratified and runner._groups == 1
+    assert DurableRunner("test_positive", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)._groups == 0
+
+
+# --------------------------------------------------------------------------- batches, markers
+
+
+def test_a_fact_durable_cannot_read_is_named_whatever_its_place_in_the_batch(runner):
+    huge = {f"k{i}": i for i in range(300)}
+    for index in range(4):
+        facts = [dict(f) for f in FACTS]
+        facts.insert(index, dict(huge, t="staff"))
+        with pytest.raises(ValueError, match=rf"fact {index} \(id '\$f{index}'\).*error code 302"):
+            runner.run(facts)
+    assert runner.run(FACTS).firings  # still usable
+
+
+def test_id_hash_collisions_are_named():
+    # durable indexes facts by a 32-bit FNV-1a hash of their id: these two collide
+    assert dr._fnv1a("nakmvxxv") == dr._fnv1a("tbdxatiq")
+    collide = DurableRunner(
+        "test_collision",
+        {"r": {"all": [{"m": {"t": "x"}}]}, "s": {"all": [{"m": {"t": "y"}}]}},
+        lambda f: [{"t": "y", "id": "tbdxatiq"}] if f.rule == "r" else (),
+    )
+    with pytest.raises(RuntimeError, match=r"took fact 1 \(id 'tbdxatiq'\) for an earlier fact"):
+        collide.run([{"t": "x", "id": "nakmvxxv"}, {"t": "x", "id": "tbdxatiq"}])
+    with pytest.raises(RuntimeError, match="took a derived fact for an earlier fact"):
+        collide.run([{"t": "x", "id": "nakmvxxv"}])
+    assert rules_fired(collide.run([{"t": "x", "id": "other"}])) == {"r", "s"}
+
+
+def test_type_tests_work_through_markers_and_plain_fields():
+    rules = {
+        "typed": {"all": [{"m": {"t": "a.b"}}]},  # a dotted type keeps the plain test
+        "either": {"all": [{"m": {"$or": [{"t": "x"}, {"t": "y"}]}}]},
+        "x_only": {"all": [{"m": {"$and": [{"t": "x"}, {"v": 1}]}}]},
+        "no_x": {"all": [{"m": {"t": "y"}}, {"n$not": {"t": "x"}}]},
+    }
+    runner = DurableRunner("test_markers", rules, nothing)
+    facts = [{"t": "a.b", "id": "1"}, {"t": "x", "id": "2", "v": 1}, {"t": "y", "id": "3"}]
+    got = {(f.rule, f.bindings["m"]["id"]) for f in runner.run(facts).firings}
+    assert got == {("typed", "1"), ("either", "2"), ("either", "3"), ("x_only", "2")}
+    assert rules_fired(runner.run(facts[2:])) == {"either", "no_x"}
+    with pytest.raises(ValueError, match=r"fact 0 has a 'kpo\$t\$x' field, which the runner"):
+        runner.run([{"t": "y", "kpo$t$x": 1}])

@@ -190,6 +190,90 @@ def test_negation_does_not_depend_on_fact_order(tmp_path, monkeypatch):
         assert [(f.rule, f.line, f.message) for f in report.findings] == expected, seed
 
 
+STRATA = RULES.replace("""rules:
+  - id: TST-NEG-001""", """  - id: TST-DRV-002
+    description: services nobody on the engagement can serve in German
+    when:
+      - service: {fact: service}
+    unless:
+      - speaker: {fact: german_speaker}
+    fact: {type: untranslated, fields: {service: $service.id}}
+rules:
+  - id: TST-STR-001
+    category: language
+    severity: info
+    basis: practice
+    title: a service is served in German
+    checks: negation over a fact derived through negation
+    why: test
+    message: "service '{service.id}' is served in German"
+    remediation: none
+    references: [test]
+    when:
+      - service: {fact: service}
+    unless:
+      - gap: {fact: untranslated, service: $service.id}
+    report: {at: service, service: $service.id}
+    examples:
+      - expect: pass
+        base: base
+      - expect: fail
+        base: base
+        patch:
+          staff:
+            - {id: a, name: Ann, location: {country: IN}, languages: [{code: de, level: C2}]}
+  - id: TST-NEG-001""")
+
+
+def test_negation_over_facts_derived_through_negation_in_any_fact_order(tmp_path, monkeypatch):
+    plugins = plugin_set(tmp_path, STRATA)
+    from kpo_rules.rule_tests import run_examples
+
+    assert [o.problem for o in run_examples(plugins, frozenset({"testrules"})) if not o.ok] == []
+    german = engagement("[{code: de, level: C1}]", staff_count=3)
+    english = engagement("[{code: en, level: C1}]", staff_count=3).replace(
+        "id: minimal-clean", "id: english")
+    original = evaluate_module.build_facts
+    for seed in range(10):
+        def shuffled(engagement, catalogue, seed=seed):
+            facts = original(engagement, catalogue)
+            random.Random(seed).shuffle(facts)
+            return facts
+
+        monkeypatch.setattr(evaluate_module, "build_facts", shuffled)
+        report = kpo_rules.check(sources=[("g.yaml", german), ("e.yaml", english)],
+                                 plugins=plugins)
+        assert sorted((f.file, f.rule) for f in report.findings if f.rule.startswith("TST")) == [
+            ("e.yaml", "TST-NEG-001"), ("g.yaml", "TST-DER-001"), ("g.yaml", "TST-STR-001")]
+
+
+def test_shipped_rules_evaluate_negation_in_one_stratified_pass():
+    from kpo_rules.content import load_content
+    from kpo_rules.engine.evaluate import evaluator_for
+
+    runner = evaluator_for(load_content(create_plugin_set()).rules)._runner
+    assert runner is not None
+    assert runner.stratified and runner.negation_cycle == ()
+
+
+def test_a_cycle_through_negation_in_rule_files_is_reported(tmp_path):
+    cyclic = RULES.replace("""rules:
+  - id: TST-NEG-001""", """  - id: TST-DRV-003
+    description: a German speaker unless one is flagged (contradicts itself)
+    when:
+      - lang: {fact: language, code: de}
+    unless:
+      - flagged: {fact: flagged}
+    fact: {type: flagged, fields: {staff: $lang.staff}}
+rules:
+  - id: TST-NEG-001""")
+    report = kpo_rules.check(sources=[("e.yaml", engagement("[{code: de, level: C1}]"))],
+                             plugins=plugin_set(tmp_path, cyclic))
+    (error,) = [f for f in report.findings if f.rule == "KPO-ENG-001"]
+    assert "rule TST-DRV-003 of plugin 'testrules' failed" in error.message
+    assert "did not settle" in error.message
+
+
 def test_effective_dates_are_judged_at_the_period(tmp_path):
     plugins = plugin_set(tmp_path, RULES)
     before = kpo_rules.check(sources=[("e.yaml", engagement("[{code: de, level: C1}]"))],

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
 from kpo_rules.engine.durable_compile import (
+    TYPE_FIELD,
     derivation_body,
+    engine_field,
     field_name,
     from_engine,
     rule_body,
-    to_engine,
 )
 from kpo_rules.engine.durable_runner import DurableRunner, Firing
 from kpo_rules.engine.facts import build_facts
@@ -35,8 +37,73 @@ def _lookup(value: Any, bindings: Mapping[str, Mapping[str, Any]]) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Recipe:
+    """How a derivation builds its fact from engine-form bindings."""
+
+    first: str  # alias of the first ``when`` pattern, whose pointer the fact takes
+    first_pointer: str  # engine name of that fact's ``pointer`` field
+    pointer: str  # engine name of the derived fact's ``pointer`` field
+    fields: tuple[tuple[str, str | None, Any], ...]  # (engine field, alias or None, source)
+
+
+#: derivation id -> (the derivation, its recipe); one entry per id, so it stays small.
+_RECIPES: dict[str, tuple[Derivation, _Recipe]] = {}
+
+
+def _recipe(derivation: Derivation) -> _Recipe:
+    """The (cached) recipe of ``derivation``."""
+    found = _RECIPES.get(derivation.id)
+    if found is not None and found[0] is derivation:
+        return found[1]
+    types = {p.alias: p.fact for p in derivation.when}
+    first = derivation.when[0]
+    fields: list[tuple[str, str | None, Any]] = []
+    for name, value in derivation.fields.items():
+        target = engine_field(derivation.fact, name)
+        if isinstance(value, Ref):
+            fields.append((target, value.alias, engine_field(types[value.alias], value.name)))
+        else:
+            fields.append((target, None, value))
+    recipe = _Recipe(first=first.alias, first_pointer=engine_field(first.fact, "pointer"),
+                     pointer=engine_field(derivation.fact, "pointer"), fields=tuple(fields))
+    _RECIPES[derivation.id] = (derivation, recipe)
+    return recipe
+
+
+def _read_fields(book: RuleBook) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per fact type: (fact field, engine field) of every field a pattern reads, or a
+    derivation copies into its fact. Fact types no pattern reads are left out."""
+    read: dict[str, set[str]] = {}
+    items: list[Rule | Derivation] = [*book.rules, *book.derivations]
+    for item in items:
+        types = {p.alias: p.fact for p in item.when}
+        for pattern in (*item.when, *item.unless):
+            names = read.setdefault(pattern.fact, set())
+            for cond in (*pattern.conditions, *(c for alt in pattern.any_of for c in alt)):
+                names.add(cond.name)
+                if isinstance(cond.value, Ref):
+                    read.setdefault(types[cond.value.alias], set()).add(cond.value.name)
+    for derivation in book.derivations:
+        types = {p.alias: p.fact for p in derivation.when}
+        read[derivation.when[0].fact].add("pointer")
+        for value in derivation.fields.values():
+            if isinstance(value, Ref):
+                read[types[value.alias]].add(value.name)
+    return {
+        fact: tuple((field_name(n), engine_field(fact, n)) for n in sorted(names))
+        for fact, names in read.items()
+    }
+
+
 class Evaluator:
-    """Evaluates a :class:`RuleBook` engagement by engagement."""
+    """Evaluates a :class:`RuleBook` engagement by engagement.
+
+    Each derivation declares the fact type it derives, so the runner evaluates negation
+    over derived facts in strata, in one session per engagement. The engine receives each
+    fact with only the fields some pattern reads or a derivation copies (a fact type no
+    pattern reads not at all); findings are written from the whole facts, found by id.
+    """
 
     def __init__(self, book: RuleBook, name: str) -> None:
         self.book = book
@@ -44,33 +111,51 @@ class Evaluator:
         self._derivations = {d.id: d for d in book.derivations}
         bodies: dict[str, Any] = {r.id: rule_body(r) for r in book.rules}
         bodies |= {d.id: derivation_body(d) for d in book.derivations}
-        self._runner = DurableRunner(name, bodies, self._on_fire) if bodies else None
+        derives = {d.id: (d.fact,) for d in book.derivations}
+        self._runner = (DurableRunner(name, bodies, self._on_fire, derives=derives)
+                        if bodies else None)
+        self._read = _read_fields(book)
 
     def _on_fire(self, firing: Firing) -> Iterable[Mapping[str, Any]]:
         derivation = self._derivations.get(firing.rule)
         if derivation is None:
             return ()
-        bindings = {alias: from_engine(fact) for alias, fact in firing.bindings.items()}
-        return (to_engine(self._derived(derivation, bindings)),)
+        return (self._derived(derivation, firing.bindings),)
 
     @staticmethod
     def _derived(
         derivation: Derivation, bindings: Mapping[str, Mapping[str, Any]]
     ) -> dict[str, Any]:
-        first = bindings.get(derivation.when[0].alias, {})
-        fact: dict[str, Any] = {"t": derivation.fact, "pointer": first.get("pointer", "")}
-        for name, value in derivation.fields.items():
-            resolved = _lookup(value, bindings)
+        """The derived fact, as the engine sees it, from the bindings as the engine has them
+        (type-prefixed fields: :func:`~.durable_compile.to_engine`)."""
+        recipe = _recipe(derivation)
+        first = bindings.get(recipe.first, {})
+        fact: dict[str, Any] = {"t": derivation.fact,
+                                recipe.pointer: first.get(recipe.first_pointer, "")}
+        for target, alias, source in recipe.fields:
+            resolved = source if alias is None else bindings.get(alias, {}).get(source)
             if resolved is not None:
-                fact[field_name(name)] = resolved
+                fact[target] = resolved
         return fact
 
     def evaluate(self, engagement: Engagement, catalogue: Catalogue) -> list[Finding]:
         """Findings of every rule for one engagement; engine failures become findings."""
         if self._runner is None:
             return []
+        whole: dict[Any, Mapping[str, Any]] = {}
+        given: list[dict[str, Any]] = []
+        read = self._read
+        for fact in build_facts(engagement, catalogue):
+            fields = read.get(fact[TYPE_FIELD])
+            if fields is None:
+                continue  # no pattern matches this type of fact
+            whole[fact["id"]] = fact
+            engine = {dst: fact[src] for src, dst in fields if src in fact}
+            engine[TYPE_FIELD] = fact[TYPE_FIELD]
+            engine["id"] = fact["id"]
+            given.append(engine)
         try:
-            result = self._runner.run([to_engine(f) for f in build_facts(engagement, catalogue)])
+            result = self._runner.run(given)
         except (ValueError, RuntimeError) as exc:
             # The engine refused the session as a whole (a durable-rules limit): the
             # engagement is unjudged, which must show as an error, never as a pass.
@@ -84,7 +169,8 @@ class Evaluator:
             )]
         findings = [
             self._finding(self._rules[f.rule],
-                          {alias: from_engine(fact) for alias, fact in f.bindings.items()},
+                          {alias: whole.get(fact.get("id")) or from_engine(fact)
+                           for alias, fact in f.bindings.items()},
                           engagement)
             for f in result.firings
             if f.rule in self._rules
