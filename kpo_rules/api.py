@@ -37,8 +37,20 @@ class FileResult:
     """What one file contributed before cross-file checks."""
 
     name: str
-    documents: tuple[Document, ...]
+    documents: tuple[Document, ...]  # valid documents (see ``slim``)
     findings: tuple[Finding, ...]
+    #: (document index, metadata.id, its position) of each valid engagement document.
+    engagements: tuple[tuple[int, str, tuple[int, int]], ...] = ()
+    #: True when a worker kept the engagement documents to itself (only rosters are here):
+    #: shipping every node's position between processes costs more than reading again.
+    slim: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FileOutcome:
+    findings: tuple[Finding, ...] = ()
+    waived: tuple[Finding, ...] = ()
+    engagements: tuple[str, ...] = ()
 
 
 def check(
@@ -76,7 +88,7 @@ def check(
     workers = jobs if jobs > 0 else available_cores()
     results = _read_all(files, workers)
     return assemble(results, plugin_set, today=today or dt.date.today(), config=config,
-                    waivers=waivers, jobs=workers)
+                    waivers=waivers, jobs=workers, files=files)
 
 
 def available_cores() -> int:
@@ -120,7 +132,16 @@ def _read_all(files: Sequence[SourceFile], jobs: int) -> list[FileResult]:
         return FileResult(name=files[index].name, documents=(),
                           findings=(_crash(files[index].name, why),))
 
-    return _map(lambda i: read_file(files[i]), len(files), jobs, crashed)
+    if jobs <= 1:
+        return [read_file(f) for f in files]
+    return _map(lambda i: _slimmed(read_file(files[i])), len(files), jobs, crashed)
+
+
+def _slimmed(result: FileResult) -> FileResult:
+    if not result.engagements:
+        return result
+    rosters = tuple(d for d in result.documents if d.data["kind"] == "Roster")
+    return replace(result, documents=rosters, slim=True)
 
 
 def read_file(source: SourceFile) -> FileResult:
@@ -144,56 +165,89 @@ def read_file(source: SourceFile) -> FileResult:
         findings += problems
         if not problems:
             valid.append(doc)
-    return FileResult(name=source.name, documents=tuple(valid), findings=tuple(findings))
+    engagements = tuple((d.index, d.data["metadata"]["id"], d.locate("/metadata/id"))
+                        for d in valid if d.data["kind"] == "Engagement")
+    return FileResult(name=source.name, documents=tuple(valid), findings=tuple(findings),
+                      engagements=engagements)
 
 
 def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
              today: dt.date | None = None, config: Config | None = None,
-             waivers: bool = True, jobs: int = 1) -> Report:
-    """Cross-file stage: references between documents, the plugins' rules, waivers, config."""
+             waivers: bool = True, jobs: int = 1,
+             files: Sequence[SourceFile] | None = None) -> Report:
+    """Cross-file stage: references between documents, the plugins' rules, waivers, config.
+
+    What needs every file (rosters, engagement ids) is settled here; the rest runs file by
+    file, in worker processes when ``jobs > 1`` (slim results are read again from ``files``).
+    """
     from kpo_rules.content import load_content  # noqa: PLC0415
     from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
     from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
-    from kpo_rules.references import resolve, unknown_ids  # noqa: PLC0415
+    from kpo_rules.references import (  # noqa: PLC0415
+        duplicate_engagements,
+        index_rosters,
+        resolve_engagement,
+        unknown_ids,
+    )
     from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
 
     config = config or Config()
     content = load_content(plugins)
+    catalogue = content.catalogue
     findings = [f for result in results for f in result.findings]
-    documents = [doc for result in results for doc in result.documents]
-    engagement_docs = [d for d in documents if d.data["kind"] == "Engagement"]
-    roster_docs = [d for d in documents if d.data["kind"] == "Roster"]
-    engagements, problems = resolve(engagement_docs, roster_docs)
+    rosters = [d for r in results for d in r.documents if d.data["kind"] == "Roster"]
+    roster_staff, problems = index_rosters(rosters)
+    findings += problems + unknown_ids([], rosters, catalogue)
+    skipped, problems = duplicate_engagements(
+        [(r.name, index, eid, at) for r in results for index, eid, at in r.engagements])
     findings += problems
-    findings += unknown_ids(engagements, roster_docs, content.catalogue)
     evaluator = evaluator_for(content.rules)
-
-    def crashed(index: int, why: str) -> list[Finding]:
-        return [_crash(engagements[index].file, why, engagements[index])]
-
-    per_engagement = _map(
-        lambda i: evaluator.evaluate(engagements[i], content.catalogue),
-        len(engagements), jobs, crashed)
-    findings += [f for group in per_engagement for f in group]
-
     known = {r.id for r in content.rules.rules}
-    outcome = apply_waivers(findings, engagements, known, today or dt.date.today(),
-                            enabled=waivers)
+    run_date = today or dt.date.today()
+
+    def check_file(i: int) -> _FileOutcome:
+        result = results[i]
+        if not result.engagements:
+            return _FileOutcome()
+        documents = result.documents
+        if result.slim:
+            assert files is not None, "slim results need the files to read them again"
+            documents = read_file(files[i]).documents
+        found: list[Finding] = []
+        waived: list[Finding] = []
+        ids: list[str] = []
+        for doc in documents:
+            if doc.data["kind"] != "Engagement" or (result.name, doc.index) in skipped:
+                continue
+            engagement, own = resolve_engagement(doc, roster_staff)
+            own += unknown_ids([engagement], [], catalogue)
+            own += evaluator.evaluate(engagement, catalogue)
+            outcome = apply_waivers(own, [engagement], known, run_date, enabled=waivers)
+            found += outcome.findings
+            waived += outcome.waived
+            ids.append(engagement.id)
+        return _FileOutcome(findings=tuple(found), waived=tuple(waived), engagements=tuple(ids))
+
+    def crashed(i: int, why: str) -> _FileOutcome:
+        return _FileOutcome(findings=(_crash(results[i].name, why),))
+
+    outcomes = _map(check_file, len(results), jobs, crashed)
+    findings += [f for outcome in outcomes for f in outcome.findings]
+    checked: list[tuple[str, str | None]] = []
+    for result, outcome in zip(results, outcomes, strict=True):
+        checked += [(result.name, eid) for eid in outcome.engagements] or [(result.name, None)]
     failures = [*plugins.failures, *content.failures]
     failures += [PluginFailure(name="(config)", distribution=None, error=problem)
                  for problem in missing_plugins(config, _loaded(plugins))]
-    with_engagement = {e.file for e in engagements}
-    checked: list[tuple[str, str | None]] = [(e.file, e.id) for e in engagements]
-    checked += [(r.name, None) for r in results if r.name not in with_engagement]
     return Report(
-        findings=tuple(sort_findings(_configured(outcome.findings, config))),
+        findings=tuple(sort_findings(_configured(findings, config))),
         files=len(results),
-        engagements=len(engagements),
+        engagements=sum(len(outcome.engagements) for outcome in outcomes),
         checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
         rules=rule_catalogue(content.rules.rules),
         plugins=tuple(plugins.infos),
         plugin_failures=tuple(failures),
-        waived=tuple(sort_findings(list(outcome.waived))),
+        waived=tuple(sort_findings([f for outcome in outcomes for f in outcome.waived])),
     )
 
 

@@ -66,26 +66,58 @@ def resolve(
     engagements: Sequence[Document], rosters: Sequence[Document]
 ) -> tuple[list[Engagement], list[Finding]]:
     """Check every reference of a run and resolve staff; returns engagements and findings."""
-    problems = _Problems()
-    roster_staff = _index_rosters(rosters, problems)
+    roster_staff, findings = index_rosters(rosters)
     resolved: list[Engagement] = []
-    first_seen: dict[str, Document] = {}
+    duplicates, problems = duplicate_engagements(
+        [(doc.file, doc.index, doc.data["metadata"]["id"], doc.locate("/metadata/id"))
+         for doc in engagements])
+    findings += problems
     for doc in engagements:
-        eid: str = doc.data["metadata"]["id"]
-        if eid in first_seen:
-            problems.add(
-                "KPO-REF-003",
-                doc,
-                "/metadata/id",
-                f"engagement id '{eid}' is already used by "
-                f"{_where(first_seen[eid], '/metadata/id')}",
-                "Give every engagement of a run its own metadata.id.",
-                engagement=eid,
-            )
+        if (doc.file, doc.index) not in duplicates:
+            engagement, found = resolve_engagement(doc, roster_staff)
+            resolved.append(engagement)
+            findings += found
+    return resolved, findings
+
+
+def duplicate_engagements(
+    entries: Sequence[tuple[str, int, str, tuple[int, int]]]
+) -> tuple[set[tuple[str, int]], list[Finding]]:
+    """Engagement documents whose id an earlier one already uses, and their findings.
+
+    ``entries`` are (file, document index, metadata.id, position of metadata.id) in run
+    order; only this summary is needed, so worker processes need not send documents back.
+    """
+    first: dict[str, tuple[str, int]] = {}
+    skipped: set[tuple[str, int]] = set()
+    findings = []
+    for file, index, eid, (line, column) in entries:
+        if eid not in first:
+            first[eid] = (file, line)
             continue
-        first_seen[eid] = doc
-        resolved.append(_resolve_engagement(doc, eid, roster_staff, problems))
-    return resolved, problems.findings
+        skipped.add((file, index))
+        findings.append(Finding(
+            rule="KPO-REF-003", severity=Severity.ERROR, category="reference",
+            message=f"engagement id '{eid}' is already used by {first[eid][0]}:{first[eid][1]}",
+            file=file, line=line, column=column, engagement=eid, path="/metadata/id",
+            remediation="Give every engagement of a run its own metadata.id.",
+            references=_REFS,
+        ))
+    return skipped, findings
+
+
+def index_rosters(rosters: Sequence[Document]) -> tuple[dict[str, StaffDef], list[Finding]]:
+    """Roster staff by id (global to the run), and the ids two rosters define."""
+    problems = _Problems()
+    return _index_rosters(rosters, problems), problems.findings
+
+
+def resolve_engagement(doc: Document, roster_staff: Mapping[str, StaffDef]
+                       ) -> tuple[Engagement, list[Finding]]:
+    """One engagement with its staff resolved, and its reference findings."""
+    problems = _Problems()
+    engagement = _resolve_engagement(doc, doc.data["metadata"]["id"], roster_staff, problems)
+    return engagement, problems.findings
 
 
 def _index_rosters(rosters: Sequence[Document], problems: _Problems) -> dict[str, StaffDef]:
