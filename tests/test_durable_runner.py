@@ -966,3 +966,13 @@ def test_type_tests_work_through_markers_and_plain_fields():
     assert rules_fired(runner.run(facts[2:])) == {"either", "no_x"}
     with pytest.raises(ValueError, match=r"fact 0 has a 'kpo\$t\$x' field, which the runner"):
         runner.run([{"t": "y", "kpo$t$x": 1}])
+
+
+def test_a_fact_shaped_like_an_accepted_one_is_still_checked():
+    """Accepted field names are remembered per shape; values are checked every time."""
+    assert dr._fact_problem({"t": "x", "id": "a"}) is None
+    assert "reserved type" in (dr._fact_problem({"t": "$end", "id": "a"}) or "")
+    assert "must not be empty" in (dr._fact_problem({"t": "x", "id": ""}) or "")
+    assert "type bool" in (dr._fact_problem({"t": "x", "id": True}) or "")
+    assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")
+    assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")  # not remembered

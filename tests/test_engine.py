@@ -15,6 +15,7 @@ from conftest import DATA
 import kpo_rules
 from kpo_rules import PluginMeta, hookimpl
 from kpo_rules.engine import evaluate as evaluate_module
+from kpo_rules.engine.template import compile_template, fill
 from kpo_rules.plugins import create_plugin_set
 
 MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
@@ -503,3 +504,15 @@ def test_rules_show_documents_core_rules_too(run_cli):
     assert result.exit_code == 0
     assert result.stdout.startswith("KPO-WAI-001: Waiver expired")
     assert "## Why" in result.stdout
+
+
+@pytest.mark.parametrize("template", [
+    "", "no placeholders", "{who.name}", "{who.name} and {who.id} of {svc.task}.",
+    "{who.name}{who.name}", "{who.missing} {nobody.name} stay", "{who.langs}/{who.none}/{who.ok}",
+    "{ who.name } {who.__class__}",
+])
+def test_a_compiled_template_fills_like_fill(template):
+    bindings = {"who": {"name": "Ana", "_id": "s-1", "langs": ["de", True], "none": None,
+                        "ok": False},
+                "svc": {"task": "finance.payroll"}}
+    assert compile_template(template)(bindings) == fill(template, bindings)

@@ -844,10 +844,47 @@ def _create_ruleset(name: str, rule_texts: Mapping[str, str], owners: Mapping[st
 # --------------------------------------------------------------------------- facts
 
 
+#: Field-name tuples of dicts whose names were found acceptable (facts of one type
+#: share them), so most facts skip the per-name checks; kept this small.
+_GOOD_SHAPES: set[tuple[str, ...]] = set()
+_MAX_SHAPES: Final = 4096
+
+
 def _fact_problem(fact: Any) -> str | None:
     """What is wrong with a fact (to follow its description), or None."""
-    if type(fact) is not dict and not isinstance(fact, Mapping):
+    if type(fact) is dict:
+        shape = tuple(fact)
+        if shape not in _GOOD_SHAPES:
+            problem = _name_problem(fact)
+            if problem is not None:
+                return problem
+            if len(_GOOD_SHAPES) < _MAX_SHAPES:
+                _GOOD_SHAPES.add(shape)
+    elif isinstance(fact, Mapping):
+        problem = _name_problem(fact)
+        if problem is not None:
+            return problem
+    else:
         return f"must be a mapping, not {type(fact).__name__}"
+    fact_type = fact.get(_TYPE_FIELD)
+    if isinstance(fact_type, str) and fact_type in _RESERVED_TYPES:
+        return f"has the reserved type {fact[_TYPE_FIELD]!r}"
+    if "id" not in fact:
+        return None
+    fid = fact["id"]
+    if type(fid) is str:
+        if not fid or fid[0] == "$":
+            return f"has the id {fid!r}; ids must not be empty or start with '$'"
+        return None
+    if isinstance(fid, bool) or not isinstance(fid, (str, int)):
+        return f"has an id of type {type(fid).__name__}; use a string"
+    if isinstance(fid, str) and (not fid or fid.startswith("$")):
+        return f"has the id {fid!r}; ids must not be empty or start with '$'"
+    return None
+
+
+def _name_problem(fact: Mapping[str, Any]) -> str | None:
+    """What is wrong with a fact's field names, or None."""
     if not all(map(isinstance, fact, itertools.repeat(str))):
         key = next(k for k in fact if not isinstance(k, str))
         return f"has a non-string field name {key!r}"
@@ -858,15 +895,6 @@ def _fact_problem(fact: Any) -> str | None:
             else next(key for key in fact if key.startswith(_RESERVED_PREFIX))
         )
         return f"has a {reserved!r} field, which the runner reserves"
-    if fact.get(_TYPE_FIELD) in _RESERVED_TYPES:
-        return f"has the reserved type {fact[_TYPE_FIELD]!r}"
-    if "id" not in fact:
-        return None
-    fid = fact["id"]
-    if isinstance(fid, bool) or not isinstance(fid, (str, int)):
-        return f"has an id of type {type(fid).__name__}; use a string"
-    if isinstance(fid, str) and (not fid or fid.startswith("$")):
-        return f"has the id {fid!r}; ids must not be empty or start with '$'"
     return None
 
 
@@ -976,6 +1004,7 @@ class _Run:
             raise ValueError(f"facts must be a sequence of mappings, not {type(given).__name__}")
         known = self._given
         base = self._base
+        markers = _MARKERS
         for index, fact in enumerate(facts):
             problem = _fact_problem(fact)
             if problem is not None:
@@ -992,7 +1021,10 @@ class _Run:
                 )
             known[key] = fact
             body = {**fact, "id": fid, _GUARD_FIELD: 0, "sid": ""}
-            marker = _marker(fact.get(_TYPE_FIELD))
+            kind = fact.get(_TYPE_FIELD)
+            marker = markers.get(kind) if type(kind) is str else None
+            if marker is None:
+                marker = _marker(kind)
             if marker is not None:
                 body[marker] = 1
             base.append(body)
@@ -1269,7 +1301,20 @@ def _first(pair: tuple[str, _Fact]) -> str:
     return pair[0]
 
 
-_loads: Final = json.JSONDecoder().decode
+#: The C scanner of a JSON decoder (typeshed does not declare the attribute).
+_scan: Final[Callable[[str, int], tuple[Any, int]]] = (
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` of durable's text of a match, without the wrapper's whitespace
+    checks: durable writes the JSON with nothing before or after it."""
+    try:
+        value, _ = _scan(text, 0)
+    except StopIteration as exc:  # pragma: no cover - durable writes valid JSON
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    return value
 
 
 # --------------------------------------------------------------------------- the runner

@@ -25,10 +25,11 @@ from kpo_rules.engine.durable_compile import (
 from kpo_rules.engine.durable_runner import DurableRunner, Firing
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
-from kpo_rules.engine.template import fill
+from kpo_rules.engine.template import Filler, compile_template
 from kpo_rules.model import Finding, Severity, Subject
 
 ENGINE_ERROR = "KPO-ENG-001"
+_EMPTY: Mapping[str, Any] = {}  # the bindings of an alias that has none (never changed)
 
 
 def _lookup(value: Any, bindings: Mapping[str, Mapping[str, Any]]) -> Any:
@@ -115,6 +116,7 @@ class Evaluator:
         self._runner = (DurableRunner(name, bodies, self._on_fire, derives=derives)
                         if bodies else None)
         self._read = _read_fields(book)
+        self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
 
     def _on_fire(self, firing: Firing) -> Iterable[Mapping[str, Any]]:
         derivation = self._derivations.get(firing.rule)
@@ -129,11 +131,11 @@ class Evaluator:
         """The derived fact, as the engine sees it, from the bindings as the engine has them
         (type-prefixed fields: :func:`~.durable_compile.to_engine`)."""
         recipe = _recipe(derivation)
-        first = bindings.get(recipe.first, {})
+        first = bindings.get(recipe.first, _EMPTY)
         fact: dict[str, Any] = {"t": derivation.fact,
                                 recipe.pointer: first.get(recipe.first_pointer, "")}
         for target, alias, source in recipe.fields:
-            resolved = source if alias is None else bindings.get(alias, {}).get(source)
+            resolved = source if alias is None else bindings.get(alias, _EMPTY).get(source)
             if resolved is not None:
                 fact[target] = resolved
         return fact
@@ -168,7 +170,7 @@ class Evaluator:
                 remediation="Report this to the kpo-rules maintainers with the file.",
             )]
         findings = [
-            self._finding(self._rules[f.rule],
+            self._finding(self._rules[f.rule], self._fillers[f.rule],
                           {alias: whole.get(fact.get("id")) or from_engine(fact)
                            for alias, fact in f.bindings.items()},
                           engagement)
@@ -190,7 +192,7 @@ class Evaluator:
         return findings
 
     @staticmethod
-    def _finding(rule: Rule, bindings: Mapping[str, Mapping[str, Any]],
+    def _finding(rule: Rule, filler: Filler, bindings: Mapping[str, Mapping[str, Any]],
                  engagement: Engagement) -> Finding:
         pointer = str(bindings.get(rule.at, {}).get("pointer", ""))
         line, column = engagement.document.locate(pointer)
@@ -198,7 +200,7 @@ class Evaluator:
         staff = _lookup(rule.subject.get("staff"), bindings)
         return Finding(
             rule=rule.id, severity=rule.severity, category=rule.category,
-            message=fill(rule.message, bindings), file=engagement.file, line=line,
+            message=filler(bindings), file=engagement.file, line=line,
             column=column, engagement=engagement.id,
             subject=Subject(service=service if isinstance(service, str) else None,
                             staff=staff if isinstance(staff, str) else None),

@@ -83,7 +83,10 @@ class _Facts:
         # Every fact has an `id` rules can join on: its domain id, or this generated one.
         fact: Fact = {TYPE_FIELD: kind, "id": ident, ID_FIELD: ident, "pointer": pointer}
         # Absent, None and empty lists are all "absent": rules test them with exists: false.
-        fact.update((k, v) for k, v in fields.items() if v is not None and v != [])
+        for key, value in fields.items():
+            if value is None or (type(value) is list and not value):
+                continue
+            fact[key] = value
         self.items.append(fact)
         return fact
 
