@@ -139,6 +139,18 @@ def test_degree_below_the_tasks_level_is_an_error_naming_the_assignee(plugins: P
     assert finding.path == "/services/0/assignees/0" and finding.line > 0
 
 
+@pytest.mark.parametrize(("field", "flagged"), [("History", True), ("Accountancy", False),
+                                               ("LAW", True), ("Economics", False)])
+def test_degree_field_must_be_one_the_task_accepts(plugins: PluginSet, field: str,
+                                                   flagged: bool) -> None:
+    doc = us_tax()
+    doc["staff"][0]["education"] = [{"level": "master", "field": field}]
+    found = only(run(plugins, doc), "COM-EDU-001")
+    assert bool(found) is flagged
+    if flagged:
+        assert "in a field task finance.tax_preparation accepts" in found[0].message
+
+
 MECHANICAL = ["finance.payroll", "finance.bookkeeping", "finance.billing",
               "legal.court_transcription", "legal.paralegal_support"]
 

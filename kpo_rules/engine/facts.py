@@ -42,6 +42,7 @@ VOCABULARY: dict[str, frozenset[str]] = {
     }),
     "serves": frozenset({"domain", "code"}),
     "tool": frozenset({"service", "software"}),
+    "task_field": frozenset({"task", "field"}),
     "task": frozenset({"domain", "title", "language_level", "language_rank", "education_level",
                        "education_rank", "education_fields", "framework", "supervision",
                        "mechanical"}),
@@ -133,6 +134,9 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
         if task is not None and service["task"] not in tasks_seen:
             tasks_seen.add(service["task"])
             facts.add("task", f"/services/{i}/task", **_task_fields(service["task"], task))
+            # One fact per accepted field of study, so a rule can join a degree on it.
+            for field in _lower((task.get("education") or {}).get("fields")):
+                facts.add("task_field", f"/services/{i}/task", task=service["task"], field=field)
         _service_facts(facts, i, service, data, languages, centres, task)
     for member in engagement.staff.values():
         _staff_facts(facts, engagement.staff_pointer(member.id), member, catalogue)
