@@ -111,8 +111,10 @@ def tasks_schema(schema_id: str) -> Schema:
                 "regulatory_reporting (-> cc.KIND).",
             },
             "supervision": {
-                "enum": ["none", "legal"],
-                "description": "Which supervision rules apply.",
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*$",
+                "description": "Which supervision regime applies, a name the domain's rules "
+                "match (the legal plugin uses 'legal'); 'none' or absent for none.",
             },
             "mechanical": {
                 "type": "boolean",
