@@ -243,7 +243,7 @@ def test_recursive_schemas_are_validated_as_written() -> None:
         quick._inline(schema, schema["$defs"])
 
 
-@pytest.mark.parametrize("name", ["engagement", "roster"])
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
 def test_checked_in_schema_is_up_to_date(name: str) -> None:
     path = ROOT / "schemas" / f"{name}.schema.json"
     current = path.read_text(encoding="utf-8") if path.exists() else None
