@@ -1,0 +1,430 @@
+"""One engagement's run: batch assert, sentinels, rounds and firings.
+
+* **Facts in one batch, fact types in O(1).** The input facts go to durable in one
+  ``assert_facts`` call, ended by an internal ``$last`` fact whose firing proves durable
+  read the whole batch (it silently stops a batch at a fact it cannot read; the runner
+  then asserts the facts one by one to name it). An internal rule takes every fact, so
+  the batch's status code can only mean an id-hash collision, which is named. A pattern's
+  ``{"t": X}`` becomes a test for a marker field ``kpo$t$X`` that every fact of type X
+  carries: durable's alpha network compares ``t`` with every type of the rule set for
+  every fact, but looks at a field only in the facts that have it.
+
+* **Sessions are always cleaned up** (section 3.2). Each session gets a fresh id from the
+  runner's counter and is deleted in ``finally``, so live sessions never approach
+  durable's limit of 1,024 per rule set. ``delete_state`` crashes the interpreter for a
+  session in which no action ever started, so every session begins with an internal
+  no-op rule on a ``$begin`` fact whose action is run before any caller fact is
+  asserted; from then on deleting the session is safe, whatever fails later. The rule
+  set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when the
+  runner is garbage-collected.
+* **Explicit, unique fact ids** (section 3.3). A fact without ``id`` gets ``$f<index>``;
+  a derived fact without ``id`` gets ``$d<n>`` keyed by its content, so identical
+  derived facts are one fact. Two input facts with the same ``id`` raise
+  :class:`ValueError` naming it: the caller assigns ids, and durable would silently
+  drop the second fact (``5`` and ``"5"`` count as the same id, as in durable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import durable_rules_engine as _dre
+
+from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
+from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
+from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
+from kpo_rules.engine.durable.reserved import (
+    _BEGIN_TYPE,
+    _END_ALIAS,
+    _END_TYPE,
+    _GUARD_FIELD,
+    _LAST_TYPE,
+    _MARK,
+    _MARKERS,
+    _TYPE_FIELD,
+    _marker,
+)
+from kpo_rules.engine.durable.results import ActionFailure, Firing, SessionResult
+from kpo_rules.engine.durable.ruleset import _LAST_RULE
+
+if TYPE_CHECKING:
+    from kpo_rules.engine.durable.runner import DurableRunner
+
+
+#: Evaluation rounds before a derivation that never settles is reported.
+_MAX_ROUNDS: Final = 32
+
+
+class _Unstratified(Exception):
+    """A derivation returned a fact type it did not declare: evaluate in rounds instead."""
+
+
+_FiringKey = tuple[str, tuple[tuple[str, tuple[int, str]], ...]]
+
+
+@dataclass(slots=True)
+class _Round:
+    firings: dict[_FiringKey, Firing]
+    failures: set[tuple[str, str]]
+    produced: dict[str, str]  # content key of each derived fact -> rule that produced it
+    present: set[str]  # content keys of the derived facts in the session
+    changed: bool = False  # a new derived fact was asserted during the round
+
+    def result(self, *, unsettled: Mapping[str, str] | None = None) -> SessionResult:
+        """The round's outcome; ``unsettled`` is the previous round's ``produced`` if the
+        derived facts never reached a fixed point."""
+        failures = set(self.failures)
+        if unsettled is not None:
+            moving = {self.produced[k] for k in self.produced.keys() - unsettled.keys()}
+            moving |= {unsettled[k] for k in unsettled.keys() - self.produced.keys()}
+            moving = moving or {*self.produced.values(), *unsettled.values()}
+            failures |= {
+                (
+                    rule,
+                    f"RuntimeError: derived facts did not settle after {_MAX_ROUNDS} "
+                    "rounds; derivations contradict each other through a negation",
+                )
+                for rule in moving
+            }
+        return SessionResult(
+            firings=tuple(self.firings[key] for key in sorted(self.firings)),
+            failures=tuple(ActionFailure(rule=r, error=e) for r, e in sorted(failures)),
+        )
+
+
+class _Run:
+    """One :meth:`DurableRunner.run`.
+
+    Stratified (the usual case): one session receives the input facts in one batch, then
+    the sentinel of each stage; derived facts are asserted as they are derived. Otherwise
+    (a cycle through negation, or derivations that did not declare their fact types) one
+    session per round until the derived facts settle: each round receives the input
+    facts, then the derived facts of the previous round, then the sentinels. Sessions are
+    deleted when they end, whatever happens. Nothing is ever retracted: durable reads
+    uninitialised memory when it deletes a fact from a partial match
+    (``deleteMessageFromFrame``, found with valgrind).
+    """
+
+    def __init__(self, runner: DurableRunner) -> None:
+        self._runner = runner
+        self._handle = runner._handle
+        self._on_fire = runner._on_fire
+        self._owners = runner._owners
+        self._declared = runner._declared
+        self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
+        self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
+        self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
+        self._derived: dict[str, str] = {}  # content key -> its JSON after the sid
+        self._derived_ids: dict[str, str] = {}  # str(id) -> content key, explicit ids
+        self._current = _Round(firings={}, failures=set(), produced={}, present=set())
+        # With negation in strata, a derived fact must have a type its rule declared.
+        self._check_types = runner.stratified and runner._negation
+        self._head = ""  # '{"sid": "N"' of the current session
+        self._sid = ""  # id of the next session
+        self._batch: str | None = None  # its input facts, encoded
+        self._complete = False  # the $last fact of the batch fired
+
+    def prepare(self, facts: Sequence[Mapping[str, Any]]) -> None:
+        """Validate the input facts; raises ValueError naming a bad one."""
+        given: object = facts  # callers without type checking pass anything
+        if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
+            raise ValueError(f"facts must be a sequence of mappings, not {type(given).__name__}")
+        known = self._given
+        base = self._base
+        markers = _MARKERS
+        for index, fact in enumerate(facts):
+            problem = _fact_problem(fact)
+            if problem is not None:
+                raise ValueError(f"fact {index} {problem}")
+            fid = fact.get("id")
+            if fid is None:
+                fid = f"$f{index}"
+            key = fid if type(fid) is str else str(fid)
+            if key in known:
+                first = next(i for i, b in enumerate(base) if str(b["id"]) == key)
+                raise ValueError(
+                    f"facts {first} and {index} have the same id {fid!r}; "
+                    "every fact needs its own id"
+                )
+            known[key] = fact
+            body = {**fact, "id": fid, _GUARD_FIELD: 0, "sid": ""}
+            kind = fact.get(_TYPE_FIELD)
+            marker = markers.get(kind) if type(kind) is str else None
+            if marker is None:
+                marker = _marker(kind)
+            if marker is not None:
+                body[marker] = 1
+            base.append(body)
+        try:
+            self._batch = self._encode_batch(self._next_sid())
+        except (TypeError, ValueError, RecursionError):
+            for index, body in enumerate(base):
+                try:
+                    _encode(body)
+                except (TypeError, ValueError, RecursionError) as exc:
+                    raise ValueError(f"{self._describe(index)} is not JSON: {exc}") from exc
+            raise  # pragma: no cover - the list fails only through one of its facts
+
+    def _next_sid(self) -> str:
+        self._sid = str(next(self._runner._sids))
+        return self._sid
+
+    def _encode_batch(self, sid: str) -> str:
+        """The input facts of session ``sid`` as one JSON array, ended by the $last fact."""
+        for body in self._base:
+            body["sid"] = sid
+        last = {"sid": sid, _TYPE_FIELD: _LAST_TYPE, _MARK + _LAST_TYPE: 1, "id": "$last"}
+        return _encode([*self._base, last])
+
+    def _describe(self, index: int) -> str:
+        return f"fact {index} (id {self._base[index]['id']!r})"
+
+    def evaluate(self) -> SessionResult:
+        if self._runner.stratified:
+            try:
+                return self._round({}).result()
+            except _Unstratified:
+                self._check_types = False  # a derivation returned an undeclared type
+        derived: dict[str, str] = {}  # content key -> rule, asserted before the sentinels
+        for round_no in range(_MAX_ROUNDS):
+            current = self._round(derived)
+            settled = not current.changed and derived.keys() <= current.produced.keys()
+            if settled:
+                return current.result()
+            if round_no + 1 < _MAX_ROUNDS:
+                derived = current.produced
+        return current.result(unsettled=derived)
+
+    def _round(self, derived: Mapping[str, str]) -> _Round:
+        runner = self._runner
+        sid = self._sid  # the first round's session id comes from prepare()
+        if self._batch is None:
+            sid = self._next_sid()
+            self._batch = self._encode_batch(sid)
+        runner._last_sid = sid
+        self._head = f'{{"sid": {_encode(sid)}'
+        current = self._current = _Round(
+            firings={}, failures=set(), produced={}, present=set(derived)
+        )
+        for record in self._facts.values():
+            record.binding = None  # each round's firings get fresh bindings
+        deletable = False  # an action has started: delete_state cannot crash any more
+        try:
+            state = self._begin(sid)
+            deletable = True
+            self._assert_base(sid, self._batch)
+            self._batch = None  # the next round is another session
+            for key in derived:
+                self._assert(self._head + self._derived[key], "a derived fact", RuntimeError)
+            self._drain(state)
+            if not self._complete:
+                self._name_refused()
+                raise RuntimeError("durable-rules did not read every fact")  # pragma: no cover
+            for group in range(runner._groups):
+                sentinel = {
+                    "sid": sid,
+                    _TYPE_FIELD: _END_TYPE,
+                    _MARK + _END_TYPE: 1,
+                    "g": group,
+                    "id": f"$end{group}",
+                    _GUARD_FIELD: 0,
+                }
+                self._assert(_encode(sentinel), "a sentinel", RuntimeError)
+                self._drain(state)
+            return current
+        except _dre.error as exc:
+            raise RuntimeError(
+                f"durable-rules failed during the session ({_describe(exc)})"
+            ) from None
+        finally:
+            if deletable:
+                _dre.delete_state(self._handle, sid)
+
+    def _begin(self, sid: str) -> int:
+        """Start and finish the $begin action; returns the session's state handle."""
+        begin = _encode(
+            {_TYPE_FIELD: _BEGIN_TYPE, _MARK + _BEGIN_TYPE: 1, "id": "$begin", "sid": sid}
+        )
+        _, state = _dre.assert_fact(self._handle, begin)
+        if _dre.start_action_for_state(self._handle, state) is None:  # pragma: no cover
+            raise RuntimeError("durable-rules started no action for the session")
+        while _dre.complete_and_start_action(self._handle, state) is not None:
+            pass  # pragma: no cover - only the $begin rule can match here
+        return int(state)
+
+    def _assert_base(self, sid: str, batch: str) -> None:
+        """Assert the input facts in one batch (see :meth:`_encode_batch`)."""
+        self._complete = False
+        try:
+            code, _ = _dre.assert_facts(self._handle, batch)
+        except _dre.error:
+            self._name_refused()
+            raise
+        if code != 0:  # only an id whose 32-bit hash another fact's id has (see _ALL_BODY)
+            raise RuntimeError(self._collision(sid))
+
+    def _collision(self, sid: str) -> str:
+        """Which input fact's id durable took for an earlier one (same 32-bit hash)."""
+        seen = {_fnv1a(f"sid-{sid}"): "", _fnv1a("$begin"): ""}  # the session's own ids
+        for index, body in enumerate(self._base):
+            digest = _fnv1a(str(body["id"]))
+            what = self._describe(index)
+            if digest in seen:
+                return f"durable-rules took {what} for an earlier fact; change its id"
+            seen[digest] = what
+        clash = seen.get(_fnv1a("$last"))
+        if clash:  # the batch's own last fact was dropped
+            return f"the id of {clash} clashes with the runner's own; change its id"
+        return "durable-rules refused the facts (an id collision)"  # pragma: no cover
+
+    def _name_refused(self) -> None:
+        """Raise ValueError naming the input fact durable refuses.
+
+        durable stops a batch at that fact, so the facts are asserted again one by one
+        (the ones already in the session are merely "observed" again).
+        """
+        for index, body in enumerate(self._base):
+            try:
+                _dre.assert_fact(self._handle, _encode(body))
+            except _dre.error as exc:
+                raise ValueError(_error_of(self._describe(index), exc)) from None
+
+    def _assert(self, text: str, what: str, error: type[Exception]) -> None:
+        """Assert one fact. ``error`` reports a refusal."""
+        try:
+            code, _ = _dre.assert_fact(self._handle, text)
+        except _dre.error as exc:
+            raise error(_error_of(what, exc)) from None
+        if code == 2:  # a 32-bit id hash collision: durable dropped the fact
+            raise RuntimeError(f"durable-rules took {what} for an earlier fact; change its id")
+
+    def _drain(self, state: int) -> None:
+        """Run every pending action of the session (each firing may assert more facts)."""
+        handle = self._handle
+        owners = self._owners
+        result = _dre.start_action_for_state(handle, state)
+        messages = None if result is None else result[1]
+        while messages is not None:
+            for internal, match in _loads(messages).items():
+                if internal == _LAST_RULE:
+                    self._complete = True
+                else:
+                    self._fire(owners[internal], match)
+            messages = _dre.complete_and_start_action(handle, state)
+
+    def _record(self, key: str) -> _Fact:
+        """The fact a match bound, by its durable id (input facts are recorded lazily)."""
+        source = self._given[key]
+        record = self._facts[key] = _Fact(source, (0, key) if "id" in source else None)
+        return record
+
+    def _fire(self, rule: str, match: dict[str, Any]) -> None:
+        current = self._current
+        facts = self._facts
+        match.pop(_END_ALIAS, None)
+        bound: list[tuple[str, _Fact]] = []
+        for alias, fact in match.items():
+            key = fact["id"]
+            if type(key) is not str:
+                key = str(key)
+            record = facts.get(key)
+            bound.append((alias, self._record(key) if record is None else record))
+        if len(bound) > 1:
+            bound.sort(key=_first)
+        firing_key = (
+            rule,
+            tuple([(alias, record.key or record.order()) for alias, record in bound]),
+        )
+        if firing_key in current.firings:
+            return  # identical facts under different ids: one firing, one on_fire call
+        bindings = {}
+        for alias, record in bound:
+            binding = record.binding
+            if binding is None:
+                binding = record.binding = dict(record.source)
+            bindings[alias] = binding
+        firing = Firing(rule=rule, bindings=bindings)
+        current.firings[firing_key] = firing
+        try:
+            returned = self._on_fire(firing)
+            derived = self._validated(rule, returned)
+        except _Unstratified:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any error of the callback is reported
+            current.failures.add((rule, _failure_text(exc)))
+            return
+        for content in derived:
+            current.produced.setdefault(content, rule)
+            if content in current.present:
+                continue
+            current.present.add(content)
+            try:
+                code, _ = _dre.assert_fact(self._handle, self._head + self._derived[content])
+            except _dre.error as exc:
+                current.failures.add((rule, f"ValueError: {_error_of('a derived fact', exc)}"))
+                continue
+            if code == 2:
+                raise RuntimeError("durable-rules took a derived fact for an earlier fact")
+            current.changed = True
+
+    def _validated(self, rule: str, returned: object) -> list[str]:
+        """Content keys of the derived facts; raises for the firing's failure."""
+        if returned is None or (type(returned) is tuple and not returned):
+            return []
+        if type(returned) not in (tuple, list) and (
+            isinstance(returned, (str, bytes, Mapping)) or not isinstance(returned, Iterable)
+        ):
+            raise TypeError(
+                f"on_fire must return an iterable of facts, not {type(returned).__name__}"
+            )
+        out = []
+        facts: Iterable[Any] = returned  # type: ignore[assignment]
+        for number, fact in enumerate(facts):
+            problem = _fact_problem(fact)
+            if problem is not None:
+                raise ValueError(f"derived fact {number} {problem}")
+            if self._check_types:
+                types = self._declared.get(rule, frozenset())
+                if types is not None:
+                    fact_type = fact.get(_TYPE_FIELD)
+                    if not isinstance(fact_type, str) or fact_type not in types:
+                        raise _Unstratified
+            try:
+                content = _encode_sorted(fact)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise ValueError(f"derived fact {number} is not JSON: {exc}") from exc
+            if content not in self._derived:
+                self._register(number, fact, content)
+            out.append(content)
+        return out
+
+    def _register(self, number: int, fact: Mapping[str, Any], content: str) -> None:
+        """Record a new distinct derived fact; raises for an id that clashes."""
+        fid = fact.get("id")
+        rest = f", {content[1:]}" if content != "{}" else "}"
+        marker = _marker(fact.get(_TYPE_FIELD))
+        if marker is not None:
+            rest = f', "{marker}": 1{rest}'
+
+        if fid is not None:
+            key = str(fid)
+            if key in self._given:
+                raise ValueError(f"derived fact {number} reuses the id {fid!r} of an input fact")
+            if self._derived_ids.setdefault(key, content) != content:
+                raise ValueError(
+                    f"derived fact {number} reuses the id {fid!r} of a different derived fact"
+                )
+            tail = f', "{_GUARD_FIELD}": 0{rest}'
+            record = _Fact(fact, (0, key))
+        else:
+            key = f"$d{len(self._derived)}"
+            tail = f', "{_GUARD_FIELD}": 0, "id": "{key}"{rest}'
+            record = _Fact(fact, (1, content))
+        self._facts[key] = record
+        self._derived[content] = tail
+
+
+def _first(pair: tuple[str, _Fact]) -> str:
+    return pair[0]
