@@ -18,6 +18,7 @@ import durable_rules_engine
 import pytest
 
 from kpo_rules.engine import durable_runner as dr
+from kpo_rules.engine.durable import session as durable_session
 from kpo_rules.engine.durable_runner import ActionFailure, DurableRunner, Firing, SessionResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -392,7 +393,7 @@ def test_derived_facts_are_shared_by_identical_derivations(chain):
 
 
 def test_derivations_that_never_settle_are_reported(monkeypatch):
-    monkeypatch.setattr(dr, "_MAX_ROUNDS", 5)
+    monkeypatch.setattr(durable_session, "_MAX_ROUNDS", 5)
     flip = DurableRunner(
         "test_flip",
         {"flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]}},

@@ -7,16 +7,11 @@ This module re-exports its public names, and the internal ones tests reach into.
 
 from __future__ import annotations
 
-import sys
-import types
-
-from kpo_rules.engine.durable import session as _session
 from kpo_rules.engine.durable.errors import _ERROR_CODES  # noqa: F401 - tests import it here
 from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a  # noqa: F401 - tests
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
 from kpo_rules.engine.durable.rules import _compile_rule  # noqa: F401 - tests
 from kpo_rules.engine.durable.runner import DurableRunner
-from kpo_rules.engine.durable.session import _MAX_ROUNDS  # noqa: F401 - tests patch it
 from kpo_rules.engine.durable.strata import (  # noqa: F401 - tests
     _declared,
     _negation_cycle,
@@ -25,14 +20,3 @@ from kpo_rules.engine.durable.strata import (  # noqa: F401 - tests
 
 __all__ = ["ActionFailure", "DurableRunner", "Firing", "OnFire", "SessionResult"]
 
-
-class _Facade(types.ModuleType):
-    """Setting ``_MAX_ROUNDS`` here (tests patch it) sets it where the session reads it."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "_MAX_ROUNDS":
-            setattr(_session, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Facade
