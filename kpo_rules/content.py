@@ -9,11 +9,12 @@ line and rule; the other plugins' content still loads.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
+from kpo_rules.engine.evaluate import book_digest
 from kpo_rules.engine.facts import VOCABULARY
 from kpo_rules.engine.model import Derivation, Rule, RuleBook
 from kpo_rules.engine.rulefile import parse_rule_file
@@ -208,4 +209,5 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
             fail(plugin, exc)
     book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
                     derivations=tuple(sorted(derivations.values(), key=lambda d: d.id)))
+    book = replace(book, digest=book_digest(book))
     return Content(catalogue=builder.build(), rules=book, failures=tuple(failures))

@@ -212,13 +212,18 @@ class Evaluator:
 _EVALUATORS: dict[str, Evaluator] = {}
 
 
+def book_digest(book: RuleBook) -> str:
+    """A key that changes whenever any rule or derivation of ``book`` does."""
+    return hashlib.sha256(repr((book.rules, book.derivations)).encode()).hexdigest()
+
+
 def evaluator_for(book: RuleBook) -> Evaluator:
     """The process-wide evaluator of ``book``: durable rulesets are registered once per process.
 
     Keyed by the book's full text, so the same rules loaded twice (as tests do) share one
     registered ruleset, and a changed rule gets its own.
     """
-    key = hashlib.sha256(repr(book).encode()).hexdigest()
+    key = book.digest or book_digest(book)
     found = _EVALUATORS.get(key)
     if found is None:
         found = _EVALUATORS[key] = Evaluator(book, f"kpo_{key[:24]}")

@@ -112,6 +112,9 @@ class RuleBook:
 
     rules: tuple[Rule, ...]
     derivations: tuple[Derivation, ...]
+    #: Hash of the book's full text, computed once when it is loaded (and kept in the
+    #: content cache), so a cold start does not re-hash every rule to find its ruleset.
+    digest: str = field(default="", compare=False)
 
     def by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
