@@ -7,6 +7,7 @@ This module re-exports its public names, and the internal ones tests reach into.
 
 from __future__ import annotations
 
+from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.errors import _ERROR_CODES  # noqa: F401 - tests import it here
 from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a  # noqa: F401 - tests
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
@@ -18,5 +19,5 @@ from kpo_rules.engine.durable.strata import (  # noqa: F401 - tests
     _stages,
 )
 
-__all__ = ["ActionFailure", "DurableRunner", "Firing", "OnFire", "SessionResult"]
+__all__ = ["ActionFailure", "Copy", "Derive", "DurableRunner", "Firing", "OnFire", "SessionResult"]
 

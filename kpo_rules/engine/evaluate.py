@@ -8,8 +8,7 @@ and reused for every engagement.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
@@ -22,7 +21,7 @@ from kpo_rules.engine.durable_compile import (
     from_engine,
     rule_body,
 )
-from kpo_rules.engine.durable_runner import DurableRunner, Firing
+from kpo_rules.engine.durable_runner import Copy, Derive, DurableRunner, Firing
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.template import Filler, compile_template
@@ -38,38 +37,25 @@ def _lookup(value: Any, bindings: Mapping[str, Mapping[str, Any]]) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class _Recipe:
-    """How a derivation builds its fact from engine-form bindings."""
-
-    first: str  # alias of the first ``when`` pattern, whose pointer the fact takes
-    first_pointer: str  # engine name of that fact's ``pointer`` field
-    pointer: str  # engine name of the derived fact's ``pointer`` field
-    fields: tuple[tuple[str, str | None, Any], ...]  # (engine field, alias or None, source)
-
-
-#: derivation id -> (the derivation, its recipe); one entry per id, so it stays small.
-_RECIPES: dict[str, tuple[Derivation, _Recipe]] = {}
-
-
-def _recipe(derivation: Derivation) -> _Recipe:
-    """The (cached) recipe of ``derivation``."""
-    found = _RECIPES.get(derivation.id)
-    if found is not None and found[0] is derivation:
-        return found[1]
+def _recipe(derivation: Derivation) -> Derive:
+    """How the runner builds the derivation's fact from the engine-form facts it matched
+    (type-prefixed fields: :func:`~.durable_compile.to_engine`): the fields as the rule
+    file gives them, and the ``pointer`` of the first ``when`` fact, where findings about
+    the derived fact point."""
     types = {p.alias: p.fact for p in derivation.when}
     first = derivation.when[0]
-    fields: list[tuple[str, str | None, Any]] = []
+    copies: list[Copy] = []
+    constants: dict[str, Any] = {}
+    if "pointer" not in derivation.fields:
+        copies.append(Copy(engine_field(derivation.fact, "pointer"), first.alias,
+                           engine_field(first.fact, "pointer"), ""))
     for name, value in derivation.fields.items():
         target = engine_field(derivation.fact, name)
         if isinstance(value, Ref):
-            fields.append((target, value.alias, engine_field(types[value.alias], value.name)))
-        else:
-            fields.append((target, None, value))
-    recipe = _Recipe(first=first.alias, first_pointer=engine_field(first.fact, "pointer"),
-                     pointer=engine_field(derivation.fact, "pointer"), fields=tuple(fields))
-    _RECIPES[derivation.id] = (derivation, recipe)
-    return recipe
+            copies.append(Copy(target, value.alias, engine_field(types[value.alias], value.name)))
+        elif value is not None:
+            constants[target] = value
+    return Derive(derivation.fact, constants, tuple(copies))
 
 
 def _read_fields(book: RuleBook) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -112,33 +98,11 @@ class Evaluator:
         self._derivations = {d.id: d for d in book.derivations}
         bodies: dict[str, Any] = {r.id: rule_body(r) for r in book.rules}
         bodies |= {d.id: derivation_body(d) for d in book.derivations}
-        derives = {d.id: (d.fact,) for d in book.derivations}
-        self._runner = (DurableRunner(name, bodies, self._on_fire, derives=derives)
+        recipes = {d.id: _recipe(d) for d in book.derivations}
+        self._runner = (DurableRunner(name, bodies, _no_derived_facts, recipes=recipes)
                         if bodies else None)
         self._read = _read_fields(book)
         self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
-
-    def _on_fire(self, firing: Firing) -> Iterable[Mapping[str, Any]]:
-        derivation = self._derivations.get(firing.rule)
-        if derivation is None:
-            return ()
-        return (self._derived(derivation, firing.bindings),)
-
-    @staticmethod
-    def _derived(
-        derivation: Derivation, bindings: Mapping[str, Mapping[str, Any]]
-    ) -> dict[str, Any]:
-        """The derived fact, as the engine sees it, from the bindings as the engine has them
-        (type-prefixed fields: :func:`~.durable_compile.to_engine`)."""
-        recipe = _recipe(derivation)
-        first = bindings.get(recipe.first, _EMPTY)
-        fact: dict[str, Any] = {"t": derivation.fact,
-                                recipe.pointer: first.get(recipe.first_pointer, "")}
-        for target, alias, source in recipe.fields:
-            resolved = source if alias is None else bindings.get(alias, _EMPTY).get(source)
-            if resolved is not None:
-                fact[target] = resolved
-        return fact
 
     def evaluate(self, engagement: Engagement, catalogue: Catalogue) -> list[Finding]:
         """Findings of every rule for one engagement; engine failures become findings."""
@@ -207,6 +171,11 @@ class Evaluator:
             path=pointer, remediation=rule.remediation, references=rule.references,
             plugin=rule.plugin,
         )
+
+
+def _no_derived_facts(firing: Firing) -> tuple[()]:
+    """A rule's firing becomes a finding once the session ends: it derives nothing."""
+    return ()
 
 
 _EVALUATORS: dict[str, Evaluator] = {}

@@ -16,13 +16,14 @@ from typing import Any, Final
 
 import durable_rules_engine as _dre
 
+from kpo_rules.engine.durable.derive import Derive, _check
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
 from kpo_rules.engine.durable.rules import _compile_rule
 from kpo_rules.engine.durable.ruleset import _create_ruleset, _layout
 from kpo_rules.engine.durable.session import _Run
 from kpo_rules.engine.durable.strata import _declared, _negation_cycle, _stages
 
-__all__ = ["ActionFailure", "DurableRunner", "Firing", "OnFire", "SessionResult"]
+__all__ = ["ActionFailure", "Derive", "DurableRunner", "Firing", "OnFire", "SessionResult"]
 
 
 class DurableRunner:
@@ -40,6 +41,11 @@ class DurableRunner:
     its own derivation (:attr:`negation_cycle`), the runner evaluates in rounds until the
     derived facts settle. A rule set without ``$not`` is always one pass.
 
+    ``recipes`` names rules whose derived fact the runner builds itself from a
+    :class:`~kpo_rules.engine.durable.derive.Derive` (copies of matched fields and
+    constants) instead of calling ``on_fire``: the fast path, and its fact type counts as
+    declared. Firings of those rules are not in the :class:`SessionResult`.
+
     Call :meth:`close` (or use ``with``) to free the rule set early; otherwise it is freed
     when the runner is garbage-collected.
     """
@@ -51,6 +57,7 @@ class DurableRunner:
         on_fire: OnFire,
         *,
         derives: Mapping[str, Iterable[str]] | None = None,
+        recipes: Mapping[str, Derive] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"the rule set name must be a non-empty string, not {name!r}")
@@ -59,6 +66,9 @@ class DurableRunner:
         if not isinstance(rules, Mapping):
             raise TypeError(f"rules must be a mapping, not {type(rules).__name__}")
         infos = {rule: _compile_rule(rule, body) for rule, body in rules.items()}
+        checked = _recipes(rules, derives, recipes)
+        if checked:
+            derives = {**(derives or {}), **{r: (d.fact_type,) for r, d in checked.items()}}
         declared = _declared(rules, derives)
         negation = any(info.negates for info in infos.values())
         stages: dict[str, int] = {}
@@ -81,6 +91,7 @@ class DurableRunner:
         self._on_fire = on_fire
         self._negation = negation
         self._declared = declared
+        self._recipes = checked
         self._owners = owners
         self._groups = groups
         self._handle = _create_ruleset(name, texts, owners)
@@ -123,3 +134,21 @@ class DurableRunner:
 
     def __repr__(self) -> str:
         return f"DurableRunner({self.name!r}, {len(self.rule_names)} rules)"
+
+
+def _recipes(
+    rules: Mapping[str, Any],
+    derives: Mapping[str, Iterable[str]] | None,
+    recipes: Mapping[str, Derive] | None,
+) -> dict[str, Derive]:
+    """The checked recipes; each must name a rule of the set not also in ``derives``."""
+    if recipes is None:
+        return {}
+    if not isinstance(recipes, Mapping):
+        raise TypeError(f"recipes must be a mapping, not {type(recipes).__name__}")
+    for rule in recipes:
+        if rule not in rules:
+            raise ValueError(f"recipes names {rule!r}, which is not a rule of the set")
+        if derives is not None and rule in derives:
+            raise ValueError(f"rule {rule!r} has a recipe and is in derives: give one")
+    return {rule: _check(rule, recipe) for rule, recipe in recipes.items()}

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import durable_rules_engine as _dre
 
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
+from kpo_rules.engine.durable.derive import _build
 from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
 from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
@@ -113,6 +114,7 @@ class _Run:
         self._on_fire = runner._on_fire
         self._owners = runner._owners
         self._declared = runner._declared
+        self._recipes = runner._recipes
         self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
         self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
         self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
@@ -304,14 +306,21 @@ class _Run:
         """Run every pending action of the session (each firing may assert more facts)."""
         handle = self._handle
         owners = self._owners
+        recipes = self._recipes
         result = _dre.start_action_for_state(handle, state)
         messages = None if result is None else result[1]
         while messages is not None:
             for internal, match in _loads(messages).items():
                 if internal == _LAST_RULE:
                     self._complete = True
+                    continue
+                rule = owners[internal]
+                recipe = recipes.get(rule)
+                if recipe is None:
+                    self._fire(rule, match)
                 else:
-                    self._fire(owners[internal], match)
+                    fact = _build(recipe, match)
+                    self._add_derived(rule, _encode_sorted(fact), fact)
             messages = _dre.complete_and_start_action(handle, state)
 
     def _record(self, key: str) -> _Fact:
@@ -356,18 +365,38 @@ class _Run:
             current.failures.add((rule, _failure_text(exc)))
             return
         for content in derived:
-            current.produced.setdefault(content, rule)
-            if content in current.present:
-                continue
-            current.present.add(content)
-            try:
-                code, _ = _dre.assert_fact(self._handle, self._head + self._derived[content])
-            except _dre.error as exc:
-                current.failures.add((rule, f"ValueError: {_error_of('a derived fact', exc)}"))
-                continue
-            if code == 2:
-                raise RuntimeError("durable-rules took a derived fact for an earlier fact")
-            current.changed = True
+            self._add_derived(rule, content)
+
+    def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any] | None = None) -> None:
+        """Assert the derived fact with this content key (once per round); ``fact`` is
+        the fact itself when a recipe built it."""
+        current = self._current
+        current.produced.setdefault(content, rule)
+        if content in current.present:
+            return
+        current.present.add(content)
+        text = self._derived.get(content)
+        if text is None:  # from a recipe: checked when the runner was built
+            text = self._register_built(content, fact or {})
+        try:
+            code, _ = _dre.assert_fact(self._handle, self._head + text)
+        except _dre.error as exc:
+            current.failures.add((rule, f"ValueError: {_error_of('a derived fact', exc)}"))
+            return
+        if code == 2:
+            raise RuntimeError("durable-rules took a derived fact for an earlier fact")
+        current.changed = True
+
+    def _register_built(self, content: str, fact: Mapping[str, Any]) -> str:
+        """Record a new distinct fact a recipe built (it has no id: see :class:`Derive`)."""
+        key = f"$d{len(self._derived)}"
+        marker = _marker(fact.get(_TYPE_FIELD))
+        marked = f' "{marker}": 1,' if marker is not None else ""
+        text = self._derived[content] = (
+            f', "{_GUARD_FIELD}": 0, "id": "{key}",{marked} {content[1:]}'
+        )
+        self._facts[key] = _Fact(fact, (1, content))
+        return text
 
     def _validated(self, rule: str, returned: object) -> list[str]:
         """Content keys of the derived facts; raises for the firing's failure."""
