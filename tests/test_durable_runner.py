@@ -8,6 +8,7 @@ import itertools
 import json
 import multiprocessing
 import random
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,14 @@ import pytest
 
 from kpo_rules.engine import durable_runner as dr
 from kpo_rules.engine.durable import session as durable_session
-from kpo_rules.engine.durable_runner import ActionFailure, DurableRunner, Firing, SessionResult
+from kpo_rules.engine.durable_runner import (
+    ActionFailure,
+    Copy,
+    Derive,
+    DurableRunner,
+    Firing,
+    SessionResult,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -977,3 +985,90 @@ def test_a_fact_shaped_like_an_accepted_one_is_still_checked():
     assert "type bool" in (dr._fact_problem({"t": "x", "id": True}) or "")
     assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")
     assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")  # not remembered
+
+
+# --------------------------------------------------------------------------- recipes
+
+CHAIN_RECIPES = {
+    "derive_flag": Derive("flag", {}, (Copy("country", "cl", "country"),)),
+    "derive_review": Derive("review", {}, (Copy("country", "f", "country"),)),
+    "derive_clear": Derive("clear", {}, (Copy("client", "cl", "name"),)),
+}
+
+
+@pytest.fixture(scope="module")
+def recipes():
+    return DurableRunner("test_recipes", CHAIN_RULES, nothing, recipes=CHAIN_RECIPES)
+
+
+def test_recipes_derive_like_on_fire_in_one_stratified_pass(recipes, strata):
+    assert recipes.stratified
+    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
+    other = {"t": "staff", "id": "s", "name": "dan"}
+    derivations = set(CHAIN_RECIPES)
+    for facts in ([iran, other], [other, iran], [CLIENT_DE], [CLIENT_DE, iran], [iran, CLIENT_DE]):
+        by_callback = strata.run(facts)
+        by_recipe = recipes.run(facts)
+        # the same rules fire on the same facts; derivations with a recipe are not reported
+        assert by_recipe.firings == tuple(
+            f for f in by_callback.firings if f.rule not in derivations
+        )
+        assert by_recipe.failures == ()
+    (flagged,) = [f for f in recipes.run([iran]).firings if f.rule == "flagged"]
+    assert flagged.bindings == {"f": {"t": "flag", "country": "IR"}}
+
+
+def test_recipe_constants_defaults_and_missing_fields():
+    rules = {
+        "derive": {"all": [{"s": {"t": "staff"}}]},
+        "show": {"all": [{"d": {"t": "derived"}}]},
+    }
+    recipe = Derive("derived", {"kind": "k", "level": 3}, (
+        Copy("name", "s", "name"),
+        Copy("lang", "s", "lang", "none"),
+        Copy("missing", "s", "nothing_here"),
+        Copy("who", "s", "id"),
+    ))
+    runner = DurableRunner("test_recipe_fields", rules, nothing, recipes={"derive": recipe})
+    result = runner.run([{"t": "staff", "id": "s1", "name": "ana"}, {"t": "staff", "name": "bo"}])
+    shown = sorted((f.bindings["d"] for f in result.firings), key=lambda d: d["name"])
+    assert shown == [
+        {"t": "derived", "kind": "k", "level": 3, "name": "ana", "lang": "none", "who": "s1"},
+        # a fact without an id: the id the runner gave it is not copied
+        {"t": "derived", "kind": "k", "level": 3, "name": "bo", "lang": "none"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("recipes", "message"),
+    [
+        ({"nope": Derive("x", {}, ())}, "recipes names 'nope', which is not a rule"),
+        ({"r": {"t": "x"}}, "must be a Derive, not dict"),
+        ({"r": Derive("$end", {}, ())}, "the fact type '$end' is reserved"),
+        ({"r": Derive("", {}, ())}, "the fact type must be a non-empty string"),
+        ({"r": Derive("x", {"id": 1}, ())}, "the field name 'id' is not allowed"),
+        ({"r": Derive("x", {}, (Copy("kpo$g", "a", "b"),))}, "'kpo$g' is reserved"),
+        ({"r": Derive("x", {}, (Copy("a", "a", "sid"),))}, "cannot copy 'sid'"),
+        ({"r": Derive("x", {"a": 1}, (Copy("a", "a", "b"),))}, "a field is given twice"),
+        ({"r": Derive("x", {"a": {1, 2}}, ())}, "the constants are not JSON"),
+    ],
+)
+def test_invalid_recipes_are_refused_when_the_runner_is_built(recipes, message):
+    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        DurableRunner("test_bad_recipe", rules, nothing, recipes=recipes)
+
+
+def test_a_rule_with_a_recipe_cannot_also_be_declared_in_derives():
+    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
+    with pytest.raises(ValueError, match="has a recipe and is in derives"):
+        DurableRunner("test_both", rules, nothing, derives={"r": ["y"]},
+                      recipes={"r": Derive("y", {}, ())})
+
+
+def test_a_derived_fact_durable_refuses_is_a_failure_of_its_rule():
+    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
+    wide = Derive("y", {f"f{i}": i for i in range(300)}, ())  # more fields than durable reads
+    runner = DurableRunner("test_wide_recipe", rules, nothing, recipes={"r": wide})
+    (failure,) = runner.run([{"t": "x", "id": "a"}]).failures
+    assert failure.rule == "r" and failure.error.startswith("ValueError:")

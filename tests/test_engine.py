@@ -15,6 +15,7 @@ from conftest import DATA
 import kpo_rules
 from kpo_rules import PluginMeta, hookimpl
 from kpo_rules.engine import evaluate as evaluate_module
+from kpo_rules.engine.durable import session as session_module
 from kpo_rules.engine.template import compile_template, fill
 from kpo_rules.plugins import create_plugin_set
 
@@ -363,14 +364,14 @@ def test_an_action_that_raises_becomes_an_engine_error_and_other_rules_still_rep
         tmp_path, monkeypatch):
     plugins = plugin_set(tmp_path, RULES)
 
-    real = evaluate_module.Evaluator._derived
+    real = session_module._build
 
-    def explode(derivation, bindings):
-        if derivation.id == "TST-DRV-001":
+    def explode(recipe, match):
+        if recipe.fact_type == "german_speaker":
             raise ZeroDivisionError("simulated bug")
-        return real(derivation, bindings)
+        return real(recipe, match)
 
-    monkeypatch.setattr(evaluate_module.Evaluator, "_derived", staticmethod(explode))
+    monkeypatch.setattr(session_module, "_build", explode)
     text = engagement("[{code: de, level: C1}]").replace("    task: finance.billing",
                                                          "    task: finance.billing\n"
                                                          "    software: [sap]")

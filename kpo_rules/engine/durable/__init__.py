@@ -20,6 +20,7 @@ What :class:`DurableRunner` guarantees (the numbers refer to
 * **Errors are Python errors naming what is wrong**: :mod:`.errors`.
 * **Conditions that read other facts are evaluated correctly**: :mod:`.patterns`.
 * **Joins on missing fields**: :mod:`.rules`.
+* **Derivations without a callback** (the fast path of a firing): :mod:`.derive`.
 
 Reserved names are listed in :mod:`.reserved`; threads and processes in :mod:`.runner`.
 """

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import durable_rules_engine as _dre
 
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
-from kpo_rules.engine.durable.derive import _build
+from kpo_rules.engine.durable.derive import Derive, _build
 from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
 from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
@@ -319,8 +319,7 @@ class _Run:
                 if recipe is None:
                     self._fire(rule, match)
                 else:
-                    fact = _build(recipe, match)
-                    self._add_derived(rule, _encode_sorted(fact), fact)
+                    self._derive(rule, recipe, match)
             messages = _dre.complete_and_start_action(handle, state)
 
     def _record(self, key: str) -> _Fact:
@@ -366,6 +365,16 @@ class _Run:
             return
         for content in derived:
             self._add_derived(rule, content)
+
+    def _derive(self, rule: str, recipe: Derive, match: dict[str, Any]) -> None:
+        """A firing of a rule with a recipe: build its derived fact and assert it."""
+        try:
+            fact = _build(recipe, match)
+            content = _encode_sorted(fact)
+        except Exception as exc:  # noqa: BLE001 - reported like a failing on_fire
+            self._current.failures.add((rule, _failure_text(exc)))
+            return
+        self._add_derived(rule, content, fact)
 
     def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any] | None = None) -> None:
         """Assert the derived fact with this content key (once per round); ``fact`` is
