@@ -21,7 +21,7 @@ from kpo_rules.engine.durable_compile import (
     from_engine,
     rule_body,
 )
-from kpo_rules.engine.durable_runner import Copy, Derive, DurableRunner, Firing
+from kpo_rules.engine.durable_runner import Copy, Derive, DurableRunner, Firing, SessionResult
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.template import Filler, compile_template
@@ -104,10 +104,11 @@ class Evaluator:
         self._read = _read_fields(book)
         self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
 
-    def evaluate(self, engagement: Engagement, catalogue: Catalogue) -> list[Finding]:
-        """Findings of every rule for one engagement; engine failures become findings."""
-        if self._runner is None:
-            return []
+    def engine_facts(
+        self, engagement: Engagement, catalogue: Catalogue
+    ) -> tuple[list[dict[str, Any]], dict[Any, Mapping[str, Any]]]:
+        """The facts the engine receives for ``engagement`` (only the fields some pattern
+        reads, engine names), and the whole facts by id, which findings are written from."""
         whole: dict[Any, Mapping[str, Any]] = {}
         given: list[dict[str, Any]] = []
         read = self._read
@@ -120,6 +121,18 @@ class Evaluator:
             engine[TYPE_FIELD] = fact[TYPE_FIELD]
             engine["id"] = fact["id"]
             given.append(engine)
+        return given, whole
+
+    def run_engine(self, facts: list[dict[str, Any]]) -> SessionResult | None:
+        """The durable-rules session of one engagement's engine facts (None: no rules).
+        Raises ValueError or RuntimeError when durable refuses the session as a whole."""
+        return None if self._runner is None else self._runner.run(facts)
+
+    def evaluate(self, engagement: Engagement, catalogue: Catalogue) -> list[Finding]:
+        """Findings of every rule for one engagement; engine failures become findings."""
+        if self._runner is None:
+            return []
+        given, whole = self.engine_facts(engagement, catalogue)
         try:
             result = self._runner.run(given)
         except (ValueError, RuntimeError) as exc:
