@@ -10,6 +10,7 @@ from __future__ import annotations
 from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.errors import _ERROR_CODES  # noqa: F401 - tests import it here
 from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a  # noqa: F401 - tests
+from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
 from kpo_rules.engine.durable.rules import _compile_rule  # noqa: F401 - tests
 from kpo_rules.engine.durable.runner import DurableRunner
@@ -19,5 +20,15 @@ from kpo_rules.engine.durable.strata import (  # noqa: F401 - tests
     _stages,
 )
 
-__all__ = ["ActionFailure", "Copy", "Derive", "DurableRunner", "Firing", "OnFire", "SessionResult"]
+__all__ = [
+    "ActionFailure",
+    "Copy",
+    "Derive",
+    "DurableRunner",
+    "Firing",
+    "OnFire",
+    "RulesetPlan",
+    "SessionResult",
+    "compile_plan",
+]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
+from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable_compile import (
     TYPE_FIELD,
     derivation_body,
@@ -24,6 +25,7 @@ from kpo_rules.engine.durable_compile import (
 from kpo_rules.engine.durable_runner import Copy, Derive, DurableRunner, Firing, SessionResult
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
+from kpo_rules.engine.plan_cache import cached_plan
 from kpo_rules.engine.template import Filler, compile_template
 from kpo_rules.model import Finding, Severity, Subject
 
@@ -56,6 +58,14 @@ def _recipe(derivation: Derivation) -> Derive:
         elif value is not None:
             constants[target] = value
     return Derive(derivation.fact, constants, tuple(copies))
+
+
+def _plan(book: RuleBook, name: str) -> RulesetPlan:
+    """The durable rule set of ``book``: every rule and derivation, with recipes."""
+    bodies: dict[str, Any] = {r.id: rule_body(r) for r in book.rules}
+    bodies |= {d.id: derivation_body(d) for d in book.derivations}
+    recipes = {d.id: _recipe(d) for d in book.derivations}
+    return compile_plan(name, bodies, recipes=recipes)
 
 
 def _read_fields(book: RuleBook) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -92,15 +102,17 @@ class Evaluator:
     pattern reads not at all); findings are written from the whole facts, found by id.
     """
 
-    def __init__(self, book: RuleBook, name: str) -> None:
+    def __init__(self, book: RuleBook, name: str, *, digest: str | None = None) -> None:
         self.book = book
         self._rules = {r.id: r for r in book.rules}
         self._derivations = {d.id: d for d in book.derivations}
-        bodies: dict[str, Any] = {r.id: rule_body(r) for r in book.rules}
-        bodies |= {d.id: derivation_body(d) for d in book.derivations}
-        recipes = {d.id: _recipe(d) for d in book.derivations}
-        self._runner = (DurableRunner(name, bodies, _no_derived_facts, recipes=recipes)
-                        if bodies else None)
+        self._runner: DurableRunner | None = None
+        if book.rules or book.derivations:
+            def build() -> RulesetPlan:
+                return _plan(book, name)
+
+            plan = build() if digest is None else cached_plan(digest, build)
+            self._runner = DurableRunner.from_plan(plan, _no_derived_facts)
         self._read = _read_fields(book)
         self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
 
@@ -208,5 +220,5 @@ def evaluator_for(book: RuleBook) -> Evaluator:
     key = book.digest or book_digest(book)
     found = _EVALUATORS.get(key)
     if found is None:
-        found = _EVALUATORS[key] = Evaluator(book, f"kpo_{key[:24]}")
+        found = _EVALUATORS[key] = Evaluator(book, f"kpo_{key[:24]}", digest=key)
     return found

@@ -28,7 +28,18 @@ Reserved names are listed in :mod:`.reserved`; threads and processes in :mod:`.r
 from __future__ import annotations
 
 from kpo_rules.engine.durable.derive import Copy, Derive
+from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
 from kpo_rules.engine.durable.runner import DurableRunner
 
-__all__ = ["ActionFailure", "Copy", "Derive", "DurableRunner", "Firing", "OnFire", "SessionResult"]
+__all__ = [
+    "ActionFailure",
+    "Copy",
+    "Derive",
+    "DurableRunner",
+    "Firing",
+    "OnFire",
+    "RulesetPlan",
+    "SessionResult",
+    "compile_plan",
+]

@@ -12,16 +12,15 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 import durable_rules_engine as _dre
 
-from kpo_rules.engine.durable.derive import Derive, _check
+from kpo_rules.engine.durable.derive import Derive
+from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
-from kpo_rules.engine.durable.rules import _compile_rule
-from kpo_rules.engine.durable.ruleset import _create_ruleset, _layout
+from kpo_rules.engine.durable.ruleset import _create_ruleset
 from kpo_rules.engine.durable.session import _Run
-from kpo_rules.engine.durable.strata import _declared, _negation_cycle, _stages
 
 __all__ = ["ActionFailure", "Derive", "DurableRunner", "Firing", "OnFire", "SessionResult"]
 
@@ -46,6 +45,9 @@ class DurableRunner:
     constants) instead of calling ``on_fire``: the fast path, and its fact type counts as
     declared. Firings of those rules are not in the :class:`SessionResult`.
 
+    The compiled form can be made apart (:func:`~.plan.compile_plan`), cached, and
+    registered later with :meth:`from_plan`.
+
     Call :meth:`close` (or use ``with``) to free the rule set early; otherwise it is freed
     when the runner is garbage-collected.
     """
@@ -59,46 +61,53 @@ class DurableRunner:
         derives: Mapping[str, Iterable[str]] | None = None,
         recipes: Mapping[str, Derive] | None = None,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"the rule set name must be a non-empty string, not {name!r}")
         if not callable(on_fire):
             raise TypeError("on_fire must be callable")
-        if not isinstance(rules, Mapping):
-            raise TypeError(f"rules must be a mapping, not {type(rules).__name__}")
-        infos = {rule: _compile_rule(rule, body) for rule, body in rules.items()}
-        checked = _recipes(rules, derives, recipes)
-        if checked:
-            derives = {**(derives or {}), **{r: (d.fact_type,) for r, d in checked.items()}}
-        declared = _declared(rules, derives)
-        negation = any(info.negates for info in infos.values())
-        stages: dict[str, int] = {}
-        cycle: tuple[str, ...] = ()
-        stratified = True
-        if negation:
-            cycle = _negation_cycle(infos, declared)
-            stratified = not cycle
-            if cycle:  # evaluated in rounds: every rule with a $not after all facts
-                stages = {rule: 0 for rule, info in infos.items() if info.negates}
-            else:
-                stages = _stages(infos, declared)
-        texts, owners, groups = _layout(name, infos, stages)
-        self.name: Final = name
-        self.rule_names: Final = tuple(rules)
-        #: Whether negation over derived facts is evaluated in one stratified pass.
-        self.stratified: Final = stratified
-        #: Rules whose negation depends on their own derived facts (then: rounds).
-        self.negation_cycle: Final = cycle if derives is not None else ()
+        self._start(compile_plan(name, rules, derives=derives, recipes=recipes), on_fire)
+
+    @classmethod
+    def from_plan(cls, plan: RulesetPlan, on_fire: OnFire) -> DurableRunner:
+        """A runner of a rule set compiled earlier (perhaps in another process)."""
+        if not isinstance(plan, RulesetPlan):
+            raise TypeError(f"plan must be a RulesetPlan, not {type(plan).__name__}")
+        if not callable(on_fire):
+            raise TypeError("on_fire must be callable")
+        runner = cls.__new__(cls)
+        runner._start(plan, on_fire)
+        return runner
+
+    def _start(self, plan: RulesetPlan, on_fire: OnFire) -> None:
+        """Register the plan's rule set with durable."""
+        self._plan = plan
         self._on_fire = on_fire
-        self._negation = negation
-        self._declared = declared
-        self._recipes = checked
-        self._owners = owners
-        self._groups = groups
-        self._handle = _create_ruleset(name, texts, owners)
+        self._negation = plan.negation
+        self._declared = plan.declared
+        self._recipes = plan.recipes
+        self._owners = plan.owners
+        self._groups = plan.groups
+        self._handle = _create_ruleset(plan.name, plan.texts, plan.owners)
         self._free = weakref.finalize(self, _dre.delete_ruleset, self._handle)
         self._sids = itertools.count(1)
         self._busy = False
         self._last_sid: str | None = None  # for tests: the session of the latest run
+
+    @property
+    def name(self) -> str:
+        return self._plan.name
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return self._plan.rule_names
+
+    @property
+    def stratified(self) -> bool:
+        """Whether negation over derived facts is evaluated in one stratified pass."""
+        return self._plan.stratified
+
+    @property
+    def negation_cycle(self) -> tuple[str, ...]:
+        """Rules whose negation depends on their own derived facts (then: rounds)."""
+        return self._plan.negation_cycle
 
     def run(self, facts: Sequence[Mapping[str, Any]]) -> SessionResult:
         """Evaluate one engagement in fresh sessions, all deleted before returning.
@@ -135,20 +144,3 @@ class DurableRunner:
     def __repr__(self) -> str:
         return f"DurableRunner({self.name!r}, {len(self.rule_names)} rules)"
 
-
-def _recipes(
-    rules: Mapping[str, Any],
-    derives: Mapping[str, Iterable[str]] | None,
-    recipes: Mapping[str, Derive] | None,
-) -> dict[str, Derive]:
-    """The checked recipes; each must name a rule of the set not also in ``derives``."""
-    if recipes is None:
-        return {}
-    if not isinstance(recipes, Mapping):
-        raise TypeError(f"recipes must be a mapping, not {type(recipes).__name__}")
-    for rule in recipes:
-        if rule not in rules:
-            raise ValueError(f"recipes names {rule!r}, which is not a rule of the set")
-        if derives is not None and rule in derives:
-            raise ValueError(f"rule {rule!r} has a recipe and is in derives: give one")
-    return {rule: _check(rule, recipe) for rule, recipe in recipes.items()}

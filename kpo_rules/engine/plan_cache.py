@@ -1,0 +1,76 @@
+"""An on-disk cache of compiled rule sets, so a cold ``kpo-rules check`` only registers
+the rule set with durable instead of compiling every rule again (about two thirds of
+building the evaluator, measured).
+
+The key covers what a plan is made of: the rule book's digest (every rule and
+derivation), the kpo-rules and Python versions, and the modification time and size of
+the engine's own modules and of durable's extension, so an edited compiler never gets a
+stale plan. It shares the content cache's directory and switches
+(``KPO_RULES_NO_CACHE``, ``KPO_RULES_CACHE_DIR``); a cache that cannot be read or
+written is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import durable_rules_engine
+
+from kpo_rules._version import __version__
+from kpo_rules.content_cache import cache_dir
+from kpo_rules.engine.durable.plan import RulesetPlan
+
+_FORMAT = 1
+_ENGINE = Path(__file__).resolve().parent
+
+
+def _sources() -> list[tuple[str, int, int]]:
+    """(path, mtime, size) of the engine's modules and durable's extension."""
+    paths = [Path(durable_rules_engine.__file__ or "")]
+    for folder in (_ENGINE, _ENGINE / "durable"):
+        with os.scandir(folder) as entries:
+            paths += sorted(Path(e.path) for e in entries if e.name.endswith(".py"))
+    stamps = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            stamps.append((str(path), -1, -1))
+        else:
+            stamps.append((str(path), info.st_mtime_ns, info.st_size))
+    return stamps
+
+
+def plan_key(digest: str) -> str:
+    parts = (_FORMAT, __version__, sys.version, digest, _sources())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
+    """The plan of the rule book with ``digest``, from the cache or from ``build``."""
+    folder = cache_dir()
+    if folder is None:
+        return build()
+    path = folder / f"engine-{plan_key(digest)}.pickle"
+    try:
+        with path.open("rb") as cached:
+            found = pickle.load(cached)
+        if isinstance(found, RulesetPlan):
+            return found
+    except Exception:  # noqa: BLE001 - a missing or bad cache entry is a miss
+        pass
+    plan = build()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            pickle.dump(plan, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except Exception:  # noqa: BLE001 - a read-only home must not break a check
+        pass
+    return plan
