@@ -12,7 +12,9 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -71,3 +73,172 @@ def _alone(index: int, on_crash: Callable[[int, str], T]) -> T:
         except BrokenProcessPool:
             return on_crash(index, "the worker process checking it died (a crash in the engine)")
     return value
+
+
+# --------------------------------------------------------------------------- two phases
+
+A = TypeVar("A")  # what the first phase ships to the parent
+K = TypeVar("K")  # what a worker keeps from the first phase for the second
+C = TypeVar("C")  # the parent's context for the second phase
+B = TypeVar("B")  # what the second phase ships to the parent
+
+
+@dataclass(frozen=True)
+class TwoPhases(Generic[A, K, C, B]):
+    """Work whose second phase needs something only the first phase of every item gives.
+
+    ``first(i)`` runs in a worker and returns what travels to the parent and what the
+    worker keeps; ``between`` runs in the parent once every first result is in; then
+    ``second(context, i, kept)`` runs in the worker that ran ``first(i)``, on what it
+    kept. So a file is parsed once even though its check needs every other file's
+    summary. ``first_crashed``/``second_crashed`` stand in for an item whose worker died
+    twice (once among others, once alone).
+    """
+
+    first: Callable[[int], tuple[A, K]]
+    between: Callable[[list[A]], C]
+    second: Callable[[C, int, K], B]
+    first_crashed: Callable[[int, str], A]
+    second_crashed: Callable[[int, str], B]
+
+
+_CRASH = "the worker process checking it died (a crash in the engine)"
+
+
+def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
+                   weights: Sequence[int] | None = None) -> tuple[list[A], list[B]]:
+    """Both phases of ``work`` over ``range(count)``, items split over ``jobs`` forked
+    workers in contiguous parts of about equal ``weights`` (file sizes), each worker
+    keeping its items between the phases. Items of a worker that dies are run again,
+    each alone; the run goes on."""
+    if jobs <= 1 or count < 2:
+        firsts = [work.first(i) for i in range(count)]
+        context = work.between([shipped for shipped, _ in firsts])
+        return ([shipped for shipped, _ in firsts],
+                [work.second(context, i, kept) for i, (_, kept) in enumerate(firsts)])
+    parts = _parts(count, jobs, weights)
+    workers = [_Worker.start(part, work) for part in parts]
+    first: dict[int, A] = {}
+    _collect(workers, "a", first)
+    lost = [i for i in range(count) if i not in first]
+    for index in lost:  # a worker died in the first phase: its unfinished items alone
+        first[index] = _alone_call(lambda i: work.first(i)[0], index,
+                                   lambda i: work.first_crashed(i, _CRASH))
+    shipped = [first[i] for i in range(count)]
+    context = work.between(shipped)
+    for worker in workers:
+        worker.send(context)
+    second: dict[int, B] = {}
+    _collect(workers, "b", second)
+    for index in range(count):
+        if index not in second:
+            second[index] = _alone_call(
+                lambda i: work.second(context, i, work.first(i)[1]), index,
+                lambda i: work.second_crashed(i, _CRASH))
+    for worker in workers:
+        worker.close()
+    return shipped, [second[i] for i in range(count)]
+
+
+def _parts(count: int, jobs: int, weights: Sequence[int] | None) -> list[list[int]]:
+    """``range(count)`` in at most ``jobs`` contiguous parts of about equal weight."""
+    sizes = [max(1, w) for w in weights] if weights is not None else [1] * count
+    total = sum(sizes)
+    parts: list[list[int]] = [[]]
+    done = 0
+    for index, size in enumerate(sizes):
+        if parts[-1] and done >= total * len(parts) / jobs and len(parts) < jobs:
+            parts.append([])
+        parts[-1].append(index)
+        done += size
+    return parts
+
+
+class _Worker:
+    """A forked process running both phases for its part, over a pipe."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess,
+                 connection: Connection) -> None:
+        self.process = process
+        self.connection = connection
+        self.alive = True
+
+    @classmethod
+    def start(cls, part: list[int], work: TwoPhases[Any, Any, Any, Any]) -> _Worker:
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(child, part, work), daemon=True)
+        process.start()
+        child.close()
+        return cls(process, parent)
+
+    def send(self, value: object) -> None:
+        if self.alive:
+            try:
+                self.connection.send(value)
+            except OSError:  # it died after its first phase
+                self.alive = False
+
+    def close(self) -> None:
+        self.connection.close()
+        self.process.join()
+
+
+def _serve(connection: Connection, part: list[int],
+           work: TwoPhases[Any, Any, Any, Any]) -> None:
+    """The worker: first phase, wait for the context, second phase; one message per item.
+    An exception ends the worker after reporting it, so the parent raises it too."""
+    try:
+        kept = {}
+        for index in part:
+            shipped, kept[index] = work.first(index)
+            connection.send(("a", index, shipped))
+        connection.send(("a", -1, None))
+        context = connection.recv()
+        for index in part:
+            connection.send(("b", index, work.second(context, index, kept.pop(index))))
+        connection.send(("b", -1, None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            connection.send(("error", -1, exc))
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            connection.send(("error", -1, RuntimeError(repr(exc))))
+    finally:
+        connection.close()
+
+
+def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
+    """Read every live worker's results of ``phase`` until it says it is done or dies."""
+    waiting: dict[Any, _Worker] = {w.connection: w for w in workers if w.alive}
+    while waiting:
+        for ready in wait(list(waiting)):
+            worker = waiting[ready]
+            try:
+                kind, index, value = worker.connection.recv()
+            except (EOFError, OSError):  # the worker died: what it did not send is lost
+                worker.alive = False
+                del waiting[ready]
+                continue
+            if kind == "error":
+                for other in workers:
+                    other.process.kill()
+                raise value if isinstance(value, BaseException) else RuntimeError(value)
+            if index < 0:
+                del waiting[ready]
+            else:
+                into[index] = value
+
+
+def _alone_call(task: Callable[[int], T], index: int, crashed: Callable[[int], T]) -> T:
+    """``task(index)`` in a process of its own; ``crashed(index)`` if that dies too."""
+    global _TASK  # noqa: PLW0603 - inherited by the forked worker, reset below
+    _TASK = task
+    try:
+        with _pool(1) as pool:
+            try:
+                value: T = pool.submit(_run_chunk, [index]).result()[0]
+            except BrokenProcessPool:
+                return crashed(index)
+        return value
+    finally:
+        _TASK = None

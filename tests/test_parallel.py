@@ -1,0 +1,61 @@
+"""Two-phase work in forked workers: the second phase runs where the first kept its data,
+results equal a serial run, and a worker that dies costs only the item that killed it."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from kpo_rules.parallel import TwoPhases, map_two_phases
+
+
+def _work(crash_first: int = -1, crash_second: int = -1, fail: int = -1) -> TwoPhases:
+    def first(i: int):
+        if i == crash_first:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if i == fail:
+            raise ValueError(f"item {i} is bad")
+        return i * 10, (i, os.getpid())  # ships i*10, keeps where it ran
+
+    def between(shipped: list[int]) -> int:
+        return sum(shipped)
+
+    def second(total: int, i: int, kept: tuple[int, int]):
+        if i == crash_second:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        assert kept[0] == i
+        return (i, total, kept[1] == os.getpid())
+
+    return TwoPhases(first=first, between=between, second=second,
+                     first_crashed=lambda i, why: -1, second_crashed=lambda i, why: (i, why))
+
+
+def test_two_phases_equal_a_serial_run_and_keep_data_in_the_worker():
+    serial = map_two_phases(_work(), 9, 1)
+    shipped, outcomes = map_two_phases(_work(), 9, 2, weights=[5, 1, 1, 1, 1, 1, 1, 1, 5])
+    assert shipped == serial[0] == [i * 10 for i in range(9)]
+    assert outcomes == serial[1] == [(i, 360, True) for i in range(9)]
+
+
+def test_a_crash_in_the_first_phase_costs_one_item():
+    shipped, outcomes = map_two_phases(_work(crash_first=3), 8, 2)
+    assert shipped == [0, 10, 20, -1, 40, 50, 60, 70]
+    total = sum(shipped)
+    assert outcomes[3] == (3, "the worker process checking it died (a crash in the engine)")
+    assert [o for i, o in enumerate(outcomes) if i != 3] == [
+        (i, total, True) for i in range(8) if i != 3
+    ]
+
+
+def test_a_crash_in_the_second_phase_costs_one_item():
+    shipped, outcomes = map_two_phases(_work(crash_second=6), 8, 2)
+    assert shipped == [i * 10 for i in range(8)]
+    assert outcomes[6] == (6, "the worker process checking it died (a crash in the engine)")
+    assert all(o[:2] == (i, 280) for i, o in enumerate(outcomes) if i != 6)
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent():
+    with pytest.raises(ValueError, match="item 4 is bad"):
+        map_two_phases(_work(fail=4), 8, 2)
