@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kpo_rules.config import Config, is_selected, missing_plugins, severity_for
 from kpo_rules.errors import YamlSyntaxError
@@ -27,8 +27,11 @@ from kpo_rules.model import (
 )
 from kpo_rules.plugins import PluginSet, create_plugin_set
 
+if TYPE_CHECKING:
+    from kpo_rules.content import Content
+    from kpo_rules.engine.evaluate import Evaluator
+
 _SYNTAX_REFS = ("YAML 1.2.2 specification", "SPEC §2")
-T = TypeVar("T")
 CRASH = "KPO-ENG-002"
 
 
@@ -86,9 +89,12 @@ def check(
     plugin_set = plugins if plugins is not None else create_plugin_set(
         blocked=config.disable_plugins)
     workers = jobs if jobs > 0 else available_cores()
-    results = _read_all(files, workers)
-    return assemble(results, plugin_set, today=today or dt.date.today(), config=config,
-                    waivers=waivers, jobs=workers, files=files)
+    run_date = today or dt.date.today()
+    if workers > 1 and len(files) > 1:
+        return _check_in_workers(files, plugin_set, today=run_date, config=config,
+                                 waivers=waivers, jobs=workers)
+    return assemble([read_file(f) for f in files], plugin_set, today=run_date, config=config,
+                    waivers=waivers)
 
 
 def available_cores() -> int:
@@ -117,27 +123,42 @@ def _without_excluded(files: list[SourceFile], config: Config) -> list[SourceFil
     return [f for f in files if not excluded(f)]
 
 
-def _map(task: Callable[[int], T], count: int, jobs: int, on_crash: Callable[[int, str], T]
-         ) -> list[T]:
-    """``task`` over ``range(count)``; in worker processes only when that can pay."""
-    if jobs <= 1 or count < 2:
-        return [task(i) for i in range(count)]
-    from kpo_rules.parallel import map_isolated  # noqa: PLC0415 - multiprocessing is costly
+def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today: dt.date,
+                      config: Config, waivers: bool, jobs: int) -> Report:
+    """Check files in ``jobs`` forked workers; each worker reads its files once and keeps
+    their documents while the parent settles what needs every file (rosters, engagement
+    ids), then checks them. Only summaries and findings travel between processes."""
+    from kpo_rules.parallel import TwoPhases, map_two_phases  # noqa: PLC0415 - costly import
 
-    return map_isolated(task, count, jobs, on_crash)
+    stage = _Stage.load(plugins, today=today, waivers=waivers)  # before the fork: inherited
+    cross: list[Finding] = []
 
+    def first(i: int) -> tuple[FileResult, tuple[Document, ...]]:
+        result = read_file(files[i])
+        return _slimmed(result), result.documents
 
-def _read_all(files: Sequence[SourceFile], jobs: int) -> list[FileResult]:
-    def crashed(index: int, why: str) -> FileResult:
-        return FileResult(name=files[index].name, documents=(),
-                          findings=(_crash(files[index].name, why),))
+    def between(results: list[FileResult]) -> _CrossFile:
+        context, findings = stage.cross_file(results)
+        cross.extend(findings)
+        return context
 
-    if jobs <= 1:
-        return [read_file(f) for f in files]
-    return _map(lambda i: _slimmed(read_file(files[i])), len(files), jobs, crashed)
+    def second(context: _CrossFile, i: int, documents: tuple[Document, ...]) -> _FileOutcome:
+        return stage.check_documents(context, files[i].name, documents)
+
+    work = TwoPhases(
+        first=first, between=between, second=second,
+        first_crashed=lambda i, why: FileResult(
+            name=files[i].name, documents=(), findings=(_crash(files[i].name, why),)),
+        second_crashed=lambda i, why: _FileOutcome(findings=(_crash(files[i].name, why),)),
+        skipped=lambda i: _FileOutcome(),
+    )
+    results, outcomes = map_two_phases(work, len(files), jobs,
+                                       weights=[f.size() for f in files])
+    return stage.report(results, outcomes, cross, plugins, config)
 
 
 def _slimmed(result: FileResult) -> FileResult:
+    """The result without its engagement documents, which stay in the worker."""
     if not result.engagements:
         return result
     rosters = tuple(d for d in result.documents if d.data["kind"] == "Roster")
@@ -173,82 +194,109 @@ def read_file(source: SourceFile) -> FileResult:
 
 def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
              today: dt.date | None = None, config: Config | None = None,
-             waivers: bool = True, jobs: int = 1,
-             files: Sequence[SourceFile] | None = None) -> Report:
+             waivers: bool = True) -> Report:
     """Cross-file stage: references between documents, the plugins' rules, waivers, config.
 
-    What needs every file (rosters, engagement ids) is settled here; the rest runs file by
-    file, in worker processes when ``jobs > 1`` (slim results are read again from ``files``).
+    What needs every file (rosters, engagement ids) is settled first; then each file's
+    engagements are checked.
     """
-    from kpo_rules.content import load_content  # noqa: PLC0415
-    from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
-    from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
-    from kpo_rules.references import (  # noqa: PLC0415
-        duplicate_engagements,
-        index_rosters,
-        resolve_engagement,
-        unknown_ids,
-    )
-    from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
-
     config = config or Config()
-    content = load_content(plugins)
-    catalogue = content.catalogue
-    findings = [f for result in results for f in result.findings]
-    rosters = [d for r in results for d in r.documents if d.data["kind"] == "Roster"]
-    roster_staff, problems = index_rosters(rosters)
-    findings += problems + unknown_ids([], rosters, catalogue)
-    skipped, problems = duplicate_engagements(
-        [(r.name, index, eid, at) for r in results for index, eid, at in r.engagements])
-    findings += problems
-    evaluator = evaluator_for(content.rules)
-    known = {r.id for r in content.rules.rules}
-    run_date = today or dt.date.today()
+    stage = _Stage.load(plugins, today=today or dt.date.today(), waivers=waivers)
+    context, cross = stage.cross_file(results)
+    outcomes = [stage.check_documents(context, r.name, r.documents) for r in results]
+    return stage.report(results, outcomes, cross, plugins, config)
 
-    def check_file(i: int) -> _FileOutcome:
-        result = results[i]
-        if not result.engagements:
-            return _FileOutcome()
-        documents = result.documents
-        if result.slim:
-            assert files is not None, "slim results need the files to read them again"
-            documents = read_file(files[i]).documents
+
+@dataclass(frozen=True, slots=True)
+class _CrossFile:
+    """What checking one file needs to know about every file."""
+
+    roster_staff: Mapping[str, Any]  # staff of every roster, by id
+    skipped: frozenset[tuple[str, int]]  # (file, document index) of duplicate engagements
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """The loaded rules and run settings every file is checked with."""
+
+    content: Content
+    evaluator: Evaluator
+    run_date: dt.date
+    waivers: bool
+    known: frozenset[str]
+
+    @classmethod
+    def load(cls, plugins: PluginSet, *, today: dt.date, waivers: bool) -> _Stage:
+        from kpo_rules.content import load_content  # noqa: PLC0415
+        from kpo_rules.engine.evaluate import evaluator_for  # noqa: PLC0415
+
+        content = load_content(plugins)
+        return cls(content=content, evaluator=evaluator_for(content.rules), run_date=today,
+                   waivers=waivers, known=frozenset(r.id for r in content.rules.rules))
+
+    def cross_file(self, results: Sequence[FileResult]) -> tuple[_CrossFile, list[Finding]]:
+        """Rosters and engagement ids across files, and the findings about them."""
+        from kpo_rules.references import (  # noqa: PLC0415
+            duplicate_engagements,
+            index_rosters,
+            unknown_ids,
+        )
+
+        findings = [f for result in results for f in result.findings]
+        rosters = [d for r in results for d in r.documents if d.data["kind"] == "Roster"]
+        roster_staff, problems = index_rosters(rosters)
+        findings += problems + unknown_ids([], rosters, self.content.catalogue)
+        skipped, problems = duplicate_engagements(
+            [(r.name, index, eid, at) for r in results for index, eid, at in r.engagements])
+        findings += problems
+        return _CrossFile(roster_staff=roster_staff, skipped=frozenset(skipped)), findings
+
+    def check_documents(self, context: _CrossFile, name: str,
+                        documents: Sequence[Document]) -> _FileOutcome:
+        """The rules, then the waivers, for each engagement document of one file."""
+        from kpo_rules.references import resolve_engagement, unknown_ids  # noqa: PLC0415
+        from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
+
+        catalogue = self.content.catalogue
         found: list[Finding] = []
         waived: list[Finding] = []
         ids: list[str] = []
         for doc in documents:
-            if doc.data["kind"] != "Engagement" or (result.name, doc.index) in skipped:
+            if doc.data["kind"] != "Engagement" or (name, doc.index) in context.skipped:
                 continue
-            engagement, own = resolve_engagement(doc, roster_staff)
+            engagement, own = resolve_engagement(doc, context.roster_staff)
             own += unknown_ids([engagement], [], catalogue)
-            own += evaluator.evaluate(engagement, catalogue)
-            outcome = apply_waivers(own, [engagement], known, run_date, enabled=waivers)
+            own += self.evaluator.evaluate(engagement, catalogue)
+            outcome = apply_waivers(own, [engagement], self.known, self.run_date,
+                                    enabled=self.waivers)
             found += outcome.findings
             waived += outcome.waived
             ids.append(engagement.id)
         return _FileOutcome(findings=tuple(found), waived=tuple(waived), engagements=tuple(ids))
 
-    def crashed(i: int, why: str) -> _FileOutcome:
-        return _FileOutcome(findings=(_crash(results[i].name, why),))
+    def report(self, results: Sequence[FileResult], outcomes: Sequence[_FileOutcome],
+               cross: Sequence[Finding], plugins: PluginSet, config: Config) -> Report:
+        """One sorted report of every file's and the cross-file findings."""
+        from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
 
-    outcomes = _map(check_file, len(results), jobs, crashed)
-    findings += [f for outcome in outcomes for f in outcome.findings]
-    checked: list[tuple[str, str | None]] = []
-    for result, outcome in zip(results, outcomes, strict=True):
-        checked += [(result.name, eid) for eid in outcome.engagements] or [(result.name, None)]
-    failures = [*plugins.failures, *content.failures]
-    failures += [PluginFailure(name="(config)", distribution=None, error=problem)
-                 for problem in missing_plugins(config, _loaded(plugins))]
-    return Report(
-        findings=tuple(sort_findings(_configured(findings, config))),
-        files=len(results),
-        engagements=sum(len(outcome.engagements) for outcome in outcomes),
-        checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
-        rules=rule_catalogue(content.rules.rules),
-        plugins=tuple(plugins.infos),
-        plugin_failures=tuple(failures),
-        waived=tuple(sort_findings([f for outcome in outcomes for f in outcome.waived])),
-    )
+        findings = [*cross, *(f for outcome in outcomes for f in outcome.findings)]
+        checked: list[tuple[str, str | None]] = []
+        for result, outcome in zip(results, outcomes, strict=True):
+            checked += [(result.name, eid) for eid in outcome.engagements] or [
+                (result.name, None)]
+        failures = [*plugins.failures, *self.content.failures]
+        failures += [PluginFailure(name="(config)", distribution=None, error=problem)
+                     for problem in missing_plugins(config, _loaded(plugins))]
+        return Report(
+            findings=tuple(sort_findings(_configured(findings, config))),
+            files=len(results),
+            engagements=sum(len(outcome.engagements) for outcome in outcomes),
+            checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
+            rules=rule_catalogue(self.content.rules.rules),
+            plugins=tuple(plugins.infos),
+            plugin_failures=tuple(failures),
+            waived=tuple(sort_findings([f for outcome in outcomes for f in outcome.waived])),
+        )
 
 
 def _loaded(plugins: PluginSet) -> list[tuple[str, str | None, str | None]]:

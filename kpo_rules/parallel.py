@@ -1,16 +1,17 @@
-"""Run independent tasks in forked worker processes, in order, surviving worker crashes.
+"""Run two-phase work in forked worker processes, in order, surviving worker crashes.
 
 durable-rules is C code that can take a process down (research note 3.2); a crash must
-become a finding for the one file or engagement concerned, and the run must go on. Workers
-are forked so they inherit the loaded plugins and registered rulesets copy-on-write; only
-task indexes travel to them and only results travel back.
+become a finding for the one file concerned, and the run must go on. Workers are forked
+so they inherit the loaded plugins and registered rulesets copy-on-write; only indexes,
+summaries and findings travel between processes, and a worker keeps the documents it
+parsed for the second phase (pickling every node's position costs more than parsing).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -27,55 +28,9 @@ def _run_chunk(indexes: Sequence[int]) -> list[Any]:
     return [_TASK(i) for i in indexes]
 
 
-def _chunks(count: int, jobs: int) -> list[list[int]]:
-    # Several chunks per worker balance uneven files; contiguous chunks keep locality.
-    size = max(1, count // (jobs * 4))
-    return [list(range(start, min(start + size, count))) for start in range(0, count, size)]
-
-
 def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
 
-
-def map_isolated(task: Callable[[int], T], count: int, jobs: int,
-                 on_crash: Callable[[int, str], T]) -> list[T]:
-    """``[task(i) for i in range(count)]``, in ``jobs`` processes when ``jobs > 1``.
-
-    A task whose worker process dies is retried alone; if it kills its worker again,
-    ``on_crash(i, reason)`` stands in for its result.
-    """
-    if jobs <= 1 or count < 2:
-        return [task(i) for i in range(count)]
-    global _TASK  # noqa: PLW0603 - inherited by forked workers, reset below
-    _TASK = task
-    try:
-        results: dict[int, T] = {}
-        retry: list[int] = []
-        with _pool(jobs) as pool:
-            futures: list[tuple[list[int], Future[list[Any]]]] = [
-                (chunk, pool.submit(_run_chunk, chunk)) for chunk in _chunks(count, jobs)]
-            for chunk, future in futures:
-                try:
-                    results.update(zip(chunk, future.result(), strict=True))
-                except BrokenProcessPool:
-                    retry += chunk
-        for index in retry:
-            results[index] = _alone(index, on_crash)
-        return [results[i] for i in range(count)]
-    finally:
-        _TASK = None
-
-
-def _alone(index: int, on_crash: Callable[[int, str], T]) -> T:
-    with _pool(1) as pool:
-        try:
-            value: T = pool.submit(_run_chunk, [index]).result()[0]
-        except BrokenProcessPool:
-            return on_crash(index, "the worker process checking it died (a crash in the engine)")
-    return value
-
-
-# --------------------------------------------------------------------------- two phases
 
 A = TypeVar("A")  # what the first phase ships to the parent
 K = TypeVar("K")  # what a worker keeps from the first phase for the second
@@ -100,6 +55,7 @@ class TwoPhases(Generic[A, K, C, B]):
     second: Callable[[C, int, K], B]
     first_crashed: Callable[[int, str], A]
     second_crashed: Callable[[int, str], B]
+    skipped: Callable[[int], B]
 
 
 _CRASH = "the worker process checking it died (a crash in the engine)"
@@ -121,9 +77,14 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
     first: dict[int, A] = {}
     _collect(workers, "a", first)
     lost = [i for i in range(count) if i not in first]
+    crashed: set[int] = set()
+
+    def first_crashed(index: int) -> A:
+        crashed.add(index)
+        return work.first_crashed(index, _CRASH)
+
     for index in lost:  # a worker died in the first phase: its unfinished items alone
-        first[index] = _alone_call(lambda i: work.first(i)[0], index,
-                                   lambda i: work.first_crashed(i, _CRASH))
+        first[index] = _alone_call(lambda i: work.first(i)[0], index, first_crashed)
     shipped = [first[i] for i in range(count)]
     context = work.between(shipped)
     for worker in workers:
@@ -131,7 +92,9 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
     second: dict[int, B] = {}
     _collect(workers, "b", second)
     for index in range(count):
-        if index not in second:
+        if index in crashed:
+            second[index] = work.skipped(index)
+        elif index not in second:
             second[index] = _alone_call(
                 lambda i: work.second(context, i, work.first(i)[1]), index,
                 lambda i: work.second_crashed(i, _CRASH))

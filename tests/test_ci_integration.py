@@ -277,15 +277,15 @@ def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
     from kpo_rules import parallel
 
     pools = []
-    real = parallel.map_isolated
-    monkeypatch.setattr(parallel, "map_isolated",
-                        lambda task, count, jobs, crash: pools.append(jobs)
-                        or real(task, count, jobs, crash))
+    real = parallel.map_two_phases
+    monkeypatch.setattr(parallel, "map_two_phases",
+                        lambda work, count, jobs, weights: pools.append(jobs)
+                        or real(work, count, jobs, weights))
     folder = many(tmp_path)
     one = run_cli("check", "--format", "json", "--jobs", "1", str(folder))
     assert pools == []  # one job: no worker processes at all
     two = run_cli("check", "--format", "json", "--jobs", "2", str(folder))
-    assert pools == [2, 2]  # both stages ran in two workers
+    assert pools == [2]  # both stages ran in two workers
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["files"] == 40

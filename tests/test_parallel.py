@@ -29,7 +29,8 @@ def _work(crash_first: int = -1, crash_second: int = -1, fail: int = -1) -> TwoP
         return (i, total, kept[1] == os.getpid())
 
     return TwoPhases(first=first, between=between, second=second,
-                     first_crashed=lambda i, why: -1, second_crashed=lambda i, why: (i, why))
+                     first_crashed=lambda i, why: -1, second_crashed=lambda i, why: (i, why),
+                     skipped=lambda i: (i, "skipped"))
 
 
 def test_two_phases_equal_a_serial_run_and_keep_data_in_the_worker():
@@ -37,13 +38,24 @@ def test_two_phases_equal_a_serial_run_and_keep_data_in_the_worker():
     shipped, outcomes = map_two_phases(_work(), 9, 2, weights=[5, 1, 1, 1, 1, 1, 1, 1, 5])
     assert shipped == serial[0] == [i * 10 for i in range(9)]
     assert outcomes == serial[1] == [(i, 360, True) for i in range(9)]
+    # ... and really in two other processes, each item's phases in the same one
+    pids = map_two_phases(_pids(), 9, 2, weights=[5, 1, 1, 1, 1, 1, 1, 1, 5])[1]
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    assert pids[0] != pids[8]  # the two heavy items went to different workers
+
+
+def _pids() -> TwoPhases:
+    return TwoPhases(first=lambda i: (None, os.getpid()), between=lambda shipped: None,
+                     second=lambda context, i, kept: kept if kept == os.getpid() else -1,
+                     first_crashed=lambda i, why: None, second_crashed=lambda i, why: -1,
+                     skipped=lambda i: -1)
 
 
 def test_a_crash_in_the_first_phase_costs_one_item():
     shipped, outcomes = map_two_phases(_work(crash_first=3), 8, 2)
     assert shipped == [0, 10, 20, -1, 40, 50, 60, 70]
     total = sum(shipped)
-    assert outcomes[3] == (3, "the worker process checking it died (a crash in the engine)")
+    assert outcomes[3] == (3, "skipped")  # no second phase for an item that crashed
     assert [o for i, o in enumerate(outcomes) if i != 3] == [
         (i, total, True) for i in range(8) if i != 3
     ]

@@ -27,6 +27,15 @@ class SourceFile:
         assert self.path is not None
         return self.path.read_bytes()
 
+    def size(self) -> int:
+        """Its size in bytes (0 if it cannot be read): to share files out by work."""
+        if self.content is not None:
+            return len(self.content)
+        try:
+            return self.path.stat().st_size if self.path is not None else 0
+        except OSError:
+            return 0
+
 
 def collect(paths: Iterable[str | Path]) -> list[SourceFile]:
     """Files named directly, ``*.yaml``/``*.yml`` under directories, ``-`` for stdin.
