@@ -16,14 +16,13 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kpo_rules._version import __version__
 
-_FORMAT = 1
+_FORMAT = 2  # 2: the rule model lost __slots__ (a different pickle layout)
 
 
 def cache_dir() -> Path | None:
@@ -74,6 +73,8 @@ def store(key: str, content: Any) -> None:
     folder = cache_dir()
     if folder is None:
         return
+    import tempfile  # noqa: PLC0415 - only on a miss
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
