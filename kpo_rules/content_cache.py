@@ -12,17 +12,17 @@ cannot be read or written is ignored, never an error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kpo_rules._version import __version__
 
-_FORMAT = 2  # 2: the rule model lost __slots__ (a different pickle layout)
+_FORMAT = 3  # 2: the rule model lost __slots__; 3: the full key is stored and compared
 
 
 def cache_dir() -> Path | None:
@@ -47,7 +47,9 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
                 ) -> str | None:
     """A key for (name, distribution, version, module, data files) of every plugin.
 
-    None when a plugin has no distribution (registered in-process): not cacheable.
+    The key is the whole description, compared exactly on load (no hash to trust, and no
+    hashlib to import: OpenSSL's start-up alone costs 2 ms). None when a plugin has no
+    distribution (registered in-process): not cacheable.
     """
     parts: list[Any] = [_FORMAT, __version__, sys.version]
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
@@ -55,7 +57,12 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
             return None
         parts.append((name, dist, version, _stat(getattr(module, "__file__", None)),
                       [_stat(f) for f in files]))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return repr(parts)
+
+
+def _file(folder: Path, key: str) -> Path:
+    # The name only spreads keys over files; the key stored inside decides a hit.
+    return folder / f"content-{zlib.crc32(key.encode()):08x}.pickle"
 
 
 def load(key: str) -> Any | None:
@@ -63,10 +70,11 @@ def load(key: str) -> Any | None:
     if folder is None:
         return None
     try:
-        with (folder / f"content-{key}.pickle").open("rb") as handle:
-            return pickle.load(handle)
+        with _file(folder, key).open("rb") as handle:
+            stored, content = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a bad cache is a miss, never an error
         return None
+    return content if stored == key else None
 
 
 def store(key: str, content: Any) -> None:
@@ -78,7 +86,7 @@ def store(key: str, content: Any) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-            pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, folder / f"content-{key}.pickle")
+            pickle.dump((key, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, _file(folder, key))
     except Exception:  # noqa: BLE001 - a read-only home must not break a check
         return
