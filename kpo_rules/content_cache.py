@@ -31,7 +31,12 @@ def cache_dir() -> Path | None:
     explicit = os.environ.get("KPO_RULES_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory: run without a cache
+            return None
     return Path(base) / "kpo-rules"
 
 

@@ -76,7 +76,10 @@ def fingerprint() -> Fingerprint | None:
             return None
     roots = tuple(root for root in sys.path if isinstance(root, str))
     # Relative entries ('' is the working directory) list a different folder elsewhere.
-    cwd = os.getcwd() if any(not os.path.isabs(root) for root in roots) else None
+    try:
+        cwd = os.getcwd() if any(not os.path.isabs(root) for root in roots) else None
+    except OSError:  # the working directory was removed: scan, as importlib.metadata can
+        return None
     return (_FORMAT, __version__, sys.version, cwd, roots, tuple(map(_entry, roots)))
 
 

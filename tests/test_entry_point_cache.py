@@ -127,3 +127,13 @@ def test_a_relative_path_entry_ties_the_fingerprint_to_the_working_directory(
     absolute = entry_point_cache.fingerprint()
     monkeypatch.chdir(tmp_path)
     assert entry_point_cache.fingerprint() == absolute
+
+
+def test_a_removed_working_directory_only_turns_the_cache_off(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.setattr(sys, "path", ["", *[p for p in sys.path if p]])
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert entry_point_cache.fingerprint() is None
+    assert "common" in names(create_plugin_set())
