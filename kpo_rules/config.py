@@ -15,11 +15,6 @@ from typing import Any
 
 from kpo_rules.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 CONFIG_FILE = ".kpo-rules.toml"
 SEVERITIES = ("error", "warning", "info")
 FAIL_ON = ("error", "warning", "info", "never")
@@ -120,12 +115,24 @@ def _has_config(path: Path) -> bool:
     if path.name != "pyproject.toml":
         return True
     try:
+        raw = path.read_bytes()
+    except OSError:
+        return False
+    # Most projects' pyproject.toml has no [tool.kpo-rules]; spare them the TOML parser.
+    # Without the name spelt out or any escape that could spell it, the table is absent.
+    if b"kpo-rules" not in raw and b"\\" not in raw:
+        return False
+    try:
         return "kpo-rules" in _read_toml(path).get("tool", {})
     except ConfigError:
         return False
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - only when a config file exists
+    else:
+        import tomli as tomllib  # noqa: PLC0415
     try:
         with path.open("rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)

@@ -14,15 +14,11 @@ from typing import Any
 
 from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
-from kpo_rules.engine.evaluate import book_digest
-from kpo_rules.engine.facts import VOCABULARY
 from kpo_rules.engine.model import Derivation, Rule, RuleBook
-from kpo_rules.engine.rulefile import parse_rule_file
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
 from kpo_rules.model import Document, PluginFailure
 from kpo_rules.plugin_api import DataFile, PluginMeta
 from kpo_rules.plugins import PluginSet
-from kpo_rules.schemas.catalogue import KIND_SCHEMAS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +75,8 @@ def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[
     for doc in docs:
         schema = schema_for(doc.data)
         if schema is None:
+            from kpo_rules.schemas.catalogue import KIND_SCHEMAS  # noqa: PLC0415
+
             kinds = ", ".join(sorted(KIND_SCHEMAS))
             raise RuleDefinitionError(name, 1, None, f"unknown kind; expected one of {kinds}")
         problems = validate_as(doc, schema)
@@ -101,6 +99,8 @@ def _rule_id_at(doc: Document, pointer: str) -> str | None:
 
 
 def _catalogue_kind(data: Any) -> str | None:
+    from kpo_rules.schemas.catalogue import KIND_SCHEMAS  # noqa: PLC0415
+
     kind = data.get("kind") if isinstance(data, dict) else None
     return KIND_SCHEMAS.get(kind) if isinstance(kind, str) else None
 
@@ -153,6 +153,10 @@ def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]
 
 def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
           failures: list[PluginFailure]) -> Content:
+    """Read and compile every file: only when the content cache has nothing to offer."""
+    from kpo_rules.engine.evaluate import book_digest  # noqa: PLC0415
+    from kpo_rules.engine.facts import VOCABULARY  # noqa: PLC0415
+    from kpo_rules.engine.rulefile import parse_rule_file  # noqa: PLC0415
 
     def fail(plugin: str, error: RuleDefinitionError) -> None:
         failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),

@@ -12,18 +12,17 @@ cannot be read or written is ignored, never an error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
-import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kpo_rules._version import __version__
 
-_FORMAT = 1
+_FORMAT = 3  # 2: the rule model lost __slots__; 3: the full key is stored and compared
 
 
 def cache_dir() -> Path | None:
@@ -32,7 +31,12 @@ def cache_dir() -> Path | None:
     explicit = os.environ.get("KPO_RULES_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory: run without a cache
+            return None
     return Path(base) / "kpo-rules"
 
 
@@ -48,7 +52,9 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
                 ) -> str | None:
     """A key for (name, distribution, version, module, data files) of every plugin.
 
-    None when a plugin has no distribution (registered in-process): not cacheable.
+    The key is the whole description, compared exactly on load (no hash to trust, and no
+    hashlib to import: OpenSSL's start-up alone costs 2 ms). None when a plugin has no
+    distribution (registered in-process): not cacheable.
     """
     parts: list[Any] = [_FORMAT, __version__, sys.version]
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
@@ -56,7 +62,12 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
             return None
         parts.append((name, dist, version, _stat(getattr(module, "__file__", None)),
                       [_stat(f) for f in files]))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return repr(parts)
+
+
+def _file(folder: Path, key: str) -> Path:
+    # The name only spreads keys over files; the key stored inside decides a hit.
+    return folder / f"content-{zlib.crc32(key.encode()):08x}.pickle"
 
 
 def load(key: str) -> Any | None:
@@ -64,20 +75,23 @@ def load(key: str) -> Any | None:
     if folder is None:
         return None
     try:
-        with (folder / f"content-{key}.pickle").open("rb") as handle:
-            return pickle.load(handle)
+        with _file(folder, key).open("rb") as handle:
+            stored, content = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a bad cache is a miss, never an error
         return None
+    return content if stored == key else None
 
 
 def store(key: str, content: Any) -> None:
     folder = cache_dir()
     if folder is None:
         return
+    import tempfile  # noqa: PLC0415 - only on a miss
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-            pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, folder / f"content-{key}.pickle")
+            pickle.dump((key, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, _file(folder, key))
     except Exception:  # noqa: BLE001 - a read-only home must not break a check
         return

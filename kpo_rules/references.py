@@ -5,7 +5,6 @@ Inline staff are local to their engagement; roster staff are global to the run.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,6 +57,8 @@ def _where(doc: Document, pointer: str) -> str:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib  # noqa: PLC0415 - only for a broken reference
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -9,7 +9,6 @@ ruff has unused detection but no expiry — this does both).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -62,6 +61,8 @@ def apply_waivers(findings: Sequence[Finding], engagements: Iterable[Engagement]
             rule, subject = waiver["rule"], waiver.get("subject")
             expires = dt.date.fromisoformat(waiver["expires"])
             if rule not in known_rules:
+                import difflib  # noqa: PLC0415 - only for a waiver naming no rule
+
                 close = difflib.get_close_matches(rule, list(known_rules), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 extra.append(_waiver_finding(

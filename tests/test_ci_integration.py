@@ -56,6 +56,18 @@ def test_pyproject_table(tmp_path, run_cli):
     assert result.exit_code == 1  # fail-on from the file
 
 
+def test_pyproject_table_spelt_with_an_escape_is_still_found(tmp_path, run_cli):
+    target = project(tmp_path, '[tool."kpo\\u002drules"]\nselect = ["COM"]\n',
+                     name="pyproject.toml")
+    assert rules(run_cli("check", "--format", "json", str(target))) == ["COM-SW-001"]
+
+
+def test_pyproject_without_our_table_is_skipped_for_the_next_folder_up(tmp_path, run_cli):
+    target = project(tmp_path, 'ignore = ["KPO-REF"]\n')
+    (target / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.other]\nk = 1\n')
+    assert rules(run_cli("check", "--format", "json", str(target))) == ["COM-SW-001"]
+
+
 def test_the_more_specific_selector_wins(tmp_path, run_cli):
     target = project(tmp_path, 'ignore = ["COM"]\nselect = ["ALL", "COM-SW-001"]\n')
     assert rules(run_cli("check", "--format", "json", str(target))) == ["COM-SW-001",
