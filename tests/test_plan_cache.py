@@ -50,8 +50,12 @@ def test_a_changed_engine_module_or_book_compiles_afresh(book, tmp_path, monkeyp
     edited = [(stamps[1][0], stamps[1][1] + 1, stamps[1][2]), *stamps[2:]]
     monkeypatch.setattr(plan_cache, "_sources", lambda: [stamps[0], *edited])
     assert plan_cache.plan_key(book.digest) != key
+    calls = []
+    real = evaluate.compile_plan
+    monkeypatch.setattr(evaluate, "compile_plan", lambda *a, **k: calls.append(1) or real(*a, **k))
     Evaluator(book, "plan_cache_b", digest=book.digest)
-    assert len(list(tmp_path.glob("engine-*.pickle"))) == 2
+    assert calls == [1]  # compiled afresh, and stored in place of the stale entry
+    assert len(list(tmp_path.glob("engine-*.pickle"))) == 1
 
 
 def test_a_broken_or_disabled_cache_is_a_miss(book, tmp_path, monkeypatch):

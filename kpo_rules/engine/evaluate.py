@@ -7,7 +7,6 @@ and reused for every engagement.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -208,6 +207,8 @@ _EVALUATORS: dict[str, Evaluator] = {}
 
 def book_digest(book: RuleBook) -> str:
     """A key that changes whenever any rule or derivation of ``book`` does."""
+    import hashlib  # noqa: PLC0415 - only on a content-cache miss: not on a cold start
+
     return hashlib.sha256(repr((book.rules, book.derivations)).encode()).hexdigest()
 
 

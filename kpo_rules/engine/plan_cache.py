@@ -12,7 +12,6 @@ written is a miss, never an error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
@@ -48,8 +47,8 @@ def _sources() -> list[tuple[str, int, int]]:
 
 
 def plan_key(digest: str) -> str:
-    parts = (_FORMAT, __version__, sys.version, digest, _sources())
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    """Everything a cached plan must match, compared in full when it is read."""
+    return repr((_FORMAT, __version__, sys.version, digest, _sources()))
 
 
 def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
@@ -57,11 +56,12 @@ def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
     folder = cache_dir()
     if folder is None:
         return build()
-    path = folder / f"engine-{plan_key(digest)}.pickle"
+    key = plan_key(digest)
+    path = folder / f"engine-{digest[:32]}.pickle"  # one entry per rule book
     try:
         with path.open("rb") as cached:
-            found = pickle.load(cached)
-        if isinstance(found, RulesetPlan):
+            stored, found = pickle.load(cached)
+        if stored == key and isinstance(found, RulesetPlan):
             return found
     except Exception:  # noqa: BLE001 - a missing or bad cache entry is a miss
         pass
@@ -69,7 +69,7 @@ def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-            pickle.dump(plan, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, plan), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, path)
     except Exception:  # noqa: BLE001 - a read-only home must not break a check
         pass
