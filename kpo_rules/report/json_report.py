@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kpo_rules._version import __version__
 from kpo_rules.model import Report, Severity
+from kpo_rules.report.json_text import dumps_indented
 
 #: Bumped when the JSON shape changes incompatibly.
 JSON_REPORT_VERSION = 1
@@ -33,4 +33,4 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report, *, color: bool) -> str:
     del color  # JSON is for machines
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(as_dict(report)) + "\n"

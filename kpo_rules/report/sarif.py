@@ -12,7 +12,6 @@ JSON Pointer) but not its line, so an alert survives lines being added above it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PureWindowsPath
@@ -21,6 +20,7 @@ from urllib.parse import quote
 
 from kpo_rules._version import __version__
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report.json_text import dumps_indented
 
 if TYPE_CHECKING:
     from kpo_rules.core_rules import CoreRule
@@ -219,4 +219,4 @@ def _invocation(report: Report) -> dict[str, Any]:
 
 def render(report: Report, *, color: bool) -> str:
     del color  # SARIF is for machines
-    return json.dumps(as_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(as_sarif(report)) + "\n"
