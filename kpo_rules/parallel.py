@@ -147,27 +147,52 @@ class _Worker:
         self.process.join()
 
 
+#: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
+#: cores with the workers; a crash loses at most this many, which are then run again.
+_BATCH = 32
+
+
 def _serve(connection: Connection, part: list[int],
            work: TwoPhases[Any, Any, Any, Any]) -> None:
-    """The worker: first phase, wait for the context, second phase; one message per item.
-    An exception ends the worker after reporting it, so the parent raises it too."""
+    """The worker: first phase, wait for the context, second phase; results in batches,
+    then an empty batch when the phase is done. An exception ends the worker after
+    reporting it, so the parent raises it too."""
     try:
         kept = {}
+        batch: list[tuple[int, Any]] = []
         for index in part:
             shipped, kept[index] = work.first(index)
-            connection.send(("a", index, shipped))
-        connection.send(("a", -1, None))
+            batch = _send(connection, "a", batch, (index, shipped))
+        _send(connection, "a", batch, None)
         context = connection.recv()
+        batch = []
         for index in part:
-            connection.send(("b", index, work.second(context, index, kept.pop(index))))
-        connection.send(("b", -1, None))
+            outcome = work.second(context, index, kept.pop(index))
+            batch = _send(connection, "b", batch, (index, outcome))
+        _send(connection, "b", batch, None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
-            connection.send(("error", -1, exc))
+            connection.send(("error", exc))
         except Exception:  # noqa: BLE001 - an exception that does not pickle
-            connection.send(("error", -1, RuntimeError(repr(exc))))
+            connection.send(("error", RuntimeError(repr(exc))))
     finally:
         connection.close()
+
+
+def _send(connection: Connection, phase: str, batch: list[tuple[int, Any]],
+          item: tuple[int, Any] | None) -> list[tuple[int, Any]]:
+    """Add ``item`` to the batch and send it when full; ``None`` sends what is left and
+    then an empty batch, the end of the phase."""
+    if item is None:
+        if batch:
+            connection.send((phase, batch))
+        connection.send((phase, []))
+        return []
+    batch.append(item)
+    if len(batch) < _BATCH:
+        return batch
+    connection.send((phase, batch))
+    return []
 
 
 def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
@@ -177,7 +202,7 @@ def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
         for ready in wait(list(waiting)):
             worker = waiting[ready]
             try:
-                kind, index, value = worker.connection.recv()
+                kind, batch = worker.connection.recv()
             except (EOFError, OSError):  # the worker died: what it did not send is lost
                 worker.alive = False
                 del waiting[ready]
@@ -185,11 +210,10 @@ def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
             if kind == "error":
                 for other in workers:
                     other.process.kill()
-                raise value if isinstance(value, BaseException) else RuntimeError(value)
-            if index < 0:
+                raise batch if isinstance(batch, BaseException) else RuntimeError(batch)
+            if not batch:
                 del waiting[ready]
-            else:
-                into[index] = value
+            into.update(batch)
 
 
 def _alone_call(task: Callable[[int], T], index: int, crashed: Callable[[int], T]) -> T:

@@ -71,3 +71,9 @@ def test_a_crash_in_the_second_phase_costs_one_item():
 def test_an_exception_in_a_worker_is_raised_in_the_parent():
     with pytest.raises(ValueError, match="item 4 is bad"):
         map_two_phases(_work(fail=4), 8, 2)
+
+
+@pytest.mark.parametrize("count", [2, 63, 64, 65, 128, 131])
+def test_results_in_batches_of_any_size_arrive_whole(count):
+    # 64 and 128 items make each worker's batches end exactly full
+    assert map_two_phases(_work(), count, 2) == map_two_phases(_work(), count, 1)
