@@ -1,8 +1,9 @@
 """An on-disk cache of loaded plugin content, so a cold ``kpo-rules check`` skips re-reading
 every plugin's catalogue and rule files (two thirds of its start-up, measured).
 
-The key covers everything the content is made of: the kpo-rules and Python versions, and
-for each plugin its name, distribution and version, the modification time and size of its
+The key covers everything the content is made of: the kpo-rules and Python versions, the
+stamps of kpo-rules' own modules (an edited loader in a checkout is never served stale
+content), and for each plugin its name, distribution and version, the modification time and size of its
 module file and of every data file it returns. Only fully installed plugin sets are cached
 (an in-process plugin has no stable identity), and content with load failures never is, so
 an error is always reported afresh. ``KPO_RULES_NO_CACHE=1`` turns the cache off;
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kpo_rules._version import __version__
+from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 3  # 2: the rule model lost __slots__; 3: the full key is stored and compared
 
@@ -56,7 +58,7 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
     hashlib to import: OpenSSL's start-up alone costs 2 ms). None when a plugin has no
     distribution (registered in-process): not cacheable.
     """
-    parts: list[Any] = [_FORMAT, __version__, sys.version]
+    parts: list[Any] = [_FORMAT, __version__, sys.version, source_stamp()]
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
         if dist is None:
             return None

@@ -39,6 +39,18 @@ def test_key_changes_with_any_data_file(tmp_path):
     assert content_cache.content_key([("p", None, None, module, [data])]) is None
 
 
+def test_key_changes_with_any_module_of_kpo_rules(tmp_path, monkeypatch):
+    module = type("M", (), {"__file__": str(tmp_path / "plugin.py")})
+    plugins = [("p", "dist", "1.0", module, [])]
+    before = content_cache.content_key(plugins)
+    stamps = content_cache.source_stamp()
+    assert any(path.endswith("rulefile.py") for path, _, _ in stamps)
+    (path, mtime, size), *rest = stamps
+    monkeypatch.setattr(content_cache, "source_stamp",
+                        lambda: ((path, mtime + 1, size), *rest))  # an edited module
+    assert content_cache.content_key(plugins) != before
+
+
 def test_broken_or_disabled_cache_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(tmp_path))
     load_content(create_plugin_set())

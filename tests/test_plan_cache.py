@@ -48,7 +48,7 @@ def test_a_changed_engine_module_or_book_compiles_afresh(book, tmp_path, monkeyp
     assert plan_cache.plan_key("another book") != key
     stamps = plan_cache._sources()
     edited = [(stamps[1][0], stamps[1][1] + 1, stamps[1][2]), *stamps[2:]]
-    monkeypatch.setattr(plan_cache, "_sources", lambda: [stamps[0], *edited])
+    monkeypatch.setattr(plan_cache, "_sources", lambda: (stamps[0], *edited))
     assert plan_cache.plan_key(book.digest) != key
     calls = []
     real = evaluate.compile_plan

@@ -4,7 +4,7 @@ building the evaluator, measured).
 
 The key covers what a plan is made of: the rule book's digest (every rule and
 derivation), the kpo-rules and Python versions, and the modification time and size of
-the engine's own modules and of durable's extension, so an edited compiler never gets a
+kpo-rules' own modules and of durable's extension, so an edited compiler never gets a
 stale plan. It shares the content cache's directory and switches
 (``KPO_RULES_NO_CACHE``, ``KPO_RULES_CACHE_DIR``); a cache that cannot be read or
 written is a miss, never an error.
@@ -17,33 +17,26 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import durable_rules_engine
 
 from kpo_rules._version import __version__
 from kpo_rules.content_cache import cache_dir
 from kpo_rules.engine.durable.plan import RulesetPlan
+from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 1
-_ENGINE = Path(__file__).resolve().parent
 
 
-def _sources() -> list[tuple[str, int, int]]:
-    """(path, mtime, size) of the engine's modules and durable's extension."""
-    paths = [Path(durable_rules_engine.__file__ or "")]
-    for folder in (_ENGINE, _ENGINE / "durable"):
-        with os.scandir(folder) as entries:
-            paths += sorted(Path(e.path) for e in entries if e.name.endswith(".py"))
-    stamps = []
-    for path in paths:
-        try:
-            info = path.stat()
-        except OSError:
-            stamps.append((str(path), -1, -1))
-        else:
-            stamps.append((str(path), info.st_mtime_ns, info.st_size))
-    return stamps
+def _sources() -> tuple[object, ...]:
+    """The stamps of kpo-rules' modules and of durable's extension."""
+    path = durable_rules_engine.__file__ or ""
+    try:
+        info = os.stat(path)
+        durable = (path, info.st_mtime_ns, info.st_size)
+    except OSError:
+        durable = (path, -1, -1)
+    return (durable, *source_stamp())
 
 
 def plan_key(digest: str) -> str:
