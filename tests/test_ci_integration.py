@@ -327,6 +327,27 @@ def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch
     assert len(others) == 8
 
 
+def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkeypatch):
+    import kpo_rules
+    from kpo_rules.engine.evaluate import Evaluator
+
+    folder = many(tmp_path, 12)
+    real = Evaluator.evaluate
+
+    def crash_on_e_5(self, engagement, catalogue):
+        if engagement.id == "e-5":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(self, engagement, catalogue)
+
+    monkeypatch.setattr(Evaluator, "evaluate", crash_on_e_5)
+    report = kpo_rules.check([folder], jobs=2)
+    crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
+    assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
+    others = {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"}
+    assert len(others) == 8  # e000, e007, e011 are broken on purpose; e005 crashed
+    assert report.engagements == 8
+
+
 # --------------------------------------------------------------------------- exit codes
 
 
