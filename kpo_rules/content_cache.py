@@ -3,12 +3,12 @@ every plugin's catalogue and rule files (two thirds of its start-up, measured).
 
 The key covers everything the content is made of: the kpo-rules and Python versions, the
 stamps of kpo-rules' own modules (an edited loader in a checkout is never served stale
-content), and for each plugin its name, distribution and version, the modification time and size of its
-module file and of every data file it returns. Only fully installed plugin sets are cached
-(an in-process plugin has no stable identity), and content with load failures never is, so
-an error is always reported afresh. ``KPO_RULES_NO_CACHE=1`` turns the cache off;
-``KPO_RULES_CACHE_DIR`` moves it (default: ``$XDG_CACHE_HOME/kpo-rules``). A cache that
-cannot be read or written is ignored, never an error.
+content), and for each plugin its name, distribution and version, the modification time
+and size of its module file and of every data file it returns. Only fully installed plugin
+sets are cached (an in-process plugin has no stable identity), and content with load
+failures never is, so an error is always reported afresh. ``KPO_RULES_NO_CACHE=1`` turns
+the cache off; ``KPO_RULES_CACHE_DIR`` moves it (default: ``$XDG_CACHE_HOME/kpo-rules``).
+A cache that cannot be read or written is ignored, never an error.
 """
 
 from __future__ import annotations

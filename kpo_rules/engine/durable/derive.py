@@ -71,13 +71,12 @@ def _check(rule: str, recipe: object) -> Derive:
 
 
 def _build(recipe: Derive, match: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The derived fact of one match (durable's facts by alias)."""
+    """The derived fact of one match (the matched facts by alias, as the caller gave
+    them: a fact given without an id has none to copy)."""
     fact: dict[str, Any] = {_TYPE_FIELD: recipe.fact_type, **recipe.constants}
     empty: Mapping[str, Any] = {}
     for copy in recipe.copies:
         value = match.get(copy.alias, empty).get(copy.source, copy.default)
-        if copy.source == "id" and type(value) is str and value[:1] == "$":
-            value = copy.default  # an id the runner gave a fact that had none
         if value is not None:
             fact[copy.field] = value
     return fact

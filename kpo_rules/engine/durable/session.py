@@ -367,9 +367,23 @@ class _Run:
             self._add_derived(rule, content)
 
     def _derive(self, rule: str, recipe: Derive, match: dict[str, Any]) -> None:
-        """A firing of a rule with a recipe: build its derived fact and assert it."""
+        """A firing of a rule with a recipe: build its derived fact and assert it.
+
+        The fact is built from the matched facts as the caller gave them (found by id),
+        like ``on_fire``'s bindings, not from durable's copies: values then share the
+        caller's objects, and nothing parsed from the match outlives it (holding on to
+        those made the process's memory creep, measured)."""
+        match.pop(_END_ALIAS, None)
+        facts = self._facts
+        sources = {}
+        for alias, bound in match.items():
+            key = bound["id"]
+            if type(key) is not str:
+                key = str(key)
+            record = facts.get(key)
+            sources[alias] = (self._record(key) if record is None else record).source
         try:
-            fact = _build(recipe, match)
+            fact = _build(recipe, sources)
             content = _encode_sorted(fact)
         except Exception as exc:  # noqa: BLE001 - reported like a failing on_fire
             self._current.failures.add((rule, _failure_text(exc)))
