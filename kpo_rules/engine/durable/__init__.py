@@ -23,6 +23,15 @@ What :class:`DurableRunner` guarantees (the numbers refer to
 * **Derivations without a callback** (the fast path of a firing): :mod:`.derive`.
 
 Reserved names are listed in :mod:`.reserved`; threads and processes in :mod:`.runner`.
+
+Where a session's time goes (the benchmark's engagement: 5 staff, 3 services; measured with
+timers around every call into durable): about 90 input facts in one batch, 0.22 ms inside
+durable; about 37 derived facts and sentinels asserted one by one, 0.2 ms; 44 actions started
+and completed, 0.05 ms. The Python around them is about 0.55 ms: encoding and checking the
+batch 0.2, decoding durable's text of each match 0.14, building, encoding and registering
+derived facts 0.15. Every step is one C call or one dict per fact or match; what is left to
+gain lies in durable itself (it parses JSON text in and writes JSON text out for every fact
+and match) or in asking it for fewer facts.
 """
 
 from __future__ import annotations
