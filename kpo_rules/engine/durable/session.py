@@ -26,14 +26,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import durable_rules_engine as _dre
 
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
 from kpo_rules.engine.durable.derive import Derive, _build
+from kpo_rules.engine.durable.derived import _DerivedFacts, _Unstratified
 from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
 from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
@@ -47,7 +47,8 @@ from kpo_rules.engine.durable.reserved import (
     _TYPE_FIELD,
     _marker,
 )
-from kpo_rules.engine.durable.results import ActionFailure, Firing, SessionResult
+from kpo_rules.engine.durable.results import Firing, SessionResult
+from kpo_rules.engine.durable.rounds import _Round
 from kpo_rules.engine.durable.ruleset import _LAST_RULE
 
 if TYPE_CHECKING:
@@ -56,43 +57,6 @@ if TYPE_CHECKING:
 
 #: Evaluation rounds before a derivation that never settles is reported.
 _MAX_ROUNDS: Final = 32
-
-
-class _Unstratified(Exception):
-    """A derivation returned a fact type it did not declare: evaluate in rounds instead."""
-
-
-_FiringKey = tuple[str, tuple[tuple[str, tuple[int, str]], ...]]
-
-
-@dataclass(slots=True)
-class _Round:
-    firings: dict[_FiringKey, Firing]
-    failures: set[tuple[str, str]]
-    produced: dict[str, str]  # content key of each derived fact -> rule that produced it
-    present: set[str]  # content keys of the derived facts in the session
-    changed: bool = False  # a new derived fact was asserted during the round
-
-    def result(self, *, unsettled: Mapping[str, str] | None = None) -> SessionResult:
-        """The round's outcome; ``unsettled`` is the previous round's ``produced`` if the
-        derived facts never reached a fixed point."""
-        failures = set(self.failures)
-        if unsettled is not None:
-            moving = {self.produced[k] for k in self.produced.keys() - unsettled.keys()}
-            moving |= {unsettled[k] for k in unsettled.keys() - self.produced.keys()}
-            moving = moving or {*self.produced.values(), *unsettled.values()}
-            failures |= {
-                (
-                    rule,
-                    f"RuntimeError: derived facts did not settle after {_MAX_ROUNDS} "
-                    "rounds; derivations contradict each other through a negation",
-                )
-                for rule in moving
-            }
-        return SessionResult(
-            firings=tuple(self.firings[key] for key in sorted(self.firings)),
-            failures=tuple(ActionFailure(rule=r, error=e) for r, e in sorted(failures)),
-        )
 
 
 class _Run:
@@ -118,8 +82,7 @@ class _Run:
         self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
         self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
         self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
-        self._derived: dict[str, str] = {}  # content key -> its JSON after the sid
-        self._derived_ids: dict[str, str] = {}  # str(id) -> content key, explicit ids
+        self._derived = _DerivedFacts(self._given, self._facts)
         self._current = _Round(firings={}, failures=set(), produced={}, present=set())
         # With negation in strata, a derived fact must have a type its rule declared.
         self._check_types = runner.stratified and runner._negation
@@ -197,7 +160,7 @@ class _Run:
                 return current.result()
             if round_no + 1 < _MAX_ROUNDS:
                 derived = current.produced
-        return current.result(unsettled=derived)
+        return current.result(unsettled=derived, rounds=_MAX_ROUNDS)
 
     def _round(self, derived: Mapping[str, str]) -> _Round:
         runner = self._runner
@@ -219,7 +182,9 @@ class _Run:
             self._assert_base(sid, self._batch)
             self._batch = None  # the next round is another session
             for key in derived:
-                self._assert(self._head + self._derived[key], "a derived fact", RuntimeError)
+                text = self._derived.text(key)
+                assert text is not None, "a derived fact of an earlier round is registered"
+                self._assert(self._head + text, "a derived fact", RuntimeError)
             self._drain(state)
             if not self._complete:
                 self._name_refused()
@@ -357,7 +322,8 @@ class _Run:
         current.firings[firing_key] = firing
         try:
             returned = self._on_fire(firing)
-            derived = self._validated(rule, returned)
+            types = self._declared.get(rule, frozenset()) if self._check_types else None
+            derived = self._derived.returned(returned, types)
         except _Unstratified:
             raise
         except Exception as exc:  # noqa: BLE001 - any error of the callback is reported
@@ -398,9 +364,9 @@ class _Run:
         if content in current.present:
             return
         current.present.add(content)
-        text = self._derived.get(content)
+        text = self._derived.text(content)
         if text is None:  # from a recipe: checked when the runner was built
-            text = self._register_built(content, fact or {})
+            text = self._derived.built(content, fact or {})
         try:
             code, _ = _dre.assert_fact(self._handle, self._head + text)
         except _dre.error as exc:
@@ -409,74 +375,6 @@ class _Run:
         if code == 2:
             raise RuntimeError("durable-rules took a derived fact for an earlier fact")
         current.changed = True
-
-    def _register_built(self, content: str, fact: Mapping[str, Any]) -> str:
-        """Record a new distinct fact a recipe built (it has no id: see :class:`Derive`)."""
-        key = f"$d{len(self._derived)}"
-        marker = _marker(fact.get(_TYPE_FIELD))
-        marked = f' "{marker}": 1,' if marker is not None else ""
-        text = self._derived[content] = (
-            f', "{_GUARD_FIELD}": 0, "id": "{key}",{marked} {content[1:]}'
-        )
-        self._facts[key] = _Fact(fact, (1, content))
-        return text
-
-    def _validated(self, rule: str, returned: object) -> list[str]:
-        """Content keys of the derived facts; raises for the firing's failure."""
-        if returned is None or (type(returned) is tuple and not returned):
-            return []
-        if type(returned) not in (tuple, list) and (
-            isinstance(returned, (str, bytes, Mapping)) or not isinstance(returned, Iterable)
-        ):
-            raise TypeError(
-                f"on_fire must return an iterable of facts, not {type(returned).__name__}"
-            )
-        out = []
-        facts: Iterable[Any] = returned  # type: ignore[assignment]
-        for number, fact in enumerate(facts):
-            problem = _fact_problem(fact)
-            if problem is not None:
-                raise ValueError(f"derived fact {number} {problem}")
-            if self._check_types:
-                types = self._declared.get(rule, frozenset())
-                if types is not None:
-                    fact_type = fact.get(_TYPE_FIELD)
-                    if not isinstance(fact_type, str) or fact_type not in types:
-                        raise _Unstratified
-            try:
-                content = _encode_sorted(fact)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise ValueError(f"derived fact {number} is not JSON: {exc}") from exc
-            if content not in self._derived:
-                self._register(number, fact, content)
-            out.append(content)
-        return out
-
-    def _register(self, number: int, fact: Mapping[str, Any], content: str) -> None:
-        """Record a new distinct derived fact; raises for an id that clashes."""
-        fid = fact.get("id")
-        rest = f", {content[1:]}" if content != "{}" else "}"
-        marker = _marker(fact.get(_TYPE_FIELD))
-        if marker is not None:
-            rest = f', "{marker}": 1{rest}'
-
-        if fid is not None:
-            key = str(fid)
-            if key in self._given:
-                raise ValueError(f"derived fact {number} reuses the id {fid!r} of an input fact")
-            if self._derived_ids.setdefault(key, content) != content:
-                raise ValueError(
-                    f"derived fact {number} reuses the id {fid!r} of a different derived fact"
-                )
-            tail = f', "{_GUARD_FIELD}": 0{rest}'
-            record = _Fact(fact, (0, key))
-        else:
-            key = f"$d{len(self._derived)}"
-            tail = f', "{_GUARD_FIELD}": 0, "id": "{key}"{rest}'
-            record = _Fact(fact, (1, content))
-        self._facts[key] = record
-        self._derived[content] = tail
-
 
 def _first(pair: tuple[str, _Fact]) -> str:
     return pair[0]
