@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.config import Config, is_selected, missing_plugins, severity_for
 from kpo_rules.errors import YamlSyntaxError
+from kpo_rules.gc_pause import gc_paused
 from kpo_rules.load.files import SourceFile, collect
 from kpo_rules.model import (
     Document,
@@ -93,8 +94,9 @@ def check(
     if workers > 1 and len(files) > 1:
         return _check_in_workers(files, plugin_set, today=run_date, config=config,
                                  waivers=waivers, jobs=workers)
-    return assemble([read_file(f) for f in files], plugin_set, today=run_date, config=config,
-                    waivers=waivers)
+    with gc_paused():  # documents are trees: nothing for the collector to find
+        results = [read_file(f) for f in files]
+    return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers)
 
 
 def available_cores() -> int:
@@ -151,6 +153,7 @@ def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today:
             name=files[i].name, documents=(), findings=(_crash(files[i].name, why),)),
         second_crashed=lambda i, why: _FileOutcome(findings=(_crash(files[i].name, why),)),
         skipped=lambda i: _FileOutcome(),
+        first_without_gc=True,  # reading builds trees: nothing for the collector to find
     )
     results, outcomes = map_two_phases(work, len(files), jobs,
                                        weights=[f.size() for f in files])

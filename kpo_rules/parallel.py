@@ -9,6 +9,7 @@ parsed for the second phase (pickling every node's position costs more than pars
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
+
+from kpo_rules.gc_pause import gc_paused
 
 T = TypeVar("T")
 
@@ -56,6 +59,9 @@ class TwoPhases(Generic[A, K, C, B]):
     first_crashed: Callable[[int, str], A]
     second_crashed: Callable[[int, str], B]
     skipped: Callable[[int], B]
+    #: Run a worker's whole first phase with the cyclic collector held (it builds data
+    #: without cycles, which the collector would re-walk to find nothing).
+    first_without_gc: bool = False
 
 
 _CRASH = "the worker process checking it died (a crash in the engine)"
@@ -160,9 +166,10 @@ def _serve(connection: Connection, part: list[int],
     try:
         kept = {}
         batch: list[tuple[int, Any]] = []
-        for index in part:
-            shipped, kept[index] = work.first(index)
-            batch = _send(connection, "a", batch, (index, shipped))
+        with gc_paused() if work.first_without_gc else contextlib.nullcontext():
+            for index in part:
+                shipped, kept[index] = work.first(index)
+                batch = _send(connection, "a", batch, (index, shipped))
         _send(connection, "a", batch, None)
         context = connection.recv()
         batch = []

@@ -77,3 +77,22 @@ def test_an_exception_in_a_worker_is_raised_in_the_parent():
 def test_results_in_batches_of_any_size_arrive_whole(count):
     # 64 and 128 items make each worker's batches end exactly full
     assert map_two_phases(_work(), count, 2) == map_two_phases(_work(), count, 1)
+
+
+def test_the_collector_is_restored_after_a_check(tmp_path):
+    import gc
+
+    import kpo_rules
+
+    (tmp_path / "bad.yaml").write_text("{{{ not yaml")
+    (tmp_path / "good.yaml").write_text("apiVersion: kpo-rules/v1\nkind: Roster\n")
+    for jobs in (1, 2):
+        assert gc.isenabled()
+        kpo_rules.check([tmp_path], jobs=jobs)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        kpo_rules.check([tmp_path], jobs=1)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()

@@ -9,11 +9,9 @@ ends as a :class:`YamlSyntaxError` with a position instead of a crash.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
@@ -30,6 +28,7 @@ from yaml.events import (
 )
 
 from kpo_rules.errors import YamlSyntaxError
+from kpo_rules.gc_pause import gc_paused
 from kpo_rules.model import Document, SourceMap
 
 __all__ = [
@@ -110,7 +109,7 @@ def parse_yaml(content: bytes | str, file: str) -> list[Document]:
     well-formed UTF-8 YAML within the limits of this module.
     """
     text = _decode(content)
-    with _gc_paused():
+    with gc_paused():  # a big roster allocates a million containers
         try:
             return _compose_stream(_events(text), file)
         except yaml.MarkedYAMLError as exc:
@@ -124,22 +123,6 @@ def parse_yaml(content: bytes | str, file: str) -> list[Document]:
 def _events(text: str) -> Callable[[], Any]:
     loader = yaml.CSafeLoader(text) if _LIBYAML else yaml.SafeLoader(text)
     return loader.get_event
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic collector while we build data that has no cycles.
-
-    A big roster allocates a million containers; the collector would re-walk them over and
-    over, which costs a third of the load time.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _raise_at_depth_limit(prefix: str, file: str) -> None:
