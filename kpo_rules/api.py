@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.config import Config, is_selected, missing_plugins, severity_for
 from kpo_rules.errors import YamlSyntaxError
-from kpo_rules.gc_pause import gc_paused
+from kpo_rules.gc_pause import gc_frozen, gc_paused
 from kpo_rules.load.files import SourceFile, collect
 from kpo_rules.model import (
     Document,
@@ -96,7 +96,8 @@ def check(
                                  waivers=waivers, jobs=workers)
     with gc_paused():  # documents are trees: nothing for the collector to find
         results = [read_file(f) for f in files]
-    return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers)
+    with gc_frozen():
+        return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers)
 
 
 def available_cores() -> int:
@@ -153,7 +154,7 @@ def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today:
             name=files[i].name, documents=(), findings=(_crash(files[i].name, why),)),
         second_crashed=lambda i, why: _FileOutcome(findings=(_crash(files[i].name, why),)),
         skipped=lambda i: _FileOutcome(),
-        first_without_gc=True,  # reading builds trees: nothing for the collector to find
+        first_builds_trees=True,  # documents: nothing for the collector to find
     )
     results, outcomes = map_two_phases(work, len(files), jobs,
                                        weights=[f.size() for f in files])

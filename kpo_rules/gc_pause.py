@@ -2,9 +2,11 @@
 
 Parsing allocates a container per YAML node, and every document read stays alive until
 the files are checked. The collector counts those allocations and re-walks the growing
-heap again and again: a quarter of the time of reading 2,000 engagement files (measured),
-to find nothing (the loader builds trees). Reading runs with the collector held; it is
-restored afterwards, whatever happens.
+heap again and again, to find nothing (the loader builds trees): 0.6 s of a 4.9 s check of
+2,000 engagement files (measured with gc.callbacks). Reading runs with the collector held,
+and checking with what was read kept out of its walks (0.27 s left); both are undone
+afterwards, whatever happens. ``gc.freeze`` holds every object alive at that moment, the
+caller's too, until the check ends.
 """
 
 from __future__ import annotations
@@ -24,3 +26,14 @@ def gc_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+@contextlib.contextmanager
+def gc_frozen() -> Iterator[None]:
+    """Keep every object alive now out of the collector's walks for the block (the
+    documents read, which live until the files are checked), then hand them back."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

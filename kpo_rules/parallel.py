@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
-from kpo_rules.gc_pause import gc_paused
+from kpo_rules.gc_pause import gc_frozen, gc_paused
 
 T = TypeVar("T")
 
@@ -59,9 +59,10 @@ class TwoPhases(Generic[A, K, C, B]):
     first_crashed: Callable[[int, str], A]
     second_crashed: Callable[[int, str], B]
     skipped: Callable[[int], B]
-    #: Run a worker's whole first phase with the cyclic collector held (it builds data
-    #: without cycles, which the collector would re-walk to find nothing).
-    first_without_gc: bool = False
+    #: The first phase builds data without reference cycles that lives through the second
+    #: (parsed documents): a worker then runs its first phase with the cyclic collector
+    #: held, and keeps that data out of the collector's walks in its second phase.
+    first_builds_trees: bool = False
 
 
 _CRASH = "the worker process checking it died (a crash in the engine)"
@@ -166,16 +167,18 @@ def _serve(connection: Connection, part: list[int],
     try:
         kept = {}
         batch: list[tuple[int, Any]] = []
-        with gc_paused() if work.first_without_gc else contextlib.nullcontext():
+        trees = work.first_builds_trees
+        with gc_paused() if trees else contextlib.nullcontext():
             for index in part:
                 shipped, kept[index] = work.first(index)
                 batch = _send(connection, "a", batch, (index, shipped))
         _send(connection, "a", batch, None)
         context = connection.recv()
         batch = []
-        for index in part:
-            outcome = work.second(context, index, kept.pop(index))
-            batch = _send(connection, "b", batch, (index, outcome))
+        with gc_frozen() if trees else contextlib.nullcontext():
+            for index in part:
+                outcome = work.second(context, index, kept.pop(index))
+                batch = _send(connection, "b", batch, (index, outcome))
         _send(connection, "b", batch, None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:

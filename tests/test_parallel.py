@@ -90,6 +90,7 @@ def test_the_collector_is_restored_after_a_check(tmp_path):
         assert gc.isenabled()
         kpo_rules.check([tmp_path], jobs=jobs)
         assert gc.isenabled()
+        assert gc.get_freeze_count() == 0  # nothing left out of the collector's walks
     gc.disable()
     try:
         kpo_rules.check([tmp_path], jobs=1)
