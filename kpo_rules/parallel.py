@@ -74,11 +74,8 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
     workers in contiguous parts of about equal ``weights`` (file sizes), each worker
     keeping its items between the phases. Items of a worker that dies are run again,
     each alone; the run goes on."""
-    if jobs <= 1 or count < 2:
-        firsts = [work.first(i) for i in range(count)]
-        context = work.between([shipped for shipped, _ in firsts])
-        return ([shipped for shipped, _ in firsts],
-                [work.second(context, i, kept) for i, (_, kept) in enumerate(firsts)])
+    if jobs <= 1 or count < 2 or not can_fork():
+        return _in_this_process(work, count)
     parts = _parts(count, jobs, weights)
     workers = [_Worker.start(part, work) for part in parts]
     first: dict[int, A] = {}
@@ -108,6 +105,21 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
     for worker in workers:
         worker.close()
     return shipped, [second[i] for i in range(count)]
+
+
+def can_fork() -> bool:
+    """Whether this platform forks (not Windows): workers must inherit the loaded rules."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _in_this_process(work: TwoPhases[A, K, C, B], count: int) -> tuple[list[A], list[B]]:
+    trees = work.first_builds_trees
+    with gc_paused() if trees else contextlib.nullcontext():
+        firsts = [work.first(i) for i in range(count)]
+    context = work.between([shipped for shipped, _ in firsts])
+    with gc_frozen() if trees else contextlib.nullcontext():
+        seconds = [work.second(context, i, kept) for i, (_, kept) in enumerate(firsts)]
+    return [shipped for shipped, _ in firsts], seconds
 
 
 def _parts(count: int, jobs: int, weights: Sequence[int] | None) -> list[list[int]]:

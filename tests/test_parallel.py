@@ -97,3 +97,12 @@ def test_the_collector_is_restored_after_a_check(tmp_path):
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_without_fork_the_work_runs_in_this_process(monkeypatch):
+    from kpo_rules import parallel
+
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)  # as on Windows
+    pids = map_two_phases(_pids(), 4, 2)[1]
+    assert pids == [os.getpid()] * 4
+    assert map_two_phases(_work(), 9, 2) == map_two_phases(_work(), 9, 1)
