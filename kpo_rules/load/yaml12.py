@@ -9,7 +9,6 @@ ends as a :class:`YamlSyntaxError` with a position instead of a crash.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -29,6 +28,13 @@ from yaml.events import (
 
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.gc_pause import gc_paused
+from kpo_rules.load.yaml_scalars import (
+    _TYPED_FIRST,
+    Pos,
+    _check_collection_tag,
+    _resolve_plain,
+    _resolve_tagged,
+)
 from kpo_rules.model import Document, SourceMap
 
 __all__ = [
@@ -58,33 +64,9 @@ MAX_NODES = 2_000_000
 #: 4 bytes of input. An engagement file holds a handful.
 MAX_DOCUMENTS = 10_000
 
-Pos = tuple[int, int]
 
 # libyaml is the fast path; the pure-Python parser emits the same events, only slower.
 _LIBYAML: bool = bool(yaml.__with_libyaml__)
-
-_CORE = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL = (_CORE + t for t in ("str", "int", "float", "bool", "null"))
-_MAP, _SEQ = _CORE + "map", _CORE + "seq"
-
-# Plain scalars whose first character is not here are strings: most values skip the regex.
-_TYPED_FIRST = "0123456789+-.~nNtTfF"
-_NULLS = ("", "~", "null", "Null", "NULL")
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INFINITIES = (".inf", ".Inf", ".INF")
-_CONSTANTS: dict[str, Any] = {
-    **dict.fromkeys(_NULLS),
-    **_BOOLS,
-    **{sign + word: math.inf for word in _INFINITIES for sign in ("", "+")},
-    **{"-" + word: -math.inf for word in _INFINITIES},
-    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
-}
-_NUMBER = re.compile(
-    r"(?P<int>[-+]?[0-9]+)"
-    r"|0o(?P<oct>[0-7]+)"
-    r"|0x(?P<hex>[0-9a-fA-F]+)"
-    r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)"
-)
 
 # What libyaml's reader accepts (YAML 1.2 c-printable); checked first for a better message.
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -343,69 +325,6 @@ def _too_many_nodes(pos: Pos) -> YamlSyntaxError:
 
 def _duplicate(name: str, pos: Pos, first: Pos) -> YamlSyntaxError:
     return YamlSyntaxError(f"duplicate key {name!r} (first defined on line {first[0]})", *pos)
-
-
-# --------------------------------------------------------------------------- scalars
-
-
-def _resolve_plain(text: str, pos: Pos) -> Any:
-    """YAML 1.2 core schema for an untagged plain scalar; anything unmatched is a string."""
-    if text in _CONSTANTS:
-        return _CONSTANTS[text]
-    match = _NUMBER.fullmatch(text)
-    if match is None:
-        return text
-    kind = match.lastgroup
-    if kind == "float":
-        return float(text)
-    if kind == "oct":
-        return int(match["oct"], 8)
-    if kind == "hex":
-        return int(match["hex"], 16)
-    try:
-        return int(text)
-    except ValueError:  # more digits than int() converts (CPython guards against slow parses)
-        raise YamlSyntaxError(f"integer with {len(text)} digits is too long", *pos) from None
-
-
-def _resolve_tagged(tag: str, text: str, pos: Pos) -> Any:
-    """Honour the standard scalar tags; a value that does not fit its tag is an error."""
-    if tag in ("!", _STR):
-        return text
-    value = _resolve_plain(text, pos)
-    if tag == _NULL:
-        ok = value is None
-    elif tag == _BOOL:
-        ok = isinstance(value, bool)
-    elif tag == _INT:
-        ok = type(value) is int
-    elif tag == _FLOAT:
-        ok = type(value) in (int, float)
-        value = float(value) if ok else value
-    else:
-        raise _bad_tag(tag, "a scalar", pos)
-    if not ok:
-        raise YamlSyntaxError(f"{text!r} is not a valid {_short(tag)} value", *pos)
-    return value
-
-
-def _check_collection_tag(tag: str, is_map: bool, pos: Pos) -> None:
-    if tag not in ("!", _MAP if is_map else _SEQ):
-        raise _bad_tag(tag, "a mapping" if is_map else "a sequence", pos)
-
-
-def _bad_tag(tag: str, node: str, pos: Pos) -> YamlSyntaxError:
-    if tag in (_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ):
-        return YamlSyntaxError(f"tag {_short(tag)} cannot be used on {node}", *pos)
-    return YamlSyntaxError(
-        f"unsupported tag {_short(tag)}: only the YAML 1.2 core tags "
-        "!!str, !!int, !!float, !!bool, !!null, !!map and !!seq are allowed",
-        *pos,
-    )
-
-
-def _short(tag: str) -> str:
-    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 # --------------------------------------------------------------------------- aliases
