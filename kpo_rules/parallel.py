@@ -76,8 +76,16 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
     each alone; the run goes on."""
     if jobs <= 1 or count < 2 or not can_fork():
         return _in_this_process(work, count)
-    parts = _parts(count, jobs, weights)
-    workers = [_Worker.start(part, work) for part in parts]
+    workers = [_Worker.start(part, work) for part in _parts(count, jobs, weights)]
+    try:
+        return _run_phases(work, count, workers)
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+def _run_phases(work: TwoPhases[A, K, C, B], count: int,
+                workers: list[_Worker]) -> tuple[list[A], list[B]]:
     first: dict[int, A] = {}
     _collect(workers, "a", first)
     lost = [i for i in range(count) if i not in first]
@@ -102,8 +110,6 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
             second[index] = _alone_call(
                 lambda i: work.second(context, i, work.first(i)[1]), index,
                 lambda i: work.second_crashed(i, _CRASH))
-    for worker in workers:
-        worker.close()
     return shipped, [second[i] for i in range(count)]
 
 
@@ -162,8 +168,13 @@ class _Worker:
                 self.alive = False
 
     def close(self) -> None:
+        """Wait for the process to end (it has sent everything), or end it (the run
+        failed before it could finish)."""
         self.connection.close()
-        self.process.join()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 #: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
@@ -193,10 +204,13 @@ def _serve(connection: Connection, part: list[int],
                 batch = _send(connection, "b", batch, (index, outcome))
         _send(connection, "b", batch, None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        try:
-            connection.send(("error", exc))
-        except Exception:  # noqa: BLE001 - an exception that does not pickle
-            connection.send(("error", RuntimeError(repr(exc))))
+        with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+            try:
+                connection.send(("error", exc))
+            except OSError:
+                raise
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                connection.send(("error", RuntimeError(repr(exc))))
     finally:
         connection.close()
 
@@ -231,7 +245,7 @@ def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
                 continue
             if kind == "error":
                 for other in workers:
-                    other.process.kill()
+                    other.process.kill()  # they may be waiting for a context never sent
                 raise batch if isinstance(batch, BaseException) else RuntimeError(batch)
             if not batch:
                 del waiting[ready]
