@@ -303,6 +303,24 @@ def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
     assert json.loads(one.stdout)["summary"]["files"] == 40
 
 
+def test_by_default_workers_are_used_only_where_they_pay(tmp_path, run_cli, monkeypatch):
+    from kpo_rules import api, parallel
+
+    pools = []
+    real = parallel.map_two_phases
+    monkeypatch.setattr(parallel, "map_two_phases",
+                        lambda work, count, jobs, weights: pools.append(jobs)
+                        or real(work, count, jobs, weights))
+    monkeypatch.setattr(api, "available_cores", lambda: 2)
+    few = many(tmp_path, api.AUTO_PARALLEL_FILES - 1)
+    assert run_cli("check", "--format", "json", str(few)).exit_code == 1
+    assert pools == []
+    (few / "one-more.yaml").write_text((few / "e001.yaml").read_text().replace("e-1", "e-x"))
+    assert run_cli("check", "--format", "json", str(few)).exit_code == 1
+    assert pools == [2]
+    assert run_cli("check", "--jobs", "2", str(tmp_path / "many" / "e001.yaml")).exit_code == 1
+
+
 def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch):
     import kpo_rules
     from kpo_rules import api

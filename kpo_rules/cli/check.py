@@ -79,7 +79,8 @@ def _reports(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Configuration file (default: nearest .kpo-rules.toml or pyproject.toml).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
-              help="Worker processes; 0 = one per available core.  [default: 0]")
+              help="Worker processes; 0 = one per available core from 32 files on.  "
+                   "[default: 0]")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
