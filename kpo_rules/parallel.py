@@ -72,8 +72,9 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
                    weights: Sequence[int] | None = None) -> tuple[list[A], list[B]]:
     """Both phases of ``work`` over ``range(count)``, items split over ``jobs`` forked
     workers in contiguous parts of about equal ``weights`` (file sizes), each worker
-    keeping its items between the phases. Items of a worker that dies are run again,
-    each alone; the run goes on."""
+    keeping its items between the phases. When a worker dies, the items it may have died
+    on run each in a process of their own (the one that kills that too gets its
+    ``*_crashed`` stand-in) and the rest of its items in a fresh worker; the run goes on."""
     if jobs <= 1 or count < 2 or not can_fork():
         return _in_this_process(work, count)
     workers = [_Worker.start(part, work) for part in _parts(count, jobs, weights)]
@@ -86,30 +87,51 @@ def map_two_phases(work: TwoPhases[A, K, C, B], count: int, jobs: int,
 
 def _run_phases(work: TwoPhases[A, K, C, B], count: int,
                 workers: list[_Worker]) -> tuple[list[A], list[B]]:
+    crashed: set[int] = set()  # items whose first phase kills even a process of their own
+
+    def first_alone(index: int) -> A:
+        def crashed_too(i: int) -> A:
+            crashed.add(i)
+            return work.first_crashed(i, _CRASH)
+
+        return _alone_call(lambda i: work.first(i)[0], index, crashed_too)
+
     first: dict[int, A] = {}
     _collect(workers, "a", first)
-    lost = [i for i in range(count) if i not in first]
-    crashed: set[int] = set()
-
-    def first_crashed(index: int) -> A:
-        crashed.add(index)
-        return work.first_crashed(index, _CRASH)
-
-    for index in lost:  # a worker died in the first phase: its unfinished items alone
-        first[index] = _alone_call(lambda i: work.first(i)[0], index, first_crashed)
+    for dead in [w for w in workers if not w.alive]:
+        pending = [i for i in dead.part if i not in first]
+        while pending:  # it died on one of the first _BATCH (unsent, or in hand)
+            for index in pending[:_BATCH]:
+                first[index] = first_alone(index)
+            rest = pending[_BATCH:]
+            if rest:
+                fresh = _Worker.start(rest, work)
+                workers.append(fresh)
+                _collect([fresh], "a", first)
+            pending = [i for i in rest if i not in first]
     shipped = [first[i] for i in range(count)]
     context = work.between(shipped)
     for worker in workers:
         worker.send(context)
     second: dict[int, B] = {}
     _collect(workers, "b", second)
-    for index in range(count):
-        if index in crashed:
-            second[index] = work.skipped(index)
-        elif index not in second:
+    # Items no live worker holds (their worker died, or they were run alone above): in a
+    # fresh worker; if that dies too, the first _BATCH it did not send alone, and again.
+    pending = [i for i in range(count) if i not in second and i not in crashed]
+    while pending:
+        fresh = _Worker.start(pending, work)
+        workers.append(fresh)
+        _collect([fresh], "a", {})
+        fresh.send(context)
+        _collect([fresh], "b", second)
+        lost = [i for i in pending if i not in second]
+        for index in lost[:_BATCH]:
             second[index] = _alone_call(
                 lambda i: work.second(context, i, work.first(i)[1]), index,
                 lambda i: work.second_crashed(i, _CRASH))
+        pending = lost[_BATCH:]
+    for index in crashed:
+        second[index] = work.skipped(index)
     return shipped, [second[i] for i in range(count)]
 
 
@@ -145,8 +167,9 @@ def _parts(count: int, jobs: int, weights: Sequence[int] | None) -> list[list[in
 class _Worker:
     """A forked process running both phases for its part, over a pipe."""
 
-    def __init__(self, process: multiprocessing.process.BaseProcess,
+    def __init__(self, part: list[int], process: multiprocessing.process.BaseProcess,
                  connection: Connection) -> None:
+        self.part = part
         self.process = process
         self.connection = connection
         self.alive = True
@@ -158,7 +181,7 @@ class _Worker:
         process = context.Process(target=_serve, args=(child, part, work), daemon=True)
         process.start()
         child.close()
-        return cls(process, parent)
+        return cls(part, process, parent)
 
     def send(self, value: object) -> None:
         if self.alive:

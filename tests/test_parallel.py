@@ -106,3 +106,26 @@ def test_without_fork_the_work_runs_in_this_process(monkeypatch):
     pids = map_two_phases(_pids(), 4, 2)[1]
     assert pids == [os.getpid()] * 4
     assert map_two_phases(_work(), 9, 2) == map_two_phases(_work(), 9, 1)
+
+
+@pytest.mark.parametrize("crash", [{"crash_first": 3}, {"crash_second": 70}])
+def test_after_a_crash_only_the_items_it_may_have_died_on_run_alone(crash, monkeypatch):
+    from kpo_rules import parallel
+
+    alone = []
+    real = parallel._alone_call
+    monkeypatch.setattr(parallel, "_alone_call",
+                        lambda task, index, crashed: alone.append(index)
+                        or real(task, index, crashed))
+    shipped, outcomes = map_two_phases(_work(**crash), 100, 2)
+    culprit = next(iter(crash.values()))
+    total = sum(shipped)
+    expected = [(i, total, True) for i in range(100)]
+    if "crash_first" in crash:
+        assert shipped[culprit] == -1
+        expected[culprit] = (culprit, "skipped")
+    else:
+        expected[culprit] = (culprit, parallel._CRASH)
+    assert outcomes == expected
+    assert culprit in alone
+    assert len(alone) <= parallel._BATCH  # not every item of the dead worker
