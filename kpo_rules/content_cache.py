@@ -14,32 +14,16 @@ A cache that cannot be read or written is ignored, never an error.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import zlib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
+from kpo_rules import disk_cache
 from kpo_rules._version import __version__
 from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 3  # 2: the rule model lost __slots__; 3: the full key is stored and compared
-
-
-def cache_dir() -> Path | None:
-    if os.environ.get("KPO_RULES_NO_CACHE"):
-        return None
-    explicit = os.environ.get("KPO_RULES_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except (RuntimeError, KeyError):  # no home directory: run without a cache
-            return None
-    return Path(base) / "kpo-rules"
 
 
 def _stat(path: Any) -> tuple[str, int, int]:
@@ -67,33 +51,14 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
     return repr(parts)
 
 
-def _file(folder: Path, key: str) -> Path:
+def _name(key: str) -> str:
     # The name only spreads keys over files; the key stored inside decides a hit.
-    return folder / f"content-{zlib.crc32(key.encode()):08x}.pickle"
+    return f"content-{zlib.crc32(key.encode()):08x}.pickle"
 
 
 def load(key: str) -> Any | None:
-    folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        with _file(folder, key).open("rb") as handle:
-            stored, content = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - a bad cache is a miss, never an error
-        return None
-    return content if stored == key else None
+    return disk_cache.read(_name(key), key)
 
 
 def store(key: str, content: Any) -> None:
-    folder = cache_dir()
-    if folder is None:
-        return
-    import tempfile  # noqa: PLC0415 - only on a miss
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-            pickle.dump((key, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, _file(folder, key))
-    except Exception:  # noqa: BLE001 - a read-only home must not break a check
-        return
+    disk_cache.write(_name(key), key, content)

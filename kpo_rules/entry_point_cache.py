@@ -15,17 +15,14 @@ read or written is ignored, never an error.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pickle
 import sys
 import zlib
 from importlib.machinery import PathFinder
-from pathlib import Path
 from typing import Any, NamedTuple
 
+from kpo_rules import disk_cache
 from kpo_rules._version import __version__
-from kpo_rules.content_cache import cache_dir
 
 _FORMAT = 1
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
@@ -83,40 +80,18 @@ def fingerprint() -> Fingerprint | None:
     return (_FORMAT, __version__, sys.version, cwd, roots, tuple(map(_entry, roots)))
 
 
-def _file(fp: Fingerprint) -> Path | None:
-    folder = cache_dir()
-    if folder is None:
-        return None
+def _name(fp: Fingerprint) -> str:
     # The name keeps environments apart (one file each); the stored fingerprint decides a hit.
-    return folder / f"entry-points-{zlib.crc32(repr(fp[:5]).encode()):08x}.pickle"
+    return f"entry-points-{zlib.crc32(repr(fp[:5]).encode()):08x}.pickle"
 
 
 def load(fp: Fingerprint) -> list[EntryPoint] | None:
     """The entry points stored for exactly this fingerprint, else None."""
-    path = _file(fp)
-    if path is None:
-        return None
-    try:
-        with path.open("rb") as handle:
-            stored, entries = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - a bad cache is a miss, never an error
-        return None
-    if stored != fp or not isinstance(entries, list):
+    entries = disk_cache.read(_name(fp), fp)
+    if not isinstance(entries, list):
         return None
     return [EntryPoint(*entry) for entry in entries]
 
 
 def store(fp: Fingerprint, entries: list[EntryPoint]) -> None:
-    path = _file(fp)
-    if path is None:
-        return
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as handle:
-            pickle.dump((fp, [tuple(e) for e in entries]), handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
-    except Exception:  # noqa: BLE001 - a read-only home must not break a check
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+    disk_cache.write(_name(fp), fp, [tuple(e) for e in entries])

@@ -5,23 +5,19 @@ building the evaluator, measured).
 The key covers what a plan is made of: the rule book's digest (every rule and
 derivation), the kpo-rules and Python versions, and the modification time and size of
 kpo-rules' own modules and of durable's extension, so an edited compiler never gets a
-stale plan. It shares the content cache's directory and switches
-(``KPO_RULES_NO_CACHE``, ``KPO_RULES_CACHE_DIR``); a cache that cannot be read or
-written is a miss, never an error.
+stale plan. Entries are kept as :mod:`kpo_rules.disk_cache` keeps them.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 
 import durable_rules_engine
 
+from kpo_rules import disk_cache
 from kpo_rules._version import __version__
-from kpo_rules.content_cache import cache_dir
 from kpo_rules.engine.durable.plan import RulesetPlan
 from kpo_rules.source_stamp import source_stamp
 
@@ -46,24 +42,13 @@ def plan_key(digest: str) -> str:
 
 def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
     """The plan of the rule book with ``digest``, from the cache or from ``build``."""
-    folder = cache_dir()
-    if folder is None:
+    if disk_cache.cache_dir() is None:
         return build()
     key = plan_key(digest)
-    path = folder / f"engine-{digest[:32]}.pickle"  # one entry per rule book
-    try:
-        with path.open("rb") as cached:
-            stored, found = pickle.load(cached)
-        if stored == key and isinstance(found, RulesetPlan):
-            return found
-    except Exception:  # noqa: BLE001 - a missing or bad cache entry is a miss
-        pass
+    name = f"engine-{digest[:32]}.pickle"  # one entry per rule book
+    found = disk_cache.read(name, key)
+    if isinstance(found, RulesetPlan):
+        return found
     plan = build()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-            pickle.dump((key, plan), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
-    except Exception:  # noqa: BLE001 - a read-only home must not break a check
-        pass
+    disk_cache.write(name, key, plan)
     return plan
