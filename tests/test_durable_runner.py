@@ -1,4 +1,4 @@
-"""kpo_rules.engine.durable_runner: durable-rules behind a wrapper that hides its pitfalls."""
+"""kpo_rules.engine.durable: durable-rules behind a wrapper that hides its pitfalls."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from pathlib import Path
 import durable_rules_engine
 import pytest
 
-from kpo_rules.engine import durable_runner as dr
-from kpo_rules.engine.durable import session as durable_session
-from kpo_rules.engine.durable_runner import (
+from kpo_rules.engine.durable import (
     ActionFailure,
     Copy,
     Derive,
@@ -28,6 +26,10 @@ from kpo_rules.engine.durable_runner import (
     Firing,
     SessionResult,
 )
+from kpo_rules.engine.durable import session as durable_session
+from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a
+from kpo_rules.engine.durable.rules import _compile_rule
+from kpo_rules.engine.durable.strata import _declared, _negation_cycle, _stages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -313,7 +315,7 @@ def test_the_measured_crash_does_not_happen():
     # Without the runner's rearrangement this segfaults (measured): a $neq join whose
     # last condition is false makes durable scan past the end of the sequence.
     code = textwrap.dedent("""
-        from kpo_rules.engine.durable_runner import DurableRunner
+        from kpo_rules.engine.durable import DurableRunner
         c1 = {"$iany": {"langs": {"$and": [{"$i.lang": "de"}, {"$gte": {"$i.rank": 5}}]}}}
         rules = {
             "has_StB": {"all": [{"st": {"$and": [{"t": "staff"},
@@ -533,7 +535,7 @@ def test_no_match_sessions_do_not_crash_the_interpreter():
     # loops below die with SIGSEGV). Run it out of process so a crash fails one test.
     code = textwrap.dedent("""
         import durable.engine
-        from kpo_rules.engine.durable_runner import DurableRunner
+        from kpo_rules.engine.durable import DurableRunner
         r = DurableRunner("crash", {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]}},
                           lambda f: ())
         huge = {f"k{i}": i for i in range(300)}
@@ -791,9 +793,9 @@ def test_stages_follow_the_chain_of_negations():
     derives = {"to_b": ["b"], "to_c": ["c"], "to_d": ["d"]}
     staged = DurableRunner("test_stages", rules, on_fire, derives=derives)
     rounds = DurableRunner("test_stages_rounds", rules, on_fire)
-    infos = {r: dr._compile_rule(r, b) for r, b in rules.items()}
-    assert dr._negation_cycle(infos, dr._declared(rules, derives)) == ()
-    assert dr._stages(infos, dr._declared(rules, derives)) == {"to_c": 1, "report": 2}
+    infos = {r: _compile_rule(r, b) for r, b in rules.items()}
+    assert _negation_cycle(infos, _declared(rules, derives)) == ()
+    assert _stages(infos, _declared(rules, derives)) == {"to_c": 1, "report": 2}
     assert staged._groups == 2
     facts = [{"t": "a", "id": f"a{k}", "k": k} for k in range(4)]
     expected = rounds.run(facts)
@@ -948,7 +950,7 @@ def test_a_fact_durable_cannot_read_is_named_whatever_its_place_in_the_batch(run
 
 def test_id_hash_collisions_are_named():
     # durable indexes facts by a 32-bit FNV-1a hash of their id: these two collide
-    assert dr._fnv1a("nakmvxxv") == dr._fnv1a("tbdxatiq")
+    assert _fnv1a("nakmvxxv") == _fnv1a("tbdxatiq")
     collide = DurableRunner(
         "test_collision",
         {"r": {"all": [{"m": {"t": "x"}}]}, "s": {"all": [{"m": {"t": "y"}}]}},
@@ -979,12 +981,12 @@ def test_type_tests_work_through_markers_and_plain_fields():
 
 def test_a_fact_shaped_like_an_accepted_one_is_still_checked():
     """Accepted field names are remembered per shape; values are checked every time."""
-    assert dr._fact_problem({"t": "x", "id": "a"}) is None
-    assert "reserved type" in (dr._fact_problem({"t": "$end", "id": "a"}) or "")
-    assert "must not be empty" in (dr._fact_problem({"t": "x", "id": ""}) or "")
-    assert "type bool" in (dr._fact_problem({"t": "x", "id": True}) or "")
-    assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")
-    assert "'sid' field" in (dr._fact_problem({"t": "x", "sid": "1"}) or "")  # not remembered
+    assert _fact_problem({"t": "x", "id": "a"}) is None
+    assert "reserved type" in (_fact_problem({"t": "$end", "id": "a"}) or "")
+    assert "must not be empty" in (_fact_problem({"t": "x", "id": ""}) or "")
+    assert "type bool" in (_fact_problem({"t": "x", "id": True}) or "")
+    assert "'sid' field" in (_fact_problem({"t": "x", "sid": "1"}) or "")
+    assert "'sid' field" in (_fact_problem({"t": "x", "sid": "1"}) or "")  # not remembered
 
 
 # --------------------------------------------------------------------------- recipes

@@ -12,6 +12,7 @@ from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
+from kpo_rules.engine.durable import Copy, Derive, DurableRunner, Firing, SessionResult
 from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable_compile import (
     TYPE_FIELD,
@@ -21,7 +22,6 @@ from kpo_rules.engine.durable_compile import (
     from_engine,
     rule_body,
 )
-from kpo_rules.engine.durable_runner import Copy, Derive, DurableRunner, Firing, SessionResult
 from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.plan_cache import cached_plan
