@@ -602,7 +602,7 @@ def test_more_rules_than_one_sentinel_can_serve():
         for i in range(300)
     }
     runner = DurableRunner("test_many", rules, nothing)
-    assert runner._groups == 3
+    assert runner._plan.groups == 3
     result = runner.run([staff("a", rate=3), dict(CLIENT_DE, k=0)])
     assert rules_fired(result) == {f"r{i:03d}" for i in range(0, 300, 3)} - {"r003"}
 
@@ -796,7 +796,7 @@ def test_stages_follow_the_chain_of_negations():
     infos = {r: _compile_rule(r, b) for r, b in rules.items()}
     assert _negation_cycle(infos, _declared(rules, derives)) == ()
     assert _stages(infos, _declared(rules, derives)) == {"to_c": 1, "report": 2}
-    assert staged._groups == 2
+    assert staged._plan.groups == 2
     facts = [{"t": "a", "id": f"a{k}", "k": k} for k in range(4)]
     expected = rounds.run(facts)
     # odd k: b blocks c, so no d, so the report fires; even k: c, d, no report
@@ -931,8 +931,9 @@ def test_bad_derives_declarations(derives, error, message):
 def test_rules_without_negation_need_no_sentinel():
     runner = DurableRunner("test_no_sentinel", RULES, nothing, derives={})
     # only no_german_speaker and task_unqualified have a $not
-    assert runner.stratified and runner._groups == 1
-    assert DurableRunner("test_positive", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)._groups == 0
+    assert runner.stratified and runner._plan.groups == 1
+    positive = DurableRunner("test_positive", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    assert positive._plan.groups == 0
 
 
 # --------------------------------------------------------------------------- batches, markers

@@ -80,11 +80,6 @@ class DurableRunner:
         """Register the plan's rule set with durable."""
         self._plan = plan
         self._on_fire = on_fire
-        self._negation = plan.negation
-        self._declared = plan.declared
-        self._recipes = plan.recipes
-        self._owners = plan.owners
-        self._groups = plan.groups
         self._handle = _create_ruleset(plan.name, plan.texts, plan.owners)
         self._free = weakref.finalize(self, _dre.delete_ruleset, self._handle)
         self._sids = itertools.count(1)

@@ -76,16 +76,17 @@ class _Run:
         self._runner = runner
         self._handle = runner._handle
         self._on_fire = runner._on_fire
-        self._owners = runner._owners
-        self._declared = runner._declared
-        self._recipes = runner._recipes
+        plan = runner._plan
+        self._plan = plan
+        self._owners = plan.owners  # read for every match: kept at hand
+        self._recipes = plan.recipes
         self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
         self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
         self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
         self._derived = _DerivedFacts(self._given, self._facts)
         self._current = _Round(firings={}, failures=set(), produced={}, present=set())
         # With negation in strata, a derived fact must have a type its rule declared.
-        self._check_types = runner.stratified and runner._negation
+        self._check_types = plan.stratified and plan.negation
         self._head = ""  # '{"sid": "N"' of the current session
         self._sid = ""  # id of the next session
         self._batch: str | None = None  # its input facts, encoded
@@ -189,7 +190,7 @@ class _Run:
             if not self._complete:
                 self._name_refused()
                 raise RuntimeError("durable-rules did not read every fact")  # pragma: no cover
-            for group in range(runner._groups):
+            for group in range(self._plan.groups):
                 sentinel = {
                     "sid": sid,
                     _TYPE_FIELD: _END_TYPE,
@@ -322,7 +323,7 @@ class _Run:
         current.firings[firing_key] = firing
         try:
             returned = self._on_fire(firing)
-            types = self._declared.get(rule, frozenset()) if self._check_types else None
+            types = self._plan.declared.get(rule, frozenset()) if self._check_types else None
             derived = self._derived.returned(returned, types)
         except _Unstratified:
             raise
