@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
@@ -21,19 +19,6 @@ from typing import Any, Generic, TypeVar
 from kpo_rules.gc_pause import gc_frozen, gc_paused
 
 T = TypeVar("T")
-
-# The task of the pool being run; set before forking so workers inherit it.
-_TASK: Callable[[int], Any] | None = None
-
-
-def _run_chunk(indexes: Sequence[int]) -> list[Any]:
-    assert _TASK is not None
-    return [_TASK(i) for i in indexes]
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-
 
 A = TypeVar("A")  # what the first phase ships to the parent
 K = TypeVar("K")  # what a worker keeps from the first phase for the second
@@ -227,15 +212,20 @@ def _serve(connection: Connection, part: list[int],
                 batch = _send(connection, "b", batch, (index, outcome))
         _send(connection, "b", batch, None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
-            try:
-                connection.send(("error", exc))
-            except OSError:
-                raise
-            except Exception:  # noqa: BLE001 - an exception that does not pickle
-                connection.send(("error", RuntimeError(repr(exc))))
+        _report(connection, exc)
     finally:
         connection.close()
+
+
+def _report(connection: Connection, exc: BaseException) -> None:
+    """Tell the parent about an exception, which it raises in turn."""
+    with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+        try:
+            connection.send(("error", exc))
+        except OSError:
+            raise
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            connection.send(("error", RuntimeError(repr(exc))))
 
 
 def _send(connection: Connection, phase: str, batch: list[tuple[int, Any]],
@@ -277,14 +267,28 @@ def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
 
 def _alone_call(task: Callable[[int], T], index: int, crashed: Callable[[int], T]) -> T:
     """``task(index)`` in a process of its own; ``crashed(index)`` if that dies too."""
-    global _TASK  # noqa: PLW0603 - inherited by the forked worker, reset below
-    _TASK = task
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    process = context.Process(target=_serve_one, args=(child, task, index), daemon=True)
+    process.start()
+    child.close()
     try:
-        with _pool(1) as pool:
-            try:
-                value: T = pool.submit(_run_chunk, [index]).result()[0]
-            except BrokenProcessPool:
-                return crashed(index)
-        return value
+        kind, value = parent.recv()
+    except (EOFError, OSError):  # it died before it could answer
+        return crashed(index)
     finally:
-        _TASK = None
+        parent.close()
+        process.join()
+    if kind == "error":
+        raise value if isinstance(value, BaseException) else RuntimeError(value)
+    result: T = value
+    return result
+
+
+def _serve_one(connection: Connection, task: Callable[[int], Any], index: int) -> None:
+    try:
+        connection.send(("done", task(index)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        _report(connection, exc)
+    finally:
+        connection.close()
