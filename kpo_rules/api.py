@@ -45,13 +45,12 @@ class FileResult:
     """What one file contributed before cross-file checks."""
 
     name: str
-    documents: tuple[Document, ...]  # valid documents (see ``slim``)
+    #: Valid documents; from a worker, only the rosters (it keeps the engagements: shipping
+    #: every node's position between processes costs more than it saves).
+    documents: tuple[Document, ...]
     findings: tuple[Finding, ...]
     #: (document index, metadata.id, its position) of each valid engagement document.
     engagements: tuple[tuple[int, str, tuple[int, int]], ...] = ()
-    #: True when a worker kept the engagement documents to itself (only rosters are here):
-    #: shipping every node's position between processes costs more than reading again.
-    slim: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +172,7 @@ def _slimmed(result: FileResult) -> FileResult:
     if not result.engagements:
         return result
     rosters = tuple(d for d in result.documents if d.data["kind"] == "Roster")
-    return replace(result, documents=rosters, slim=True)
+    return replace(result, documents=rosters)
 
 
 def read_file(source: SourceFile) -> FileResult:

@@ -7,6 +7,7 @@ and reused for every engagement.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,9 +108,7 @@ class Evaluator:
         self._derivations = {d.id: d for d in book.derivations}
         self._runner: DurableRunner | None = None
         if book.rules or book.derivations:
-            def build() -> RulesetPlan:
-                return _plan(book, name)
-
+            build = functools.partial(_plan, book, name)
             plan = build() if digest is None else cached_plan(digest, build)
             self._runner = DurableRunner.from_plan(plan, _no_derived_facts)
         self._read = _read_fields(book)
