@@ -13,7 +13,6 @@ A cache that cannot be read or written is ignored, never an error.
 
 from __future__ import annotations
 
-import os
 import sys
 import zlib
 from collections.abc import Iterable
@@ -24,14 +23,6 @@ from kpo_rules._version import __version__
 from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 3  # 2: the rule model lost __slots__; 3: the full key is stored and compared
-
-
-def _stat(path: Any) -> tuple[str, int, int]:
-    try:
-        info = os.stat(os.fspath(path))
-    except (OSError, TypeError):
-        return (str(path), -1, -1)
-    return (str(path), info.st_mtime_ns, info.st_size)
 
 
 def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[Any]]]
@@ -46,8 +37,8 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[A
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
         if dist is None:
             return None
-        parts.append((name, dist, version, _stat(getattr(module, "__file__", None)),
-                      [_stat(f) for f in files]))
+        parts.append((name, dist, version, disk_cache.stamp(getattr(module, "__file__", None)),
+                      [disk_cache.stamp(f) for f in files]))
     return repr(parts)
 
 

@@ -32,6 +32,16 @@ def cache_dir() -> Path | None:
     return Path(base) / "kpo-rules"
 
 
+def stamp(path: Any) -> tuple[str, int, int]:
+    """(path, modification time in ns, size) of a file a cache entry is made from; -1s
+    for one that cannot be read."""
+    try:
+        info = os.stat(os.fspath(path))
+    except (OSError, TypeError):
+        return (str(path), -1, -1)
+    return (str(path), info.st_mtime_ns, info.st_size)
+
+
 def read(name: str, key: object) -> Any | None:
     """The value stored in entry ``name`` with exactly ``key``, else None."""
     folder = cache_dir()

@@ -10,7 +10,6 @@ stale plan. Entries are kept as :mod:`kpo_rules.disk_cache` keeps them.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
@@ -26,13 +25,7 @@ _FORMAT = 1
 
 def _sources() -> tuple[object, ...]:
     """The stamps of kpo-rules' modules and of durable's extension."""
-    path = durable_rules_engine.__file__ or ""
-    try:
-        info = os.stat(path)
-        durable = (path, info.st_mtime_ns, info.st_size)
-    except OSError:
-        durable = (path, -1, -1)
-    return (durable, *source_stamp())
+    return (disk_cache.stamp(durable_rules_engine.__file__), *source_stamp())
 
 
 def plan_key(digest: str) -> str:
