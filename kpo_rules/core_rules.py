@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kpo_rules.model import Severity
+from kpo_rules.model import Finding, Severity, Subject
 
 if TYPE_CHECKING:
     from kpo_rules.engine.model import Rule
@@ -168,6 +168,25 @@ CORE_RULES: tuple[CoreRule, ...] = (
         references=("SPEC §8",),
     ),
     CoreRule(
+        id="KPO-ENG-003", category="engine-error", title="File not checked: internal error",
+        checks="Every file and engagement is checked to the end without an unexpected error.",
+        why="An error kpo-rules did not foresee has left the file (or one engagement of it) "
+            "unjudged; it is reported so its silence is never taken for a pass, and the "
+            "other files are still checked.",
+        remediation="Report the file and the message to the kpo-rules maintainers; the other "
+                    "files were checked.",
+        references=(),
+    ),
+    CoreRule(
+        id="KPO-ENG-004", category="engine-error", title="Too many findings in one file",
+        checks="A file has at most 1,000 findings; the rest are counted in one finding.",
+        why="A generated or broken file with thousands of findings would bury every other "
+            "file's findings and make reports too large to read or upload; the count keeps "
+            "the run honest.",
+        remediation="Fix the findings shown (they often share one cause) and check again.",
+        references=(), severity=Severity.WARNING,
+    ),
+    CoreRule(
         id="KPO-WAI-001", category="waiver", title="Waiver expired",
         checks="Every waiver's expiry date is on or after the run date (--today).",
         why="An exception was approved for a time; after it, the findings it hid are "
@@ -197,6 +216,26 @@ CORE_RULES: tuple[CoreRule, ...] = (
         references=_WAIVERS,
     ),
 )
+
+
+_BY_ID: dict[str, CoreRule] = {rule.id: rule for rule in CORE_RULES}
+
+
+def core_finding(rule_id: str, *, message: str, file: str, line: int = 1, column: int = 1,
+                 engagement: str | None = None, subject: Subject | None = None,
+                 path: str = "", remediation: str | None = None,
+                 severity: Severity | None = None, plugin: str | None = None) -> Finding:
+    """A finding of a core rule: category, severity, fix and references come from the table
+    above, so every place that reports one says the same; ``remediation`` may be more
+    specific than the rule's general fix."""
+    rule = _BY_ID[rule_id]
+    return Finding(
+        rule=rule_id, severity=severity or rule.severity, category=rule.category,
+        message=message, file=file, line=line, column=column, engagement=engagement,
+        subject=subject or Subject(), path=path,
+        remediation=rule.remediation if remediation is None else remediation,
+        references=rule.references, plugin=plugin,
+    )
 
 
 def rule_catalogue(plugin_rules: Iterable[Rule] = ()) -> Mapping[str, CoreRule | Rule]:

@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import Engagement
-from kpo_rules.model import Finding, Severity
+from kpo_rules.model import Finding
 
 EXPIRED, UNKNOWN_RULE, UNUSED, UNKNOWN_SUBJECT = (
     "KPO-WAI-001", "KPO-WAI-002", "KPO-WAI-003", "KPO-WAI-004")
-_REFS = ("SPEC §2 (waivers)", "SPEC §3 (waiver)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,13 +26,12 @@ class WaiverOutcome:
     waived: tuple[Finding, ...]  # what the waivers silenced
 
 
-def _waiver_finding(rule: str, severity: Severity, message: str, remediation: str,
-                    engagement: Engagement, index: int, key: str = "") -> Finding:
+def _waiver_finding(rule: str, message: str, remediation: str, engagement: Engagement,
+                    index: int, key: str = "") -> Finding:
     pointer = f"/waivers/{index}" + (f"/{key}" if key else "")
     line, column = engagement.document.locate(pointer)
-    return Finding(rule=rule, severity=severity, category="waiver", message=message,
-                   file=engagement.file, line=line, column=column, engagement=engagement.id,
-                   path=pointer, remediation=remediation, references=_REFS)
+    return core_finding(rule, message=message, file=engagement.file, line=line, column=column,
+                        engagement=engagement.id, path=pointer, remediation=remediation)
 
 
 def _matches(finding: Finding, rule: str, subject: str | None) -> bool:
@@ -66,14 +65,14 @@ def apply_waivers(findings: Sequence[Finding], engagements: Iterable[Engagement]
                 close = difflib.get_close_matches(rule, list(known_rules), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 extra.append(_waiver_finding(
-                    UNKNOWN_RULE, Severity.ERROR,
+                    UNKNOWN_RULE,
                     f"waiver names rule '{rule}', which no loaded plugin defines{hint}",
                     "Correct the rule id (see `kpo-rules rules list`) or remove the waiver.",
                     engagement, i, "rule"))
                 continue
             if subject is not None and subject not in ids:
                 extra.append(_waiver_finding(
-                    UNKNOWN_SUBJECT, Severity.ERROR,
+                    UNKNOWN_SUBJECT,
                     f"waiver of {rule} is limited to '{subject}', which is neither a staff "
                     "member nor a service of this engagement",
                     "Name a staff or service id of this engagement, or drop `subject`.",
@@ -83,7 +82,7 @@ def apply_waivers(findings: Sequence[Finding], engagements: Iterable[Engagement]
             scope = f" for {subject}" if subject else ""
             if expires < today:
                 extra.append(_waiver_finding(
-                    EXPIRED, Severity.ERROR,
+                    EXPIRED,
                     f"waiver of {rule}{scope} (approved by {waiver['approved_by']}) expired on "
                     f"{expires.isoformat()}; its {len(matched)} finding(s) are reported again",
                     "Fix the findings, or renew the waiver with a new approval and date.",
@@ -91,7 +90,7 @@ def apply_waivers(findings: Sequence[Finding], engagements: Iterable[Engagement]
                 continue
             if not matched:
                 extra.append(_waiver_finding(
-                    UNUSED, Severity.WARNING,
+                    UNUSED,
                     f"waiver of {rule}{scope} matches no finding; remove it so it cannot hide "
                     "a future one",
                     "Delete the waiver.", engagement, i))

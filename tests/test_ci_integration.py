@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -285,56 +286,61 @@ def many(tmp_path: Path, count: int = 40) -> Path:
     return folder
 
 
-def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
+def _count_pools(monkeypatch) -> list[int]:
     from kpo_rules import parallel
 
-    pools = []
-    real = parallel.map_two_phases
-    monkeypatch.setattr(parallel, "map_two_phases",
-                        lambda work, count, jobs, weights: pools.append(jobs)
-                        or real(work, count, jobs, weights))
+    pools: list[int] = []
+    real = parallel.check_in_workers
+    monkeypatch.setattr(parallel, "check_in_workers",
+                        lambda run, jobs, progress=None: pools.append(jobs)
+                        or real(run, jobs, progress))
+    return pools
+
+
+def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
+    pools = _count_pools(monkeypatch)
     folder = many(tmp_path)
     one = run_cli("check", "--format", "json", "--jobs", "1", str(folder))
-    assert pools == []  # one job: no worker processes at all
+    assert pools == [1]  # one worker: a crash still costs only its file
     two = run_cli("check", "--format", "json", "--jobs", "2", str(folder))
-    assert pools == [2]  # both stages ran in two workers
+    assert pools == [1, 2]
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["files"] == 40
 
 
-def test_by_default_workers_are_used_only_where_they_pay(tmp_path, run_cli, monkeypatch):
-    from kpo_rules import api, parallel
+def test_by_default_several_workers_are_used_only_where_they_pay(tmp_path, run_cli,
+                                                                  monkeypatch):
+    from kpo_rules import api
 
-    pools = []
-    real = parallel.map_two_phases
-    monkeypatch.setattr(parallel, "map_two_phases",
-                        lambda work, count, jobs, weights: pools.append(jobs)
-                        or real(work, count, jobs, weights))
+    pools = _count_pools(monkeypatch)
     monkeypatch.setattr(api, "available_cores", lambda: 2)
     few = many(tmp_path, api.AUTO_PARALLEL_FILES - 1)
     assert run_cli("check", "--format", "json", str(few)).exit_code == 1
-    assert pools == []
+    assert pools == [1]
     (few / "one-more.yaml").write_text((few / "e001.yaml").read_text().replace("e-1", "e-x"))
     assert run_cli("check", "--format", "json", str(few)).exit_code == 1
-    assert pools == [2]
+    assert pools == [1, 2]
+    # a single file has no other file's findings to lose: checked in this process
     assert run_cli("check", "--jobs", "2", str(tmp_path / "many" / "e001.yaml")).exit_code == 1
+    assert pools == [1, 2]
 
 
-def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_dies_reading_becomes_a_finding_for_its_file(tmp_path, monkeypatch, jobs):
     import kpo_rules
-    from kpo_rules import api
+    from kpo_rules import pipeline
 
     folder = many(tmp_path, 12)
-    real = api.read_file
+    real = pipeline.read
 
     def crash_on_e005(source):
         if source.name.endswith("e005.yaml"):
             os.kill(os.getpid(), signal.SIGSEGV)
         return real(source)
 
-    monkeypatch.setattr(api, "read_file", crash_on_e005)
-    report = kpo_rules.check([folder], jobs=2)
+    monkeypatch.setattr(pipeline, "read", crash_on_e005)
+    report = kpo_rules.check([folder], jobs=jobs)
     crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
     assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
     assert "worker process checking it died" in crashed[0].message
@@ -345,7 +351,8 @@ def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch
     assert len(others) == 8
 
 
-def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkeypatch, jobs):
     import kpo_rules
     from kpo_rules.engine.evaluate import Evaluator
 
@@ -358,12 +365,69 @@ def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkey
         return real(self, engagement, catalogue)
 
     monkeypatch.setattr(Evaluator, "evaluate", crash_on_e_5)
-    report = kpo_rules.check([folder], jobs=2)
+    report = kpo_rules.check([folder], jobs=jobs)
     crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
     assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
     others = {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"}
     assert len(others) == 8  # e000, e007, e011 are broken on purpose; e005 crashed
     assert report.engagements == 8
+
+
+def test_an_unexpected_error_is_a_finding_on_its_engagement(tmp_path, monkeypatch):
+    import kpo_rules
+    from kpo_rules.engine.evaluate import Evaluator
+
+    folder = many(tmp_path, 4)
+    real = Evaluator.evaluate
+
+    def fail_on_e_2(self, engagement, catalogue):
+        if engagement.id == "e-2":
+            raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
+        return real(self, engagement, catalogue)
+
+    monkeypatch.setattr(Evaluator, "evaluate", fail_on_e_2)
+    for jobs in (1, 2):
+        report = kpo_rules.check([folder], jobs=jobs)
+        (internal,) = [f for f in report.findings if f.rule == "KPO-ENG-003"]
+        assert Path(internal.file).name == "e002.yaml" and internal.engagement == "e-2"
+        assert "ValueError: Exceeds the limit" in internal.message
+        assert internal.line > 1  # at the engagement's metadata.id
+        assert {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"} == {
+            "e001.yaml", "e003.yaml"}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(p) for p in listing.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_ends_the_run_and_every_worker(tmp_path, sig, status):
+    import subprocess
+    import time
+
+    folder = many(tmp_path, 400)
+    command = [sys.executable, "-m", "kpo_rules", "check", "--jobs", "2", str(folder)]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline and run.poll() is None:
+        workers = _children(run.pid)
+        time.sleep(0.01)
+    if run.poll() is not None:
+        pytest.skip("the run ended before it could be interrupted")
+    run.send_signal(sig)
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == status, stderr
+    assert "Traceback" not in stderr
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(
+            f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
 
 
 # --------------------------------------------------------------------------- exit codes

@@ -5,13 +5,13 @@ each result points at its rule by ``ruleIndex``. Rule documentation comes from t
 report (``Report.rules``: the core table plus the run's plugin rules); :func:`as_sarif`
 takes it as a parameter for callers that hold their own.
 
-``partialFingerprints`` hashes what identifies a finding (rule, file, engagement, subject,
-JSON Pointer) but not its line, so an alert survives lines being added above it.
+``partialFingerprints`` holds the fingerprint baselines use too
+(:func:`kpo_rules.fingerprint.fingerprint`): it leaves out the line, so an alert survives
+lines being added above it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PureWindowsPath
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kpo_rules._version import __version__
+from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report.json_text import dumps_indented
 
@@ -31,7 +32,7 @@ SARIF_SCHEMA = (
 )
 INFORMATION_URI = "https://kpo-rules.dev/"
 #: Key of our fingerprint in ``partialFingerprints``; bump the version if the recipe changes.
-FINGERPRINT_KEY = "kpoFindingHash/v1"
+FINGERPRINT_KEY = "kpoFindingHash/v2"
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -54,19 +55,11 @@ def artifact_location(file: str) -> dict[str, str]:
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
-def fingerprint(finding: Finding, occurrence: int = 0) -> str:
-    """Stable across line moves: no line or column, only what names the finding's subject."""
-    parts = [
-        finding.rule,
-        artifact_location(finding.file)["uri"],
-        finding.engagement or "",
-        finding.subject.service or "",
-        finding.subject.staff or "",
-        finding.path,
-    ]
-    if occurrence:  # the same rule twice on one node (e.g. two documents of one file)
-        parts.append(str(occurrence))
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+def occurrence_fingerprint(finding: Finding, occurrence: int) -> str:
+    """The baseline's fingerprint, told apart when one file has the same finding twice
+    (e.g. in two documents)."""
+    mark = fingerprint(finding)
+    return f"{mark}:{occurrence}" if occurrence else mark
 
 
 def _help(rule: CoreRule | Rule) -> tuple[str, str]:
@@ -143,7 +136,7 @@ def _result(finding: Finding, index: int, fingerprints: dict[str, int],
                            "startColumn": max(1, finding.column)},
             },
         }],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, occurrence)},
+        "partialFingerprints": {FINGERPRINT_KEY: occurrence_fingerprint(finding, occurrence)},
         "properties": properties,
     }
     if waived:
