@@ -215,6 +215,25 @@ CORE_RULES: tuple[CoreRule, ...] = (
         remediation="Name a staff or service id of this engagement, or drop `subject`.",
         references=_WAIVERS,
     ),
+    CoreRule(
+        id="KPO-WAI-005", category="waiver", title="Waiver of a whole engagement not stated",
+        checks="A waiver without a subject says `scope: engagement`.",
+        why="A waiver without a subject silences its rule for every service and person of "
+            "the engagement, now and later; that must be meant, not an omission. Until it "
+            "says so it waives nothing.",
+        remediation="Limit the waiver to a staff or service id with `subject`, or state "
+                    "`scope: engagement`.",
+        references=_WAIVERS,
+    ),
+    CoreRule(
+        id="KPO-WAI-006", category="waiver", title="Waiver runs too long",
+        checks="A waiver's expiry is at most `max-waiver-days` after the run date, where "
+               "the configuration sets that horizon.",
+        why="An exception approved for years is a rule switched off; the horizon makes "
+            "every waiver come back for review. Until it is shortened it waives nothing.",
+        remediation="Set an earlier `expires` (and review the exception then).",
+        references=_WAIVERS,
+    ),
 )
 
 

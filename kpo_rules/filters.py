@@ -27,6 +27,7 @@ from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
     from kpo_rules.engagement import Engagement
+    from kpo_rules.waivers import AppliedWaiver
 
 #: Categories of findings that say a file was not fully checked.
 INCOMPLETE = frozenset({"syntax", "schema", "engine-error"})
@@ -56,6 +57,8 @@ class Filtered:
 
     findings: tuple[Finding, ...] = ()
     waived: tuple[Finding, ...] = ()
+    #: The waivers that silenced findings, for the report's record.
+    waivers: tuple[AppliedWaiver, ...] = ()
     #: Findings the baseline accepted (not in ``findings``).
     baselined: int = 0
     #: Baseline fingerprints that still occur (the rest are gone).
@@ -67,16 +70,18 @@ def apply_filters(findings: Sequence[Finding], filters: Filters,
     """Waivers (of ``engagement``, when the findings are one engagement's), then
     selection and severities, then the baseline."""
     waived: tuple[Finding, ...] = ()
+    applied: tuple[AppliedWaiver, ...] = ()
     if engagement is not None:
         from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
 
-        outcome = apply_waivers(findings, [engagement], filters.known_rules, filters.today,
-                                enabled=filters.waivers)
-        findings, waived = outcome.findings, outcome.waived
+        outcome = apply_waivers(findings, engagement, filters.known_rules, filters.today,
+                                enabled=filters.waivers,
+                                max_days=filters.config.max_waiver_days)
+        findings, waived, applied = outcome.findings, outcome.waived, outcome.applied
     # exact duplicates (a join can match twice) are one finding, as in the report
     selected = list({_identity(f): f for f in _configured(findings, filters.config)}.values())
     if filters.baseline is None:
-        return Filtered(findings=tuple(selected), waived=waived)
+        return Filtered(findings=tuple(selected), waived=waived, waivers=applied)
     kept: list[Finding] = []
     matched: set[str] = set()
     for finding in selected:
@@ -85,7 +90,7 @@ def apply_filters(findings: Sequence[Finding], filters: Filters,
             matched.add(mark)
         else:
             kept.append(finding)
-    return Filtered(findings=tuple(kept), waived=waived,
+    return Filtered(findings=tuple(kept), waived=waived, waivers=applied,
                     baselined=len(selected) - len(kept), matched=frozenset(matched))
 
 

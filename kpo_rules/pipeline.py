@@ -304,6 +304,8 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         plugins=tuple(plugins.infos),
         plugin_failures=tuple(failures),
         waived=tuple(sort_findings([f for part in parts for f in part.waived])),
+        waivers=tuple(sorted((w for part in parts for w in part.waivers),
+                             key=lambda w: (w.file, w.line))),
         baselined=sum(part.baselined for part in parts),
         baseline_gone=tuple(entry for entry in baseline
                             if entry["fingerprint"] not in matched),

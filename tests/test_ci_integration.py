@@ -216,6 +216,62 @@ def test_no_waivers_is_audit_mode(tmp_path, run_cli):
     assert report["summary"]["waived"] == 0
 
 
+def test_a_waiver_without_subject_must_state_its_engagement_scope(tmp_path, run_cli):
+    unscoped = WAIVER.format(subject="s-1", expires="2026-12-31").replace(
+        "    subject: s-1\n", "")
+    code, report = check_waivers(tmp_path, run_cli, unscoped)
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "COM-SW-001" in found  # it waives nothing until it says so
+    assert "say `scope: engagement` if that is meant" in found["KPO-WAI-005"]["message"]
+    assert found["KPO-WAI-005"]["path"] == "/waivers/0" and code == 1
+    scoped = unscoped.replace("    reason:", "    scope: engagement\n    reason:")
+    code, report = check_waivers(tmp_path, run_cli, scoped)
+    assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]
+    assert report["waivers"][0]["scope"] == "engagement"
+
+
+def test_a_configured_horizon_refuses_long_waivers(tmp_path, run_cli):
+    (tmp_path / ".kpo-rules.toml").write_text("max-waiver-days = 90\n")
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"))
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "more than the 90 days this project allows" in found["KPO-WAI-006"]["message"]
+    assert "COM-SW-001" in found and found["KPO-WAI-006"]["path"] == "/waivers/0/expires"
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-08-30"))
+    assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]  # 90 days: allowed
+    (tmp_path / ".kpo-rules.toml").write_text("max-waiver-days = 0\n")
+    result = run_cli("check", str(tmp_path / "engagements"))
+    assert result.exit_code == 2 and "max-waiver-days" in result.stderr
+
+
+def test_reports_list_every_waiver_applied_for_an_auditor(tmp_path, run_cli):
+    from conftest import DATA as data
+
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"))
+    (applied,) = report["waivers"]
+    assert applied == {"file": applied["file"], "line": applied["line"],
+                       "engagement": "minimal-clean", "rule": "COM-SW-001", "subject": "s-1",
+                       "scope": "subject", "reason": "SAP training booked for March",
+                       "approved_by": "compliance@example.com", "expires": "2026-12-31",
+                       "waived": 1}
+    assert applied["file"].endswith("e.yaml") and applied["line"] > 1
+    sarif = json.loads(run_cli("check", "--format", "sarif", "--today", "2026-06-01",
+                               str(tmp_path / "engagements")).stdout)
+    (run,) = sarif["runs"]
+    (suppressed,) = [r for r in run["results"] if "suppressions" in r]
+    assert suppressed["suppressions"] == [{
+        "kind": "external", "status": "accepted",
+        "justification": "SAP training booked for March",
+        "properties": {"approvedBy": "compliance@example.com", "expires": "2026-12-31"}}]
+    assert run["properties"]["waivers"][0]["approved_by"] == "compliance@example.com"
+    import jsonschema
+
+    schema = json.loads((data / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(sarif)
+
+
 def test_text_report_lists_waived_findings(tmp_path, run_cli):
     target = project(tmp_path, text=with_waivers(WAIVER.format(subject="s-1",
                                                                 expires="2026-12-31")))

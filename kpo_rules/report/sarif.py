@@ -110,7 +110,7 @@ def _descriptor(rule_id: str, rule: CoreRule | Rule | None, example: Finding) ->
 
 
 def _result(finding: Finding, index: int, fingerprints: dict[str, int],
-            waived: bool) -> dict[str, Any]:
+            waived: Any) -> dict[str, Any]:
     key = fingerprint(finding)
     occurrence = fingerprints.get(key, 0)
     fingerprints[key] = occurrence + 1
@@ -139,8 +139,13 @@ def _result(finding: Finding, index: int, fingerprints: dict[str, int],
         "partialFingerprints": {FINGERPRINT_KEY: occurrence_fingerprint(finding, occurrence)},
         "properties": properties,
     }
-    if waived:
-        result["suppressions"] = [{"kind": "external", "status": "accepted"}]
+    if waived is not None:
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        if waived:  # the waiver that silenced it: who approved it, why, until when
+            suppression["justification"] = waived.reason
+            suppression["properties"] = {"approvedBy": waived.approved_by,
+                                         "expires": waived.expires}
+        result["suppressions"] = [suppression]
     return result
 
 
@@ -148,7 +153,8 @@ def as_sarif(report: Report, rules: Mapping[str, CoreRule | Rule] | None = None
              ) -> dict[str, Any]:
     """The SARIF log of ``report``; ``rules`` defaults to ``report.rules``."""
     tagged = sorted(
-        [(f, False) for f in report.findings] + [(f, True) for f in report.waived],
+        [(f, None) for f in report.findings]
+        + [(f, _waiver_of(f, report.waivers) or False) for f in report.waived],
         key=lambda item: item[0].sort_key,
     )
     first: dict[str, Finding] = {}
@@ -173,11 +179,22 @@ def as_sarif(report: Report, rules: Mapping[str, CoreRule | Rule] | None = None
         # YAML columns count characters, not SARIF's default UTF-16 code units.
         "columnKind": "unicodeCodePoints",
         "results": results,
-        "properties": {"files": report.files, "engagements": report.engagements},
+        "properties": {"files": report.files, "engagements": report.engagements,
+                       "waivers": [w.as_dict() for w in report.waivers]},
     }
     if not run["tool"]["extensions"]:
         del run["tool"]["extensions"]
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _waiver_of(finding: Finding, waivers: Iterable[Any]) -> Any:
+    """The applied waiver that silenced ``finding`` (its engagement, rule and subject)."""
+    for waiver in waivers:
+        if (waiver.engagement, waiver.rule) == (finding.engagement, finding.rule) and (
+                waiver.subject is None
+                or waiver.subject in (finding.subject.service, finding.subject.staff)):
+            return waiver
+    return None
 
 
 def _extensions(report: Report) -> Iterable[dict[str, Any]]:
