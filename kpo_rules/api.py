@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +69,7 @@ def check(
     config: Config | None = None,
     waivers: bool = True,
     jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Check engagement files and return a :class:`~kpo_rules.model.Report`.
 
@@ -83,6 +84,8 @@ def check(
     :param waivers: ``False`` is audit mode: nothing is waived.
     :param jobs: worker processes; ``0`` means one per available core once there are
         enough files for workers to pay (:data:`AUTO_PARALLEL_FILES`).
+    :param progress: called as ``progress(files checked, files in the run)`` as files are
+        checked (the CLI draws a progress line from it).
     :raises kpo_rules.errors.UsageError: a named path does not exist.
     """
     config = config or Config()
@@ -99,11 +102,12 @@ def check(
     run_date = today or dt.date.today()
     if workers > 1 and len(files) > 1:
         return _check_in_workers(files, plugin_set, today=run_date, config=config,
-                                 waivers=waivers, jobs=workers)
+                                 waivers=waivers, jobs=workers, progress=progress)
     with gc_paused():  # documents are trees: nothing for the collector to find
         results = [read_file(f) for f in files]
     with gc_frozen():
-        return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers)
+        return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers,
+                        progress=progress)
 
 
 def available_cores() -> int:
@@ -133,7 +137,8 @@ def _without_excluded(files: list[SourceFile], config: Config) -> list[SourceFil
 
 
 def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today: dt.date,
-                      config: Config, waivers: bool, jobs: int) -> Report:
+                      config: Config, waivers: bool, jobs: int,
+                      progress: Callable[[int, int], None] | None = None) -> Report:
     """Check files in ``jobs`` forked workers; each worker reads its files once and keeps
     their documents while the parent settles what needs every file (rosters, engagement
     ids), then checks them. Only summaries and findings travel between processes."""
@@ -161,6 +166,7 @@ def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today:
         second_crashed=lambda i, why: _FileOutcome(findings=(_crash(files[i].name, why),)),
         skipped=lambda i: _FileOutcome(),
         first_builds_trees=True,  # documents: nothing for the collector to find
+        progress=progress,
     )
     results, outcomes = map_two_phases(work, len(files), jobs,
                                        weights=[f.size() for f in files])
@@ -204,7 +210,8 @@ def read_file(source: SourceFile) -> FileResult:
 
 def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
              today: dt.date | None = None, config: Config | None = None,
-             waivers: bool = True) -> Report:
+             waivers: bool = True, progress: Callable[[int, int], None] | None = None
+             ) -> Report:
     """Cross-file stage: references between documents, the plugins' rules, waivers, config.
 
     What needs every file (rosters, engagement ids) is settled first; then each file's
@@ -213,7 +220,11 @@ def assemble(results: Sequence[FileResult], plugins: PluginSet, *,
     config = config or Config()
     stage = _Stage.load(plugins, today=today or dt.date.today(), waivers=waivers)
     context, cross = stage.cross_file(results)
-    outcomes = [stage.check_documents(context, r.name, r.documents) for r in results]
+    outcomes = []
+    for r in results:
+        outcomes.append(stage.check_documents(context, r.name, r.documents))
+        if progress is not None:
+            progress(len(outcomes), len(results))
     return stage.report(results, outcomes, cross, plugins, config)
 
 
@@ -302,7 +313,9 @@ class _Stage:
             files=len(results),
             engagements=sum(len(outcome.engagements) for outcome in outcomes),
             checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
-            rules=rule_catalogue(self.content.rules.rules),
+            rules={rule_id: rule for rule_id, rule in
+                   rule_catalogue(self.content.rules.rules).items()
+                   if is_selected(config, rule_id)},
             plugins=tuple(plugins.infos),
             plugin_failures=tuple(failures),
             waived=tuple(sort_findings([f for outcome in outcomes for f in outcome.waived])),

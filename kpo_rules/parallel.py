@@ -48,6 +48,8 @@ class TwoPhases(Generic[A, K, C, B]):
     #: (parsed documents): a worker then runs its first phase with the cyclic collector
     #: held, and keeps that data out of the collector's walks in its second phase.
     first_builds_trees: bool = False
+    #: Called in the parent as ``progress(items done, count)`` as second results arrive.
+    progress: Callable[[int, int], None] | None = None
 
 
 _CRASH = "the worker process checking it died (a crash in the engine)"
@@ -99,7 +101,12 @@ def _run_phases(work: TwoPhases[A, K, C, B], count: int,
     for worker in workers:
         worker.send(context)
     second: dict[int, B] = {}
-    _collect(workers, "b", second)
+
+    def received() -> None:
+        if work.progress is not None:
+            work.progress(len(second), count)
+
+    _collect(workers, "b", second, received)
     # Items no live worker holds (their worker died, or they were run alone above): in a
     # fresh worker; if that dies too, the first _BATCH it did not send alone, and again.
     pending = [i for i in range(count) if i not in second and i not in crashed]
@@ -131,7 +138,11 @@ def _in_this_process(work: TwoPhases[A, K, C, B], count: int) -> tuple[list[A], 
         firsts = [work.first(i) for i in range(count)]
     context = work.between([shipped for shipped, _ in firsts])
     with gc_frozen() if trees else contextlib.nullcontext():
-        seconds = [work.second(context, i, kept) for i, (_, kept) in enumerate(firsts)]
+        seconds = []
+        for i, (_, kept) in enumerate(firsts):
+            seconds.append(work.second(context, i, kept))
+            if work.progress is not None:
+                work.progress(i + 1, count)
     return [shipped for shipped, _ in firsts], seconds
 
 
@@ -244,7 +255,8 @@ def _send(connection: Connection, phase: str, batch: list[tuple[int, Any]],
     return []
 
 
-def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
+def _collect(workers: list[_Worker], phase: str, into: dict[int, Any],
+             received: Callable[[], object] = lambda: None) -> None:
     """Read every live worker's results of ``phase`` until it says it is done or dies."""
     waiting: dict[Any, _Worker] = {w.connection: w for w in workers if w.alive}
     while waiting:
@@ -263,6 +275,7 @@ def _collect(workers: list[_Worker], phase: str, into: dict[int, Any]) -> None:
             if not batch:
                 del waiting[ready]
             into.update(batch)
+            received()
 
 
 def _alone_call(task: Callable[[int], T], index: int, crashed: Callable[[int], T]) -> T:

@@ -2,12 +2,16 @@
 
 ``::error file=F,line=L,col=C,title=RULE title::message`` (warning -> ``::warning``,
 info -> ``::notice``), escaped as the Actions toolkit does (``escapeData`` for the
-message, ``escapeProperty`` for values), then one plain summary line.
+message, ``escapeProperty`` for values), then one plain summary line. Control characters
+from the checked files (an ESC sequence would colour or rewrite the job log) are shown as
+escapes first; newlines stay, as ``%0A``, since annotations may span lines.
 """
 
 from __future__ import annotations
 
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.terminal import printable_except_newlines
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 #: Actions shows at most this many annotations of one type per step.
@@ -15,6 +19,7 @@ SHOWN_PER_TYPE = 10
 
 
 def escape_data(text: str) -> str:
+    text = printable_except_newlines(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -46,8 +51,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def render(report: Report, *, color: bool) -> str:
-    del color  # the runner's log renders the commands, not ANSI colour
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    del options  # the runner's log renders the commands, not ANSI colour
     titles = _titles(report)
     out = [
         command("error", f"plugin {failure.name} failed to load: {failure.error}",
