@@ -12,6 +12,7 @@ from __future__ import annotations
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.terminal import printable_except_newlines
+from kpo_rules.report.text import plural
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 #: Actions shows at most this many annotations of one type per step.
@@ -47,10 +48,6 @@ def _titles(report: Report) -> dict[str, str]:
     return {rule_id: str(getattr(rule, "title", "")) for rule_id, rule in report.rules.items()}
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # the runner's log renders the commands, not ANSI colour
     titles = _titles(report)
@@ -62,9 +59,9 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
     out += [annotation(f, titles.get(f.rule)) for f in report.findings]
     counts = [report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     summary = (
-        f"kpo-rules: {_plural(report.files, 'file')}, "
-        f"{_plural(report.engagements, 'engagement')} checked: {_plural(counts[0], 'error')}, "
-        f"{_plural(counts[1], 'warning')}, {_plural(counts[2], 'info')}"
+        f"kpo-rules: {plural(report.files, 'file')}, "
+        f"{plural(report.engagements, 'engagement')} checked: {plural(counts[0], 'error')}, "
+        f"{plural(counts[1], 'warning')}, {plural(counts[2], 'info')}"
     )
     if report.waived:
         summary += f" ({len(report.waived)} waived)"
