@@ -26,7 +26,7 @@ class Severity(str, enum.Enum):
 
 _SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
-#: The finding categories of SPEC section 3, in the order the SPEC lists them.
+#: The finding categories, in the order the documentation lists them.
 CATEGORIES: tuple[str, ...] = (
     "syntax",
     "schema",
@@ -118,7 +118,7 @@ class Finding:
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
-        # SPEC 4: file, line, column, rule; the rest only breaks ties deterministically.
+        # File, line, column, rule; the rest only breaks ties deterministically.
         return (
             self.file,
             self.line,

@@ -45,6 +45,8 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
         out += [headline(f, options.color), *snippet(f, sources, options.color),
                 *detail(f, options.color), ""]
     out += waived(report, options)
+    while out and not out[0]:
+        out.pop(0)
     if out and out[-1] != "":
         out.append("")
     out += summary(report)

@@ -70,7 +70,9 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
     out = plugin_failures(report)
     out += [headline(f, options.color) for f in report.findings]
     out += waived(report, options)
-    if report.findings or out:
+    while out and not out[0]:
+        out.pop(0)
+    if out:
         out.append("")
     out += summary(report)
     if report.findings:
