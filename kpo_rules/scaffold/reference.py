@@ -33,7 +33,7 @@ _NOTES = {
         "rules": "The rules.",
     },
     "rule": {
-        "category": "What kind of problem the findings are; the categories are listed in the value column.",
+        "category": "What kind of problem the findings are (one of the values listed).",
         "severity": "How bad a finding is; `--fail-on` compares it.",
         "references": "Citations: statute and section, regulator guidance with its date, "
                       "or 'practice: ...'.",
