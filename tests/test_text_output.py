@@ -219,6 +219,9 @@ class Tty(io.StringIO):
     ("auto", {"TERM": "dumb", "FORCE_COLOR": "1"}, True, True),
     ("always", {"NO_COLOR": "1", "TERM": "dumb"}, False, True),
     ("never", {"FORCE_COLOR": "1"}, True, False),
+    ("auto", {"PRE_COMMIT": "1", "PRE_COMMIT_COLOR": "always"}, False, True),
+    ("auto", {"PRE_COMMIT": "1", "PRE_COMMIT_COLOR": "never"}, True, False),
+    ("auto", {"PRE_COMMIT_COLOR": "always"}, False, False),  # not under pre-commit
 ])
 def test_colour_is_decided_like_click_and_rich_tools(setting, env, tty, expected):
     stream = Tty() if tty else io.StringIO()

@@ -6,9 +6,10 @@ even into a pipe (force-color.org; CI systems set it to colour their logs); then
 ``TERM=dumb`` means no colour; otherwise colour exactly when the output is a terminal.
 ``NO_COLOR`` beats ``FORCE_COLOR``, as in rich.
 
-pre-commit needs nothing special: when its own colour is on (``--color``,
-``PRE_COMMIT_COLOR``, a terminal) it runs hooks on a pseudo-terminal, so ``auto`` sees a
-terminal; when it is off, hooks write to a pipe and get no colour.
+Under pre-commit (which sets ``PRE_COMMIT=1`` for its hooks): when pre-commit's own colour
+is on it runs hooks on a pseudo-terminal, so ``auto`` sees a terminal; when it is off, hooks
+write to a pipe and get no colour. Where it has no pseudo-terminal (Windows), a
+``PRE_COMMIT_COLOR=always|never`` the user set still decides.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def should_color(setting: str, stream: object, environ: Mapping[str, str] | None
         return False
     if env.get("FORCE_COLOR"):
         return True
+    if env.get("PRE_COMMIT") and env.get("PRE_COMMIT_COLOR") in ("always", "never"):
+        return env["PRE_COMMIT_COLOR"] == "always"
     if env.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
