@@ -76,6 +76,7 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
         out.append("")
     out += summary(report)
     if report.findings:
-        out.append("`--format full` shows the source line, the fix and the sources of each "
-                   "finding; `kpo-rules rules show RULE` explains a rule.")
+        out.append(style("`--format full` shows the source line, the fix and the sources of "
+                         "each finding; `kpo-rules rules show RULE` explains a rule.", DIM,
+                         options.color))
     return "\n".join(out) + "\n"
