@@ -249,6 +249,7 @@ def check_junit_structure(root: ET.Element) -> None:
     """Valid against the JUnit schema; the counts GitLab and Jenkins show; GitLab's key
     (suite, classname, name) unique."""
     JUNIT_SCHEMA.validate(ET.tostring(root, encoding="unicode"))
+    assert root.get("name") == junit.RUN
     keys = []
     for suite in root.findall("testsuite"):
         cases = suite.findall("testcase")
@@ -353,7 +354,7 @@ def test_junit_groups_findings_waivers_and_crashes():
         waived=(finding(rule="COM-SW-001", severity=Severity.WARNING, message="waived one"),),
         plugin_failures=(PluginFailure(name="acme", distribution=None, error="ImportError"),),
     )
-    root = junit.as_junit(report)
+    root = parse_junit(junit.render(report))
     check_junit_structure(root)
     (suite,) = [s for s in root.findall("testsuite") if s.get("name") == "eng.yaml"]
     cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
@@ -370,12 +371,20 @@ def test_junit_groups_findings_waivers_and_crashes():
     assert root.get("errors") == "2"
 
 
-def test_junit_survives_characters_xml_cannot_hold():
-    report = Report(findings=(finding(message="binary \x00\x1b here"),), files=1,
-                    engagements=1)
+def test_junit_survives_characters_xml_cannot_hold_and_escapes_markup():
+    report = Report(findings=(finding(message="binary \x00\x1b here"),
+                              finding(rule="X-1", file='a&b<"c">.yaml', engagement="e&<1>",
+                                      message='tags <x> & "quotes"\nand\ttabs')),
+                    files=1, engagements=1)
     root = parse_junit(junit.render(report))
     check_junit_structure(root)
-    assert root.find("testsuite/testcase/failure").get("message") == "binary \ufffd\ufffd here"
+    failures = {c.get("name"): c.find("failure") for c in root.iter("testcase")}
+    assert failures["KPO-REF-001"].get("message") == "binary \ufffd\ufffd here"
+    assert failures["X-1"].get("message") == 'tags <x> & "quotes"\nand\ttabs'
+    assert 'a&b<"c">.yaml:21:22' in failures["X-1"].text
+    suites = {s.get("name") for s in root.findall("testsuite")}
+    assert 'a&b<"c">.yaml' in suites
+    assert {c.get("classname") for c in root.iter("testcase")} == {"e-1", "e&<1>"}
 
 
 # --------------------------------------------------------------------------- GitLab

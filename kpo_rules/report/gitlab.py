@@ -33,14 +33,14 @@ def relative_path(file: str) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
-def issue(f: Finding, occurrence: int) -> dict[str, Any]:
+def issue(f: Finding, fingerprint: str) -> dict[str, Any]:
     body = [f.remediation] if f.remediation else []
     body += [f"- {ref}" for ref in f.references]
     out: dict[str, Any] = {
         "type": "issue",
         "description": f"{f.rule}: {f.message}",
         "check_name": f.rule,
-        "fingerprint": fingerprint(f, occurrence),
+        "fingerprint": fingerprint,
         "severity": SEVERITIES[f.severity],
         "location": {"path": relative_path(f.file), "lines": {"begin": max(1, f.line)}},
     }
@@ -56,7 +56,7 @@ def as_issues(report: Report) -> list[dict[str, Any]]:
         key = fingerprint(f)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        out.append(issue(f, occurrence))
+        out.append(issue(f, fingerprint(f, occurrence) if occurrence else key))
     return out
 
 

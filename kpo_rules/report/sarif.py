@@ -11,6 +11,7 @@ JSON Pointer) but not its line, so an alert survives lines being added above it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -55,11 +56,17 @@ def artifact_location(file: str) -> dict[str, str]:
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
+@functools.lru_cache(maxsize=1024)
+def _uri(file: str) -> str:
+    # Findings come sorted by file: a small cache spares the path parsing for each one.
+    return artifact_location(file)["uri"]
+
+
 def fingerprint(finding: Finding, occurrence: int = 0) -> str:
     """Stable across line moves: no line or column, only what names the finding's subject."""
     parts = [
         finding.rule,
-        artifact_location(finding.file)["uri"],
+        _uri(finding.file),
         finding.engagement or "",
         finding.subject.service or "",
         finding.subject.staff or "",
