@@ -503,7 +503,7 @@ def test_not_contains_treats_absent_and_empty_lists_as_not_containing(tmp_path):
 def test_rules_show_documents_core_rules_too(run_cli):
     result = run_cli("rules", "show", "KPO-WAI-001")
     assert result.exit_code == 0
-    assert result.stdout.startswith("KPO-WAI-001: Waiver expired")
+    assert result.stdout.startswith("# KPO-WAI-001: Waiver expired")
     assert "## Why" in result.stdout
 
 
