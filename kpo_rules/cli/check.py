@@ -121,7 +121,8 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
         progress = _progress(quiet)
         try:
             report = check(paths, today=today, config=config, waivers=not no_waivers,
-                           jobs=jobs, progress=progress)
+                           jobs=jobs, progress=progress,
+                           baseline=None if write_baseline is not None else baseline)
         finally:
             if progress is not None:
                 progress.clear()
@@ -131,8 +132,6 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             count = write(write_baseline, report.findings)
             click.echo(f"kpo-rules: wrote {count} findings to {write_baseline}", err=True)
             sys.exit(ExitCode.USAGE if report.plugin_failures else ExitCode.OK)
-        if baseline is not None:
-            report = _against_baseline(report, baseline)
     except KpoError as exc:
         click.echo(f"kpo-rules: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -152,14 +151,6 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",
                        err=True)
     sys.exit(exit_code(report, fail_on))
-
-
-def _against_baseline(report: Report, path: Path) -> Report:
-    from kpo_rules.baseline import compare, read_baseline  # noqa: PLC0415
-
-    outcome = compare(report.findings, read_baseline(path))
-    return dataclasses.replace(report, findings=outcome.new, baselined=len(outcome.known),
-                               baseline_gone=tuple(outcome.gone))
 
 
 STATISTICS_FORMATS = ("text", "full", "json")

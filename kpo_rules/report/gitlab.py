@@ -3,9 +3,10 @@
 A JSON array of issues in the subset of the Code Climate format GitLab reads:
 ``description``, ``check_name`` (the rule id), ``fingerprint``, ``severity`` and
 ``location.path`` / ``location.lines.begin``. GitLab keeps one issue per fingerprint, so
-each finding gets its own (the SARIF recipe: stable when lines move, distinct for two
-findings on one node). Severities: error -> ``major``, warning -> ``minor``, info ->
-``info``; waived findings are left out, as from the text report.
+each finding gets its own (the baseline's and SARIF's recipe: stable when lines move,
+told apart when one file has the same finding twice). Severities: error -> ``major``,
+warning -> ``minor``, info -> ``info``; waived findings are left out, as from the text
+report.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.json_text import dumps_indented
-from kpo_rules.report.sarif import fingerprint
+from kpo_rules.report.sarif import occurrence_fingerprint
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -56,7 +58,7 @@ def as_issues(report: Report) -> list[dict[str, Any]]:
         key = fingerprint(f)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        out.append(issue(f, fingerprint(f, occurrence) if occurrence else key))
+        out.append(issue(f, occurrence_fingerprint(f, occurrence) if occurrence else key))
     return out
 
 
