@@ -535,6 +535,15 @@ REGULATED = {
         "in.regulatory_reporting",
         "RBI",
     ),
+    "in-investment-firm": ("IN", "investment_firm", IN, "en", "in.regulatory_reporting", "RBI"),
+    "gb-payment-institution": (
+        "GB",
+        "payment_institution",
+        PH,
+        "en",
+        "gb.regulatory_reporting",
+        "Payment Services Regulations 2017",
+    ),
 }
 
 
@@ -555,8 +564,11 @@ def regulated(
     }
     if outsourcing is not None:
         service["outsourcing"] = outsourcing
+    client: Doc = {"name": "Example Bank", "type": client_type or kind, "country": country}
+    if country == "IN":
+        client["regulators"] = ["rbi"]  # the RBI directions bind RBI-regulated entities only
     return engagement(
-        client={"name": "Example Bank", "type": client_type or kind, "country": country},
+        client=client,
         centre=centre,
         services=[service],
         period=period,
@@ -600,7 +612,25 @@ def test_critical_outsourcing_needs_each_condition(
     assert hit.severity is Severity.ERROR and hit.category == "eligibility"
     assert hit.subject.service == "returns"
     assert f"outsourcing.{condition}" in hit.message
-    assert REGULATED[case][5] in hit.message
+    # The finding cites its client's regime, the one its message quotes, and no other.
+    assert hit.references and hit.references[0] in hit.message
+    assert not foreign_citations(case, hit.references)
+
+
+#: Words that mark each regime's instruments in a citation.
+REGIME_MARKERS = {
+    "GB": ("SYSC", "PRA ", "SUP 15", "Payment Services Regulations", "MiFID"),
+    "EEA": ("EBA/GL", "MaRisk", "ZAG", "KWG"),
+    "IN": ("RBI",),
+}
+
+
+def foreign_citations(case: str, references: tuple[str, ...]) -> list[str]:
+    """The citations of ``references`` that belong to another regime than the case's."""
+    country = REGULATED[case][0]
+    own = country if country in ("GB", "IN") else "EEA"
+    return [ref for regime, words in REGIME_MARKERS.items() if regime != own
+            for ref in references if any(word in ref for word in words)]
 
 
 @pytest.mark.parametrize("case", sorted(REGULATED))
@@ -609,6 +639,40 @@ def test_regulated_client_cannot_outsource_decisions(case: str) -> None:
     [hit] = only(findings, "FIN-OUT-001")
     assert hit.severity is Severity.ERROR
     assert "decision_maker" in hit.message and REGULATED[case][5] in hit.message
+    assert REGULATED[case][5] in " ".join(hit.references)
+    assert not foreign_citations(case, hit.references)
+
+
+def test_uk_banks_are_not_cited_the_investment_firms_regulation() -> None:
+    bank = only(run(regulated("gb-bank", decision_level="decision_maker")), "FIN-OUT-001")
+    firm = only(run(regulated("gb-investment-firm", decision_level="decision_maker")),
+                "FIN-OUT-001")
+    payments = only(run(regulated("gb-payment-institution", decision_level="decision_maker")),
+                    "FIN-OUT-001")
+    assert "MiFID" not in " ".join(bank[0].references) and "PRA SS2/21" in bank[0].message
+    assert "MiFID Org Regulation" in " ".join(firm[0].references)
+    assert "SYSC" not in " ".join(payments[0].references)
+    assert "Payment Services Regulations 2017" in payments[0].message
+
+
+@pytest.mark.parametrize("kind", ["credit_institution", "investment_firm", "payment_institution"])
+def test_indian_clients_are_judged_by_the_rbi_directions_only_when_they_name_the_rbi(
+    kind: str,
+) -> None:
+    unnamed = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    del unnamed["client"]["regulators"]
+    report = run(unnamed)
+    assert rules_of(report, "FIN-OUT") == {"FIN-OUT-006"}
+    [hit] = only(report, "FIN-OUT-006")
+    assert hit.severity is Severity.WARNING and "cannot judge" in hit.message
+    assert "client.regulators" in hit.message and hit.line > 0
+
+    sebi = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    sebi["client"]["regulators"] = ["sebi"]
+    assert rules_of(run(sebi), "FIN-OUT") == set()
+
+    rbi = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    assert rules_of(run(rbi), "FIN-OUT") == {"FIN-OUT-001"}
 
 
 @pytest.mark.parametrize("outsourcing", [None, {"audit_rights": True}])
@@ -833,6 +897,10 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None]]] = {
         ("FIN-OUT-005", "liquidity", None),
     ],
     "captive-payroll-chennai.yaml": [],
+    "de-payroll-krakow-remote.yaml": [
+        ("COM-AVAIL-001", "lohn", "mnl-31"),
+        ("COM-DP-001", "lohn", "mnl-31"),
+    ],
     "us-statutory-audit-hyderabad.yaml": [
         ("FIN-ELIG-003", "opinion", None),
         ("COM-ELIG-001", "opinion", "hy-02"),
