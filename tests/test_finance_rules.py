@@ -500,6 +500,69 @@ def test_us_return_preparation_without_ptin_is_reported() -> None:
     assert "us.ptin" in hit.message and hit.subject.staff == "s-1"
 
 
+# ---- German statutory audit: vereidigte Buchprüfer (HGB §319(1) S.2) ------------------------
+
+DE_CENTRE = ("DE", "Europe/Berlin")
+
+
+def de_audit(credentials: list[Doc], size_class: str | None) -> Doc:
+    client: Doc = {"name": "Brenner Maschinenbau AG", "type": "corporate", "country": "DE"}
+    if size_class:
+        client["size_class"] = size_class
+    return engagement(
+        client=client, centre=DE_CENTRE,
+        services=[{"id": "opinion", "task": "finance.statutory_audit",
+                   "delivery_centre": "centre", "assignees": ["m-1"]}],
+        staff=[person("m-1", "Klaus Berger", *DE_CENTRE, credentials=credentials,
+                      languages=[{"code": "de", "level": "native"}],
+                      education=[{"level": "master", "field": "business administration"}],
+                      familiar_with=["de.gaap"])],
+    )
+
+
+VBP = [{"id": "de.vbp"}]
+
+
+@pytest.mark.parametrize(("size_class", "rule", "severity"), [
+    ("large", "FIN-ELIG-004", Severity.ERROR),
+    ("small", "FIN-ELIG-004", Severity.ERROR),
+    (None, "FIN-ELIG-005", Severity.WARNING),
+    ("medium", "FIN-ELIG-006", Severity.INFO),
+])
+def test_a_vbp_signs_statutory_audits_of_medium_sized_companies_only(
+    size_class: str | None, rule: str, severity: Severity,
+) -> None:
+    findings = run(de_audit(VBP, size_class))
+    assert rules_of(findings, "FIN-ELIG") == {rule}
+    [hit] = only(findings, rule)
+    assert hit.severity is severity
+    assert (hit.subject.service, hit.subject.staff) == ("opinion", "m-1")
+    assert "HGB §319(1) S.2" in hit.message and "Klaus Berger (m-1)" in hit.message
+    assert hit.path == "/services/0/assignees/0"
+    assert not only(findings, "COM-ELIG-001"), "the DE profile still accepts de.vbp"
+
+
+@pytest.mark.parametrize("size_class", ["large", "small", None, "medium"])
+def test_a_wirtschaftspruefer_signs_for_any_size(size_class: str | None) -> None:
+    assert rules_of(run(de_audit([{"id": "de.wp"}], size_class)), "FIN-ELIG") == set()
+    both = [{"id": "de.vbp"}, {"id": "de.wp"}]
+    assert rules_of(run(de_audit(both, size_class)), "FIN-ELIG") == set()
+
+
+def test_a_lapsed_wp_does_not_lift_the_vbp_limit() -> None:
+    lapsed = [{"id": "de.vbp"}, {"id": "de.wp", "valid_until": "2025-06-30"}]
+    assert rules_of(run(de_audit(lapsed, "large")), "FIN-ELIG") == {"FIN-ELIG-004"}
+
+
+def test_audit_signing_findings_cite_the_clients_country_only() -> None:
+    doc = de_audit([{"id": "de.wp"}], "large")
+    doc["client"]["type"] = "audit_firm"
+    doc["services"][0]["safeguards"] = ["confidentiality_agreement", "secrecy_notice"]
+    [hit] = only(run(doc), "FIN-ELIG-003")
+    assert hit.references and all("HGB" in r for r in hit.references)
+    assert not any("Sarbanes" in r or "Companies Act" in r for r in hit.references)
+
+
 # ---- regulated clients ---------------------------------------------------------------------
 
 FULL = {"critical": True, "audit_rights": True, "exit_plan": True, "regulator_notified": True}
