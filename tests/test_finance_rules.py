@@ -1015,3 +1015,25 @@ def test_examples_check_together_with_the_whole_examples_tree() -> None:
     ]
     key = sorted((Path(f.file).name, f.line, f.rule) for f in alone)
     assert sorted((Path(f.file).name, f.line, f.rule) for f in together) == key
+
+
+# ---- citations users read (kpo-rules rules show) --------------------------------------------
+
+
+def test_outsourcing_rules_cite_each_uk_regime_for_the_firms_it_governs(run_cli) -> None:
+    shown = run_cli("rules", "show", "FIN-OUT-001")
+    assert shown.exit_code == 0
+    text = shown.output
+    references = text[text.index("## References"):text.index("## Example")]
+    mifid = [line for line in references.splitlines() if "MiFID" in line]
+    assert mifid and all(line.startswith("- UK investment firms:") for line in mifid)
+    assert "UK payment institutions: Payment Services Regulations 2017" in references
+    unverified = text[text.index("## Not verified"):text.index("## Fix")]
+    assert "Payment Services Regulations 2017" in unverified
+    assert "SPEC" not in text
+
+
+def test_credential_expiry_cites_no_section_the_facts_do_not_give(run_cli) -> None:
+    text = run_cli("rules", "show", "COM-CRED-001").output
+    assert "GDolmG §2" not in text and "GDolmG (10 Dec 2019" in text
+    assert "section of the GDolmG" in text[text.index("## Not verified"):]
