@@ -190,9 +190,21 @@ class Evaluator:
             column=column, engagement=engagement.id,
             subject=Subject(service=service if isinstance(service, str) else None,
                             staff=staff if isinstance(staff, str) else None),
-            path=pointer, remediation=rule.remediation, references=rule.references,
-            plugin=rule.plugin,
+            path=pointer, remediation=rule.remediation,
+            references=_cited(rule, bindings) or rule.references, plugin=rule.plugin,
         )
+
+
+def _cited(rule: Rule, bindings: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """What this finding cites when the rule says so (``report.references``): its literal
+    citations and those of the facts that produced it, each once, in order."""
+    out: dict[str, None] = {}
+    for item in rule.cites:
+        value = _lookup(item, bindings)
+        for text in ([value] if isinstance(value, str) else value or ()):
+            if isinstance(text, str) and text.strip():
+                out[text] = None
+    return tuple(out)
 
 
 def _no_derived_facts(firing: Firing) -> tuple[()]:
