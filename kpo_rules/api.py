@@ -14,19 +14,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpo_rules.config import Config, is_selected, missing_plugins, severity_for
+from kpo_rules.config import Config, is_selected, missing_plugins, run_record, severity_for
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.gc_pause import gc_frozen, gc_paused
-from kpo_rules.load.files import SourceFile, collect
+from kpo_rules.load.discovery import Discovery, discover
+from kpo_rules.load.files import SourceFile
+from kpo_rules.load.ownership import NOT_DECLARED, NOT_PARSED, any_declares_ours, text_declares_ours
 from kpo_rules.model import (
     Document,
     Finding,
     PluginFailure,
     Report,
+    RunRecord,
     Severity,
+    SkippedPath,
     sort_findings,
 )
-from kpo_rules.plugins import PluginSet, create_plugin_set
+from kpo_rules.plugins import PluginSet, blocked_from_env, create_plugin_set
 
 if TYPE_CHECKING:
     from kpo_rules.content import Content
@@ -51,6 +55,8 @@ class FileResult:
     findings: tuple[Finding, ...]
     #: (document index, metadata.id, its position) of each valid engagement document.
     engagements: tuple[tuple[int, str, tuple[int, int]], ...] = ()
+    #: Why the file was not checked (a walked file that is not ours), or None.
+    skipped: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +75,7 @@ def check(
     config: Config | None = None,
     waivers: bool = True,
     jobs: int = 1,
+    stdin_filename: str | None = None,
 ) -> Report:
     """Check engagement files and return a :class:`~kpo_rules.model.Report`.
 
@@ -83,10 +90,12 @@ def check(
     :param waivers: ``False`` is audit mode: nothing is waived.
     :param jobs: worker processes; ``0`` means one per available core once there are
         enough files for workers to pay (:data:`AUTO_PARALLEL_FILES`).
+    :param stdin_filename: the name standard input (``-``) has in findings and excludes.
     :raises kpo_rules.errors.UsageError: a named path does not exist.
     """
     config = config or Config()
-    files = _without_excluded(collect(paths), config)
+    found = discover(paths, config, stdin_filename=stdin_filename)
+    files = list(found.files)
     files += [
         SourceFile(name=name, content=text.encode() if isinstance(text, str) else text)
         for name, text in sources
@@ -98,12 +107,28 @@ def check(
         workers = available_cores() if len(files) >= AUTO_PARALLEL_FILES else 1
     run_date = today or dt.date.today()
     if workers > 1 and len(files) > 1:
-        return _check_in_workers(files, plugin_set, today=run_date, config=config,
-                                 waivers=waivers, jobs=workers)
-    with gc_paused():  # documents are trees: nothing for the collector to find
-        results = [read_file(f) for f in files]
-    with gc_frozen():
-        return assemble(results, plugin_set, today=run_date, config=config, waivers=waivers)
+        report = _check_in_workers(files, plugin_set, today=run_date, config=config,
+                                   waivers=waivers, jobs=workers)
+    else:
+        with gc_paused():  # documents are trees: nothing for the collector to find
+            results = [read_file(f) for f in files]
+        with gc_frozen():
+            report = assemble(results, plugin_set, today=run_date, config=config,
+                              waivers=waivers)
+    return _with_run(report, found, config, plugin_set, run_date=run_date, waivers=waivers)
+
+
+def _with_run(report: Report, found: Discovery, config: Config, plugins: PluginSet, *,
+              run_date: dt.date, waivers: bool) -> Report:
+    """The report with what discovery found (unlistable directories, paths left out) and
+    what was in force."""
+    run = run_record(config, run_date=run_date, waivers=waivers,
+                     disabled_by_environment=plugins.blocked & blocked_from_env(),
+                     skipped=[*found.skipped, *report.run.skipped])
+    findings = report.findings
+    if found.problems:
+        findings = tuple(sort_findings([*findings, *found.problems]))
+    return replace(report, findings=findings, run=run)
 
 
 def available_cores() -> int:
@@ -111,25 +136,6 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-def _without_excluded(files: list[SourceFile], config: Config) -> list[SourceFile]:
-    if not config.exclude or config.root is None:
-        return files
-    root = config.root
-
-    def excluded(source: SourceFile) -> bool:
-        if source.path is None:
-            return False
-        try:
-            relative = source.path.resolve().relative_to(root)
-        except ValueError:
-            return False
-        return any(relative.match(pattern) or relative.as_posix().startswith(pattern.rstrip("/")
-                                                                               + "/")
-                   for pattern in config.exclude)
-
-    return [f for f in files if not excluded(f)]
 
 
 def _check_in_workers(files: Sequence[SourceFile], plugins: PluginSet, *, today: dt.date,
@@ -180,13 +186,19 @@ def read_file(source: SourceFile) -> FileResult:
     from kpo_rules.load.schema_check import validate_document  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
+    raw: bytes | None = None
     try:
-        documents = parse_yaml(source.read(), source.name)
+        raw = source.read()
+        documents = parse_yaml(raw, source.name)
     except YamlSyntaxError as exc:
+        if raw is not None and source.only_ours and not text_declares_ours(raw):
+            return FileResult(name=source.name, documents=(), findings=(), skipped=NOT_PARSED)
         return FileResult(name=source.name, documents=(), findings=(_syntax(source.name, exc),))
     except OSError as exc:
         error = YamlSyntaxError(f"cannot read the file: {exc.strerror or exc}")
         return FileResult(name=source.name, documents=(), findings=(_syntax(source.name, error),))
+    if source.only_ours and not any_declares_ours(d.data for d in documents):
+        return FileResult(name=source.name, documents=(), findings=(), skipped=NOT_DECLARED)
     if not documents:
         return FileResult(name=source.name, documents=(), findings=(_empty(source.name),))
     valid: list[Document] = []
@@ -292,20 +304,23 @@ class _Stage:
         findings = [*cross, *(f for outcome in outcomes for f in outcome.findings)]
         checked: list[tuple[str, str | None]] = []
         for result, outcome in zip(results, outcomes, strict=True):
-            checked += [(result.name, eid) for eid in outcome.engagements] or [
-                (result.name, None)]
+            if result.skipped is None:
+                checked += [(result.name, eid) for eid in outcome.engagements] or [
+                    (result.name, None)]
         failures = [*plugins.failures, *self.content.failures]
         failures += [PluginFailure(name="(config)", distribution=None, error=problem)
                      for problem in missing_plugins(config, _loaded(plugins))]
         return Report(
             findings=tuple(sort_findings(_configured(findings, config))),
-            files=len(results),
+            files=sum(1 for r in results if r.skipped is None),
             engagements=sum(len(outcome.engagements) for outcome in outcomes),
             checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
             rules=rule_catalogue(self.content.rules.rules),
             plugins=tuple(plugins.infos),
             plugin_failures=tuple(failures),
             waived=tuple(sort_findings([f for outcome in outcomes for f in outcome.waived])),
+            run=RunRecord(skipped=tuple(SkippedPath(path=r.name, reason=r.skipped)
+                                        for r in results if r.skipped is not None)),
         )
 
 

@@ -279,8 +279,8 @@ def many(tmp_path: Path, count: int = 40) -> Path:
         text = WITH_FINDINGS.replace("minimal-clean", f"e-{i}")
         if i % 7 == 0:
             text = text.replace("type: corporate", "type: bank")
-        if i % 11 == 0:
-            text = "{{{ not yaml"
+        if i % 11 == 0:  # ours (it says so), but broken
+            text = "apiVersion: kpo-rules/v1\n{{{ not yaml"
         (folder / f"e{i:03d}.yaml").write_text(text)
     return folder
 

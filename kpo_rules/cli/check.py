@@ -6,13 +6,21 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from kpo_rules.errors import ExitCode, KpoError
+from kpo_rules.atomic_write import write_text
+from kpo_rules.errors import ConfigError, ExitCode, KpoError, UsageError
+from kpo_rules.load.files import STDIN
 from kpo_rules.model import Report, Severity
 from kpo_rules.report import FORMATS, renderer
+
+if TYPE_CHECKING:
+    from kpo_rules.config import Config
+    from kpo_rules.plugins import PluginSet
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -62,11 +70,17 @@ def _reports(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
     return out
 
 
+def _patterns(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text",
               show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Write the report to FILE instead of standard output.")
 @click.option("--report", "reports", multiple=True, callback=_reports, metavar="FORMAT=FILE",
               help="Also write a report in FORMAT to FILE (repeatable), e.g. sarif=kpo.sarif.")
@@ -77,13 +91,29 @@ def _reports(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("--ignore", multiple=True, metavar="RULE-OR-PREFIX",
               help="Never report these rules; overrides config.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="Configuration file (default: nearest .kpo-rules.toml or pyproject.toml).")
+              help="Configuration file (default: nearest .kpo-rules.toml or pyproject.toml, "
+                   "up to the repository root).")
+@click.option("--exclude", multiple=True, metavar="PATTERN",
+              help="Gitignore-style patterns not to check (comma-separated, repeatable); "
+                   "replaces the config's and the default excludes.")
+@click.option("--extend-exclude", multiple=True, metavar="PATTERN",
+              help="Patterns not to check, in addition to the excludes.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip files .gitignore and .git/info/exclude ignore [default: respect].")
+@click.option("--force-exclude", is_flag=True, default=None,
+              help="Apply excludes, and skip files that are not kpo-rules files, even to "
+                   "files named explicitly (for pre-commit).")
+@click.option("--stdin-filename", metavar="NAME",
+              help="The name of standard input ('-') in findings; excludes apply to it.")
+@click.option("--show-files", is_flag=True,
+              help="Print the files that would be checked, and those skipped with the "
+                   "reason, then exit.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes; 0 = one per available core from 32 files on.  "
                    "[default: 0]")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report only findings not recorded in this baseline file.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--write-baseline", type=click.Path(path_type=Path),
               help="Record today's findings in FILE (then exit 0).")
 @click.option("--no-waivers", is_flag=True, help="Audit mode: waivers silence nothing.")
 @click.option("--show-waived", is_flag=True, help="List waived findings in the text report.")
@@ -92,23 +122,47 @@ def _reports(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code tells.")
 def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
               reports: list[tuple[str, Path]], fail_on: str | None, select: tuple[str, ...],
-              ignore: tuple[str, ...], config_file: str | None, jobs: int,
-              baseline: Path | None, write_baseline: Path | None, no_waivers: bool,
+              ignore: tuple[str, ...], config_file: str | None, exclude: tuple[str, ...],
+              extend_exclude: tuple[str, ...], respect_gitignore: bool | None,
+              force_exclude: bool | None, stdin_filename: str | None, show_files: bool,
+              jobs: int, baseline: Path | None, write_baseline: Path | None, no_waivers: bool,
               show_waived: bool, today: dt.date | None, quiet: bool) -> None:
     """Check engagement files: PATHS are files, directories or '-' for stdin."""
     from kpo_rules.api import check  # noqa: PLC0415 - keeps `--help` fast
     from kpo_rules.config import find_config  # noqa: PLC0415
 
+    if not paths and stdin_filename is not None:
+        paths = (STDIN,)
     if not paths:
         raise click.UsageError("name at least one file or directory (or '-' for stdin)")
+    targets = [(fmt, output)] if output is not None else []
+    targets += reports
+    if write_baseline is not None:
+        targets.append(("baseline", write_baseline))
     try:
-        config = find_config(paths, config_file)
+        check_outputs([path for _, path in targets], paths)
+        config = find_config([stdin_filename if p == STDIN and stdin_filename else p
+                              for p in paths], config_file)
         config = dataclasses.replace(
             config,
             select=_selectors(select) or config.select,
             ignore=_selectors(ignore) or config.ignore,
+            fail_on=fail_on or config.fail_on,
+            exclude=_patterns(exclude) or config.exclude,
+            extend_exclude=config.extend_exclude + (_patterns(extend_exclude) or ()),
+            respect_gitignore=config.respect_gitignore if respect_gitignore is None
+            else respect_gitignore,
+            force_exclude=config.force_exclude if force_exclude is None else force_exclude,
         )
-        report = check(paths, today=today, config=config, waivers=not no_waivers, jobs=jobs)
+        if show_files:
+            from kpo_rules.cli.show_files import show_files as show  # noqa: PLC0415
+
+            click.echo(show(paths, config, stdin_filename), nl=False)
+            sys.exit(ExitCode.OK)
+        plugins = plugin_set_for(config, flags={"select": bool(select), "ignore": bool(ignore)})
+        report = check(paths, plugins=plugins, today=today, config=config,
+                       waivers=not no_waivers, jobs=jobs, stdin_filename=stdin_filename)
+        check_outputs([path for _, path in targets], [name for name, _ in report.checked])
         if write_baseline is not None:
             from kpo_rules.baseline import write_baseline as write  # noqa: PLC0415
 
@@ -117,23 +171,93 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             sys.exit(ExitCode.USAGE if report.plugin_failures else ExitCode.OK)
         if baseline is not None:
             report = _against_baseline(report, baseline)
+        for extra_fmt, path in reports:
+            write_text(path, renderer(extra_fmt)(report, color=False))
+        text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
+        if fmt == "text" and show_waived and report.waived:
+            text += _waived_text(report)
+        if output is not None:
+            write_text(output, text)
     except KpoError as exc:
         click.echo(f"kpo-rules: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
-    for extra_fmt, path in reports:
-        path.write_text(renderer(extra_fmt)(report, color=False), encoding="utf-8")
-    text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
-    if fmt == "text" and show_waived and report.waived:
-        text += _waived_text(report)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    elif not quiet:
+    if output is None and not quiet:
         click.echo(text, nl=False)
     if report.plugin_failures and (quiet or output is not None or fmt != "text"):
         for failure in report.plugin_failures:
             click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",
                        err=True)
-    sys.exit(exit_code(report, fail_on or config.fail_on))
+    code = exit_code(report, config.fail_on)
+    if report.files == 0:
+        code = max(code, _nothing_checked(report, paths, quiet=quiet))
+    sys.exit(code)
+
+
+def _nothing_checked(report: Report, paths: Sequence[str], *, quiet: bool) -> ExitCode:
+    """An empty check never passes CI, except a changed-files run whose named files were all
+    left out on purpose (a commit that touched only a workflow)."""
+    skipped = len(report.run.skipped)
+    named_files_only = not any(p != STDIN and Path(p).is_dir() for p in paths)
+    if named_files_only and skipped:
+        if not quiet:
+            files = "the file named was" if skipped == 1 else f"the {skipped} files named were"
+            click.echo(f"kpo-rules: nothing to check: {files} skipped (--show-files says why)",
+                       err=True)
+        return ExitCode.OK
+    what = (f"{skipped} path{'s' if skipped != 1 else ''} skipped (--show-files lists them)"
+            if skipped else "no .yaml or .yml file found")
+    click.echo(f"kpo-rules: error: nothing to check: {what}", err=True)
+    return ExitCode.USAGE
+
+
+def plugin_set_for(config: Config, *, flags: Mapping[str, bool]) -> PluginSet:
+    """The run's plugins, with their rules loaded so that a selector naming no rule is
+    refused before any file is read (unless a plugin failed: its rules are unknown)."""
+    from kpo_rules.config import unknown_selector  # noqa: PLC0415
+    from kpo_rules.content import load_content  # noqa: PLC0415
+    from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
+    from kpo_rules.plugins import create_plugin_set  # noqa: PLC0415
+
+    plugins = create_plugin_set(blocked=config.disable_plugins)
+    content = load_content(plugins)
+    if plugins.failures or content.failures:
+        return plugins
+    known = list(rule_catalogue(content.rules.rules))
+    disabled = sorted(plugins.blocked)
+    for key, selectors in (("select", config.select), ("ignore", config.ignore),
+                           ("severity", tuple(config.severity))):
+        for selector in selectors:
+            problem = unknown_selector(selector, known)
+            if problem is None:
+                continue
+            if disabled:
+                problem += f" (plugins disabled in this run: {', '.join(disabled)})"
+            if flags.get(key) or config.file is None:
+                raise UsageError(f"--{key}: {problem}")
+            raise ConfigError(config.file, key, problem)
+    return plugins
+
+
+def check_outputs(outputs: Sequence[Path], inputs: Iterable[str]) -> None:
+    """Refuse an output that is a directory, an input of the run, or another output: writing
+    it would lose the input (or one of the reports)."""
+    read = [Path(name) for name in inputs if name != STDIN]
+    seen: list[Path] = []
+    for output in outputs:
+        if output.is_dir():
+            raise UsageError(f"{output}: is a directory; name a file to write the report to")
+        for other in [*read, *seen]:
+            if _same_file(output, other):
+                what = "an input of this run" if other in read else "written twice"
+                raise UsageError(f"{output}: is {what}; name another file for the output")
+        seen.append(output)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one does not exist (yet): compare what they would be
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _against_baseline(report: Report, path: Path) -> Report:

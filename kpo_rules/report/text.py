@@ -53,6 +53,7 @@ def render(report: Report, *, color: bool) -> str:
         summary += f" ({len(report.waived)} waived)"
     if report.baselined:
         summary += f" ({report.baselined} in the baseline)"
+    summary += report.run.summary_note()
     out.append(summary)
     if report.baseline_gone:
         gone = len(report.baseline_gone)

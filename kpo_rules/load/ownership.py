@@ -1,0 +1,45 @@
+"""Is a YAML file ours? A repository also holds workflows, compose files, mkdocs.yml, Helm
+templates and Kubernetes manifests: a directory walk checks only the files that declare a
+kpo-rules document (``apiVersion: kpo-rules/...`` or ``kind: Engagement|Roster``).
+
+A file that declares one but is broken is ours and reported; a file that does not parse and
+shows no such declaration in its text (a Helm template, ``!!python/name`` tags) is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+API_PREFIX = "kpo-rules/"
+KINDS = frozenset({"Engagement", "Roster"})
+
+NOT_DECLARED = "not a kpo-rules file: no document declares apiVersion kpo-rules/... or kind " \
+               "Engagement or Roster"
+NOT_PARSED = "not a kpo-rules file: not readable YAML, and its text declares no apiVersion " \
+             "kpo-rules/... or kind Engagement or Roster"
+
+# A key at the start of a line or after '{' or ',' (flow style), its value optionally quoted.
+_DECLARATION = re.compile(
+    rb"""(?:^|[{,])[ \t]*["']?(?:apiVersion["']?[ \t]*:[ \t]*["']?kpo-rules/"""
+    rb"""|kind["']?[ \t]*:[ \t]*["']?(?:Engagement|Roster)\b)""",
+    re.MULTILINE,
+)
+
+
+def declares_ours(data: Any) -> bool:
+    """Whether one parsed document says it is a kpo-rules document."""
+    if not isinstance(data, dict):
+        return False
+    api = data.get("apiVersion")
+    return (isinstance(api, str) and api.startswith(API_PREFIX)) or data.get("kind") in KINDS
+
+
+def any_declares_ours(documents: Iterable[Any]) -> bool:
+    return any(declares_ours(data) for data in documents)
+
+
+def text_declares_ours(raw: bytes) -> bool:
+    """For a file that does not parse: does its text show a kpo-rules declaration?"""
+    return _DECLARATION.search(raw) is not None
