@@ -10,7 +10,6 @@ something a person can fix (exit 2).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -125,6 +124,8 @@ def unknown_selector(selector: str, rule_ids: Iterable[str]) -> str | None:
     ids = list(rule_ids)
     if selector == "ALL" or any(_specificity(selector, rule) >= 0 for rule in ids):
         return None
+    import difflib  # noqa: PLC0415 - only for a selector that names nothing
+
     prefixes = sorted({"-".join(parts[:n]) for parts in (rule.split("-") for rule in ids)
                        for n in range(1, len(parts) + 1)})
     close = difflib.get_close_matches(selector.rstrip("-"), prefixes, n=1, cutoff=0.6)

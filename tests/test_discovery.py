@@ -383,3 +383,14 @@ def test_pre_commit_checks_changed_engagements_with_the_rosters(tmp_path, pre_co
     run = try_repo(root, pre_commit_home)
     assert run.returncode == 1
     assert "KPO-REF-001" in run.stdout
+
+
+def test_files_not_ours_are_skipped_alike_in_workers(repo, run_cli):
+    for i in range(40):
+        put(repo, {f"many/e{i:02d}.yaml": engagement(f"m{i}", "s-9" if i % 3 else "s-1"),
+                   f"many/w{i:02d}.yml": WORKFLOW})
+    one = run_cli("check", "--format", "json", "--jobs", "1", "many")
+    two = run_cli("check", "--format", "json", "--jobs", "2", "many")
+    assert one.stdout == two.stdout
+    assert report_of(one)["summary"]["files"] == 40
+    assert report_of(one)["summary"]["skipped"] == 40

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kpo_rules.atomic_write import write_text
 from kpo_rules.errors import ConfigError, ExitCode, KpoError, UsageError
 from kpo_rules.load.files import STDIN
 from kpo_rules.model import Report, Severity
@@ -172,12 +171,12 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
         if baseline is not None:
             report = _against_baseline(report, baseline)
         for extra_fmt, path in reports:
-            write_text(path, renderer(extra_fmt)(report, color=False))
+            _write(path, renderer(extra_fmt)(report, color=False))
         text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
         if fmt == "text" and show_waived and report.waived:
             text += _waived_text(report)
         if output is not None:
-            write_text(output, text)
+            _write(output, text)
     except KpoError as exc:
         click.echo(f"kpo-rules: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -251,6 +250,12 @@ def check_outputs(outputs: Sequence[Path], inputs: Iterable[str]) -> None:
                 what = "an input of this run" if other in read else "written twice"
                 raise UsageError(f"{output}: is {what}; name another file for the output")
         seen.append(output)
+
+
+def _write(path: Path, text: str) -> None:
+    from kpo_rules.atomic_write import write_text  # noqa: PLC0415 - imports tempfile
+
+    write_text(path, text)
 
 
 def _same_file(a: Path, b: Path) -> bool:

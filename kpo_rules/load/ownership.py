@@ -21,11 +21,8 @@ NOT_PARSED = "not a kpo-rules file: not readable YAML, and its text declares no 
              "kpo-rules/... or kind Engagement or Roster"
 
 # A key at the start of a line or after '{' or ',' (flow style), its value optionally quoted.
-_DECLARATION = re.compile(
-    rb"""(?:^|[{,])[ \t]*["']?(?:apiVersion["']?[ \t]*:[ \t]*["']?kpo-rules/"""
-    rb"""|kind["']?[ \t]*:[ \t]*["']?(?:Engagement|Roster)\b)""",
-    re.MULTILINE,
-)
+_DECLARATION = (rb"""(?:^|[{,])[ \t]*["']?(?:apiVersion["']?[ \t]*:[ \t]*["']?kpo-rules/"""
+                rb"""|kind["']?[ \t]*:[ \t]*["']?(?:Engagement|Roster)\b)""")
 
 
 def declares_ours(data: Any) -> bool:
@@ -42,4 +39,5 @@ def any_declares_ours(documents: Iterable[Any]) -> bool:
 
 def text_declares_ours(raw: bytes) -> bool:
     """For a file that does not parse: does its text show a kpo-rules declaration?"""
-    return _DECLARATION.search(raw) is not None
+    # Compiled here (re caches it): only a file that does not parse needs it.
+    return re.search(_DECLARATION, raw, re.MULTILINE) is not None
