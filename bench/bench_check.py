@@ -116,10 +116,10 @@ def _engine_stage(evaluator: Any, engagements: list[Any], catalogue: Any) -> tup
 
 def stages(n: int) -> None:
     from kpo_rules.api import check
+    from kpo_rules.config import Config
     from kpo_rules.content import load_content
     from kpo_rules.engine.evaluate import evaluator_for
     from kpo_rules.gc_pause import gc_paused
-    from kpo_rules.config import Config
     from kpo_rules.load.discovery import discover
     from kpo_rules.load.schema_check import validate_document
     from kpo_rules.load.yaml12 import parse_yaml

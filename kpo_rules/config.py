@@ -66,6 +66,11 @@ def config_schema(schema_id: str) -> dict[str, Any]:
                                        "file, that every run loads whatever paths it is "
                                        "given (so a changed-files run knows every staff "
                                        "member)."},
+            "max-waiver-days": {
+                "type": "integer", "minimum": 1,
+                "description": "Longest a waiver may run: an 'expires' date more than this "
+                               "many days after the run date is a finding (off by default).",
+            },
             "disable-plugins": {"type": "array", "items": {"type": "string"},
                                 "description": "Plugins not to load (entry-point or "
                                                "distribution names)."},
@@ -94,6 +99,7 @@ class Config:
     respect_gitignore: bool = True
     force_exclude: bool = False
     rosters: tuple[str, ...] = ()
+    max_waiver_days: int | None = None
     disable_plugins: tuple[str, ...] = ()
     require_plugins: tuple[str, ...] = ()
 
@@ -211,6 +217,7 @@ def load_config(path: Path) -> Config:
         respect_gitignore=table.get("respect-gitignore", True),
         force_exclude=table.get("force-exclude", False),
         rosters=tuple(table.get("rosters", ())),
+        max_waiver_days=table.get("max-waiver-days"),
         disable_plugins=tuple(table.get("disable-plugins", ())),
         require_plugins=tuple(table.get("require-plugins", ())),
     )

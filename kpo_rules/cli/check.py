@@ -160,7 +160,8 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             sys.exit(ExitCode.OK)
         plugins = plugin_set_for(config, flags={"select": bool(select), "ignore": bool(ignore)})
         report = check(paths, plugins=plugins, today=today, config=config,
-                       waivers=not no_waivers, jobs=jobs, stdin_filename=stdin_filename)
+                       waivers=not no_waivers, jobs=jobs, stdin_filename=stdin_filename,
+                       baseline=None if write_baseline is not None else baseline)
         check_outputs([path for _, path in targets], [name for name, _ in report.checked])
         if write_baseline is not None:
             from kpo_rules.baseline import write_baseline as write  # noqa: PLC0415
@@ -168,8 +169,6 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             count = write(write_baseline, report.findings)
             click.echo(f"kpo-rules: wrote {count} findings to {write_baseline}", err=True)
             sys.exit(ExitCode.USAGE if report.plugin_failures else ExitCode.OK)
-        if baseline is not None:
-            report = _against_baseline(report, baseline)
         for extra_fmt, path in reports:
             _write(path, renderer(extra_fmt)(report, color=False))
         text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
@@ -263,14 +262,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.samefile(b)
     except OSError:  # one does not exist (yet): compare what they would be
         return os.path.abspath(a) == os.path.abspath(b)
-
-
-def _against_baseline(report: Report, path: Path) -> Report:
-    from kpo_rules.baseline import compare, read_baseline  # noqa: PLC0415
-
-    outcome = compare(report.findings, read_baseline(path))
-    return dataclasses.replace(report, findings=outcome.new, baselined=len(outcome.known),
-                               baseline_gone=tuple(outcome.gone))
 
 
 def _waived_text(report: Report) -> str:

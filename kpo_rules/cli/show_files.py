@@ -12,14 +12,14 @@ from kpo_rules.config import Config
 
 def show_files(paths: Sequence[str], config: Config, stdin_filename: str | None) -> str:
     """The listing: one checked file a line, then the skipped ones with their reasons."""
-    from kpo_rules.api import read_file  # noqa: PLC0415
     from kpo_rules.load.discovery import discover  # noqa: PLC0415
+    from kpo_rules.pipeline import read  # noqa: PLC0415
 
     found = discover(paths, config, stdin_filename=stdin_filename)
     checked: list[str] = []
     skipped = [(s.path, s.reason) for s in (*found.skipped, *found.pruned)]
     for source in found.files:
-        why = read_file(source).skipped if source.only_ours else None
+        why = read(source).skipped if source.only_ours else None
         if why is None:
             checked.append(source.name)
         else:

@@ -27,6 +27,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "waived": len(report.waived),
             "skipped": len(report.run.skipped),
         },
+        "waivers": [w.as_dict() for w in report.waivers],
         "run": report.run.as_dict(),
         "baseline": {"known": report.baselined, "gone": list(report.baseline_gone)},
         "findings": [f.as_dict() for f in report.findings],
