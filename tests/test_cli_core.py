@@ -10,19 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, run_subprocess
+from conftest import DATA, ROOT, run_subprocess, write
 
 MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
-
-
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
-    return path
 
 
 def only(report: dict, rule: str) -> list[dict]:

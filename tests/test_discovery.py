@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, write
 
 MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
 # Ours but broken: it declares itself, so it is checked and reported, never skipped.
@@ -31,12 +31,7 @@ def engagement(eid: str, assignee: str = "s-1") -> str:
 
 def put(root: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+        write(root, name, content)
 
 
 def report_of(result) -> dict:
