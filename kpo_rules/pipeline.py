@@ -25,7 +25,7 @@ from kpo_rules.core_rules import core_finding
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.filters import Filtered, Filters, apply_filters, capped
 from kpo_rules.load.files import SourceFile
-from kpo_rules.load.ownership import NOT_DECLARED, NOT_PARSED, any_declares_ours, text_declares_ours
+from kpo_rules.load.ownership import NOT_PARSED, text_declares_ours, why_not_ours
 from kpo_rules.model import (
     Document,
     Finding,
@@ -104,8 +104,9 @@ def read(source: SourceFile) -> FileResult:
     except OSError as exc:
         error = YamlSyntaxError(f"cannot read the file: {exc.strerror or exc}")
         return FileResult(name=source.name, documents=(), findings=(_syntax(source.name, error),))
-    if source.only_ours and not any_declares_ours(d.data for d in documents):
-        return FileResult(name=source.name, documents=(), findings=(), skipped=NOT_DECLARED)
+    skipped = why_not_ours(d.data for d in documents) if source.only_ours else None
+    if skipped is not None:
+        return FileResult(name=source.name, documents=(), findings=(), skipped=skipped)
     if not documents:
         return FileResult(name=source.name, documents=(), findings=(core_finding(
             "KPO-SCH-002", message="the file holds no YAML document", file=source.name),))

@@ -389,3 +389,16 @@ def test_files_not_ours_are_skipped_alike_in_workers(repo, run_cli):
     assert one.stdout == two.stdout
     assert report_of(one)["summary"]["files"] == 40
     assert report_of(one)["summary"]["skipped"] == 40
+
+
+def test_a_plugins_data_is_skipped_but_an_unknown_kind_of_ours_is_reported(repo, run_cli):
+    put(repo, {"plugin/rules/x.yaml": "apiVersion: kpo-rules/v1\nkind: RuleFile\nrules: []\n",
+               "plugin/catalogue/tasks.yaml": "apiVersion: kpo-rules/v1\nkind: TaskCatalogue\n",
+               "engagements/typo.yaml": "apiVersion: kpo-rules/v1\nkind: Engagment\n"})
+    result = run_cli("check", "--format", "json", ".")
+    skipped = {s["path"]: s["reason"] for s in report_of(result)["run"]["skipped"]}
+    assert skipped["plugin/rules/x.yaml"] == ("a kpo-rules plugin's data (kind RuleFile): "
+                                              "`kpo-rules test` checks it")
+    assert "plugin/catalogue/tasks.yaml" in skipped
+    typo = [f for f in report_of(result)["findings"] if f["file"] == "engagements/typo.yaml"]
+    assert [f["rule"] for f in typo] == ["KPO-SCH-001"]
