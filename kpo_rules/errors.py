@@ -53,3 +53,11 @@ class YamlSyntaxError(KpoError):
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)
         self.message, self.line, self.column = message, line, column
+
+
+class OutputError(KpoError):
+    """A report or baseline could not be written; names the file and the system's reason."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"cannot write {path}: {why}")
+        self.path, self.why = path, why

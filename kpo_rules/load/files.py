@@ -1,15 +1,11 @@
-"""Turn the paths a user names into the files a run reads."""
+"""The files a run reads (:mod:`kpo_rules.load.discovery` decides which)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpo_rules.errors import UsageError
-
-YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
 
 
@@ -20,6 +16,9 @@ class SourceFile:
     name: str
     path: Path | None = None
     content: bytes | None = None
+    #: Found by a directory walk (or named under ``--force-exclude``): checked only if it
+    #: declares a kpo-rules document, else skipped as not ours.
+    only_ours: bool = False
 
     def read(self) -> bytes:
         if self.content is not None:
@@ -37,33 +36,6 @@ class SourceFile:
             return 0
 
 
-def collect(paths: Iterable[str | Path]) -> list[SourceFile]:
-    """Files named directly, ``*.yaml``/``*.yml`` under directories, ``-`` for stdin.
-
-    Directories are walked in sorted order so output never depends on the file
-    system's listing order. A path that does not exist is a usage error: a CI
-    job pointed at the wrong folder must not pass silently.
-    """
-    out: list[SourceFile] = []
-    seen: set[str] = set()
-    for raw in paths:
-        for source in _expand(raw):
-            if source.name not in seen:
-                seen.add(source.name)
-                out.append(source)
-    return out
-
-
-def _expand(raw: str | Path) -> Iterator[SourceFile]:
-    if str(raw) == STDIN:
-        yield SourceFile(name="<stdin>", content=sys.stdin.buffer.read())
-        return
-    path = Path(raw)
-    if path.is_dir():
-        for found in sorted(path.rglob("*")):
-            if found.suffix in YAML_SUFFIXES and found.is_file():
-                yield SourceFile(name=found.as_posix(), path=found)
-    elif path.exists():
-        yield SourceFile(name=path.as_posix(), path=path)
-    else:
-        raise UsageError(f"{raw}: no such file or directory")
+def read_stdin(name: str) -> SourceFile:
+    """Standard input as a file named ``name`` (``<stdin>`` or ``--stdin-filename``)."""
+    return SourceFile(name=name, content=sys.stdin.buffer.read())
