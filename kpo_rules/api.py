@@ -333,7 +333,7 @@ def _syntax(name: str, exc: YamlSyntaxError) -> Finding:
         file=name,
         line=exc.line,
         column=exc.column,
-        remediation="Fix the YAML at this position; the rest of the file was not checked.",
+        remediation=exc.remediation,
         references=_SYNTAX_REFS,
     )
 

@@ -6,11 +6,14 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from kpo_rules.errors import UsageError
+from kpo_rules.load.reading import MAX_FILE_BYTES, read_at_most, read_regular_file, too_large
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
+STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,12 +23,17 @@ class SourceFile:
     name: str
     path: Path | None = None
     content: bytes | None = None
+    #: Standard input held more than :data:`MAX_FILE_BYTES`; nothing of it was kept.
+    over_limit: bool = False
 
     def read(self) -> bytes:
+        """The bytes to parse; :class:`~kpo_rules.errors.FileReadError` if they cannot be read."""
+        if self.over_limit:
+            raise too_large(f"more than {MAX_FILE_BYTES:,} bytes")
         if self.content is not None:
             return self.content
         assert self.path is not None
-        return self.path.read_bytes()
+        return read_regular_file(self.path)
 
     def size(self) -> int:
         """Its size in bytes (0 if it cannot be read): to share files out by work."""
@@ -35,6 +43,15 @@ class SourceFile:
             return self.path.stat().st_size if self.path is not None else 0
         except OSError:
             return 0
+
+
+def read_stdin(name: str = STDIN_NAME, stream: BinaryIO | None = None) -> SourceFile:
+    """Standard input (or ``stream``) as a file named ``name``, read now: at most
+    :data:`MAX_FILE_BYTES`, so ``- < /dev/zero`` ends with a finding, not out of memory."""
+    content = read_at_most(stream if stream is not None else sys.stdin.buffer)
+    if content is None:
+        return SourceFile(name=name, over_limit=True)
+    return SourceFile(name=name, content=content)
 
 
 def collect(paths: Iterable[str | Path]) -> list[SourceFile]:
@@ -56,7 +73,7 @@ def collect(paths: Iterable[str | Path]) -> list[SourceFile]:
 
 def _expand(raw: str | Path) -> Iterator[SourceFile]:
     if str(raw) == STDIN:
-        yield SourceFile(name="<stdin>", content=sys.stdin.buffer.read())
+        yield read_stdin()
         return
     path = Path(raw)
     if path.is_dir():
