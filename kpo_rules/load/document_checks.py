@@ -14,7 +14,7 @@ what                                              limit      a real engagement
 services in one engagement                        2,000      tens
 staff written inline in one engagement            2,000      up to a few hundred
 assignees over all services of one engagement     10,000     hundreds
-staff in one roster                               100,000    the benchmark roster: 20,000
+staff in one roster                               50,000     the benchmark roster: 20,000
 items of any other list or keys of any mapping    1,000      a staff member's credentials,
                                                              languages: a handful
 an engagement period                              50 years   contracts run 1-10 years
@@ -50,7 +50,7 @@ __all__ = [
 MAX_SERVICES = 2_000
 MAX_ENGAGEMENT_STAFF = 2_000
 MAX_ASSIGNMENTS = 10_000
-MAX_ROSTER_STAFF = 100_000
+MAX_ROSTER_STAFF = 50_000
 MAX_ITEMS = 1_000
 MAX_PERIOD_YEARS = 50
 PERIOD_YEARS = (1900, 2999)
@@ -65,7 +65,8 @@ def oversized(doc: Document) -> list[Finding]:
 
     ``doc`` must have passed the envelope check (a mapping with a known ``kind``).
     """
-    if len(doc.source.values) <= MAX_ITEMS:
+    smallest = min(MAX_ITEMS, MAX_SERVICES, MAX_ENGAGEMENT_STAFF, MAX_ASSIGNMENTS, MAX_ROSTER_STAFF)
+    if len(doc.source.values) <= smallest:
         return []  # no list can be longer than the document: the usual engagement stops here
     data = doc.data
     engagement = data["kind"] == "Engagement"

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kpo_rules.errors import UsageError
-from kpo_rules.load.reading import MAX_FILE_BYTES, read_at_most, read_regular_file, too_large
+from kpo_rules.load import reading
+from kpo_rules.load.reading import read_at_most, read_regular_file, too_large
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
@@ -23,13 +24,13 @@ class SourceFile:
     name: str
     path: Path | None = None
     content: bytes | None = None
-    #: Standard input held more than :data:`MAX_FILE_BYTES`; nothing of it was kept.
+    #: Standard input held more than the size limit; nothing of it was kept.
     over_limit: bool = False
 
     def read(self) -> bytes:
         """The bytes to parse; :class:`~kpo_rules.errors.FileReadError` if they cannot be read."""
         if self.over_limit:
-            raise too_large(f"more than {MAX_FILE_BYTES:,} bytes")
+            raise too_large(f"more than {reading.MAX_FILE_BYTES:,} bytes")
         if self.content is not None:
             return self.content
         assert self.path is not None
@@ -46,8 +47,8 @@ class SourceFile:
 
 
 def read_stdin(name: str = STDIN_NAME, stream: BinaryIO | None = None) -> SourceFile:
-    """Standard input (or ``stream``) as a file named ``name``, read now: at most
-    :data:`MAX_FILE_BYTES`, so ``- < /dev/zero`` ends with a finding, not out of memory."""
+    """Standard input (or ``stream``) as a file named ``name``, read now and at most the
+    size limit of it: ``- < /dev/zero`` ends with a finding, not out of memory."""
     content = read_at_most(stream if stream is not None else sys.stdin.buffer)
     if content is None:
         return SourceFile(name=name, over_limit=True)

@@ -35,11 +35,12 @@ _KINDS = (
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+def read_regular_file(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` (:data:`MAX_FILE_BYTES`).
 
     :raises FileReadError: not a regular file, larger than ``limit``, or unreadable.
     """
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
         _require_regular(os.stat(path).st_mode)
         fd = os.open(path, _OPEN_FLAGS)
@@ -57,12 +58,13 @@ def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(fd)
 
 
-def read_at_most(stream: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes | None:
-    """At most ``limit`` bytes of ``stream`` (standard input); None if it holds more.
+def read_at_most(stream: BinaryIO, limit: int | None = None) -> bytes | None:
+    """At most ``limit`` (:data:`MAX_FILE_BYTES`) bytes of ``stream``; None if it holds more.
 
     Reads in chunks, so a stream that never ends (``- < /dev/zero``) costs ``limit`` bytes
     of reading and one chunk of memory beyond what is kept.
     """
+    limit = MAX_FILE_BYTES if limit is None else limit
     chunks: list[bytes] = []
     total = 0
     while total <= limit:
@@ -74,10 +76,10 @@ def read_at_most(stream: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes | None:
     return None
 
 
-def too_large(size: str, limit: int = MAX_FILE_BYTES) -> FileReadError:
-    """The finding for a file (or standard input) over the size limit."""
+def too_large(size: str, limit: int | None = None) -> FileReadError:
+    """The finding for a file (or standard input) over ``limit`` (:data:`MAX_FILE_BYTES`)."""
     return FileReadError(
-        f"file too large: {size}; the limit is {limit // 2**20} MiB "
+        f"file too large: {size}; the limit is {_mib(limit or MAX_FILE_BYTES)} "
         "(split a roster that big into several files)"
     )
 
@@ -96,6 +98,10 @@ def _read_fd(fd: int, limit: int, size_hint: int) -> bytes:
         total += len(chunk)
         want = _CHUNK
     raise too_large(f"more than {limit:,} bytes", limit)
+
+
+def _mib(size: int) -> str:
+    return f"{size // 2**20} MiB" if size >= 2**20 else f"{size:,} bytes"
 
 
 def _require_regular(mode: int) -> None:
