@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kpo_rules.model import Severity
+from kpo_rules.model import Finding, Severity, Subject
 
 if TYPE_CHECKING:
     from kpo_rules.engine.model import Rule
@@ -168,6 +168,25 @@ CORE_RULES: tuple[CoreRule, ...] = (
         references=("SPEC §8",),
     ),
     CoreRule(
+        id="KPO-ENG-003", category="engine-error", title="File not checked: internal error",
+        checks="Every file and engagement is checked to the end without an unexpected error.",
+        why="An error kpo-rules did not foresee has left the file (or one engagement of it) "
+            "unjudged; it is reported so its silence is never taken for a pass, and the "
+            "other files are still checked.",
+        remediation="Report the file and the message to the kpo-rules maintainers; the other "
+                    "files were checked.",
+        references=(),
+    ),
+    CoreRule(
+        id="KPO-ENG-004", category="engine-error", title="Too many findings in one file",
+        checks="A file has at most 1,000 findings; the rest are counted in one finding.",
+        why="A generated or broken file with thousands of findings would bury every other "
+            "file's findings and make reports too large to read or upload; the count keeps "
+            "the run honest.",
+        remediation="Fix the findings shown (they often share one cause) and check again.",
+        references=(), severity=Severity.WARNING,
+    ),
+    CoreRule(
         id="KPO-WAI-001", category="waiver", title="Waiver expired",
         checks="Every waiver's expiry date is on or after the run date (--today).",
         why="An exception was approved for a time; after it, the findings it hid are "
@@ -196,7 +215,46 @@ CORE_RULES: tuple[CoreRule, ...] = (
         remediation="Name a staff or service id of this engagement, or drop `subject`.",
         references=_WAIVERS,
     ),
+    CoreRule(
+        id="KPO-WAI-005", category="waiver", title="Waiver of a whole engagement not stated",
+        checks="A waiver without a subject says `scope: engagement`.",
+        why="A waiver without a subject silences its rule for every service and person of "
+            "the engagement, now and later; that must be meant, not an omission. Until it "
+            "says so it waives nothing.",
+        remediation="Limit the waiver to a staff or service id with `subject`, or state "
+                    "`scope: engagement`.",
+        references=_WAIVERS,
+    ),
+    CoreRule(
+        id="KPO-WAI-006", category="waiver", title="Waiver runs too long",
+        checks="A waiver's expiry is at most `max-waiver-days` after the run date, where "
+               "the configuration sets that horizon.",
+        why="An exception approved for years is a rule switched off; the horizon makes "
+            "every waiver come back for review. Until it is shortened it waives nothing.",
+        remediation="Set an earlier `expires` (and review the exception then).",
+        references=_WAIVERS,
+    ),
 )
+
+
+_BY_ID: dict[str, CoreRule] = {rule.id: rule for rule in CORE_RULES}
+
+
+def core_finding(rule_id: str, *, message: str, file: str, line: int = 1, column: int = 1,
+                 engagement: str | None = None, subject: Subject | None = None,
+                 path: str = "", remediation: str | None = None,
+                 severity: Severity | None = None, plugin: str | None = None) -> Finding:
+    """A finding of a core rule: category, severity, fix and references come from the table
+    above, so every place that reports one says the same; ``remediation`` may be more
+    specific than the rule's general fix."""
+    rule = _BY_ID[rule_id]
+    return Finding(
+        rule=rule_id, severity=severity or rule.severity, category=rule.category,
+        message=message, file=file, line=line, column=column, engagement=engagement,
+        subject=subject or Subject(), path=path,
+        remediation=rule.remediation if remediation is None else remediation,
+        references=rule.references, plugin=plugin,
+    )
 
 
 def rule_catalogue(plugin_rules: Iterable[Rule] = ()) -> Mapping[str, CoreRule | Rule]:

@@ -50,8 +50,8 @@ class RuleDefinitionError(KpoError):
 class YamlSyntaxError(KpoError):
     """A file is not readable YAML (or not UTF-8); becomes a ``syntax`` finding."""
 
-    #: What the finding tells the user to do.
-    remediation = "Fix the YAML at this position; the rest of the file was not checked."
+    #: What the finding tells the user to do, when more specific than the rule's fix.
+    remediation: str | None = None
 
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)

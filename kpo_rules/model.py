@@ -194,6 +194,9 @@ class Report:
     plugins: tuple[PluginInfo, ...] = ()
     plugin_failures: tuple[PluginFailure, ...] = ()
     waived: tuple[Finding, ...] = ()
+    #: The waivers that silenced findings (``AppliedWaiver``: rule, subject, reason,
+    #: approver, expiry), for an auditor to see what was silenced.
+    waivers: tuple[Any, ...] = ()
     #: Every (file, engagement id) checked, with None for files without an engagement.
     checked: tuple[tuple[str, str | None], ...] = ()
     #: Documentation of every rule the run knew, by id (core and plugin rules).

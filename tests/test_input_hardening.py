@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT
 
-from kpo_rules.api import read_file
 from kpo_rules.load import document_checks, reading
 from kpo_rules.load.files import SourceFile, collect, read_stdin
+from kpo_rules.pipeline import read as read_file
 
 MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
 # Two good files with findings of their own, which a hostile neighbour must not cost them.

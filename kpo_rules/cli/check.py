@@ -108,15 +108,14 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             select=_selectors(select) or config.select,
             ignore=_selectors(ignore) or config.ignore,
         )
-        report = check(paths, today=today, config=config, waivers=not no_waivers, jobs=jobs)
+        report = check(paths, today=today, config=config, waivers=not no_waivers, jobs=jobs,
+                       baseline=None if write_baseline is not None else baseline)
         if write_baseline is not None:
             from kpo_rules.baseline import write_baseline as write  # noqa: PLC0415
 
             count = write(write_baseline, report.findings)
             click.echo(f"kpo-rules: wrote {count} findings to {write_baseline}", err=True)
             sys.exit(ExitCode.USAGE if report.plugin_failures else ExitCode.OK)
-        if baseline is not None:
-            report = _against_baseline(report, baseline)
     except KpoError as exc:
         click.echo(f"kpo-rules: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -134,14 +133,6 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
             click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",
                        err=True)
     sys.exit(exit_code(report, fail_on or config.fail_on))
-
-
-def _against_baseline(report: Report, path: Path) -> Report:
-    from kpo_rules.baseline import compare, read_baseline  # noqa: PLC0415
-
-    outcome = compare(report.findings, read_baseline(path))
-    return dataclasses.replace(report, findings=outcome.new, baselined=len(outcome.known),
-                               baseline_gone=tuple(outcome.gone))
 
 
 def _waived_text(report: Report) -> str:

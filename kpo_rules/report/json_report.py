@@ -26,6 +26,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "info": report.count(Severity.INFO),
             "waived": len(report.waived),
         },
+        "waivers": [w.as_dict() for w in report.waivers],
         "baseline": {"known": report.baselined, "gone": list(report.baseline_gone)},
         "findings": [f.as_dict() for f in report.findings],
     }

@@ -459,7 +459,12 @@ def _engagement_parts() -> dict[str, Schema]:
             {
                 "rule": _ref("ruleId", "The rule id waived."),
                 "subject": _ref(
-                    "localId", "Optional staff or service id the waiver is limited to."
+                    "localId", "Staff or service id the waiver is limited to; without one, "
+                    "'scope: engagement' must say that the whole engagement is meant."
+                ),
+                "scope": _enum(
+                    "'engagement': the waiver silences the rule for the whole engagement "
+                    "(stated explicitly, since that hides the most).", ("engagement",)
                 ),
                 "reason": _text("Why the exception is acceptable.", non_empty=True),
                 "approved_by": _text("Who approved it.", non_empty=True),
