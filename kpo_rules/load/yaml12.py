@@ -28,7 +28,6 @@ from yaml.events import (
 
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.gc_pause import gc_paused
-from kpo_rules.load.line_breaks import NAMES, refuse_yaml11_breaks
 from kpo_rules.load.reading import MAX_FILE_BYTES, too_large
 from kpo_rules.load.yaml_scalars import (
     _TYPED_FIRST,
@@ -76,6 +75,7 @@ _SUSPECT = re.compile(
 _LIBYAML_DEPTH_CAP = "exceeded maximum nesting depth"
 _COLLECTION_KEY = "a mapping key must be a single value, not a mapping or a list"
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_YAML11_BREAKS = "\x85\u2028\u2029"  # line breaks to libyaml, text to YAML 1.2
 _MERGE_KEY = (
     "merge key '<<': merge keys are YAML 1.1, and kpo-rules reads YAML 1.2; write the fields "
     "out (an alias may still stand for a whole value: 'key: *anchor')"
@@ -98,7 +98,9 @@ def parse_yaml(content: bytes | str, file: str) -> list[Document]:
     well-formed UTF-8 YAML within the limits of this module.
     """
     text, breaks = _decode(content)
-    if breaks:
+    if breaks:  # rare: a second pass over the events, in a module loaded only for it
+        from kpo_rules.load.line_breaks import refuse_yaml11_breaks  # noqa: PLC0415
+
         refuse_yaml11_breaks(text, _events)
     with gc_paused():  # a big roster allocates a million containers
         try:
@@ -150,7 +152,7 @@ def _decode(content: bytes | str) -> tuple[str, bool]:
     breaks = False
     bad = _SUSPECT.search(text)
     while bad is not None:
-        if text[bad.start()] not in NAMES:
+        if text[bad.start()] not in _YAML11_BREAKS:
             raise _control_character(text, bad.start())
         breaks = True
         bad = _SUSPECT.search(text, bad.end())
