@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import sys
 import time
 from typing import Any
 
@@ -384,6 +385,15 @@ def test_binary_file_with_nul_bytes() -> None:
         "the file looks binary: it contains control character U+0000 at line 2, column 1"
     )
     assert where(exc) == (2, 1)
+
+
+def test_refused_characters_are_exactly_what_yaml_1_2_does_not_print() -> None:
+    """The loader's class of characters to stop at: outside YAML 1.2's c-printable, or one
+    of the three that libyaml takes for line breaks."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    printable = re.compile("[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    expected = {i for i, c in enumerate(every) if not printable.match(c) or c in "\x85\u2028\u2029"}
+    assert {m.start() for m in yaml12._SUSPECT.finditer(every)} == expected
 
 
 def test_other_control_character() -> None:
