@@ -22,9 +22,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from kpo_rules.model import Finding
 from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed
 
 CRASH = "the worker process checking it died (a crash in the engine)"
@@ -50,9 +52,10 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     its files in a fresh worker. Outcomes come back in file order."""
     done: dict[int, FileOutcome] = {}
     workers: list[_Worker] = []
+    shared = _Shared()
 
     def received(batch: list[tuple[int, FileOutcome]]) -> None:
-        done.update(batch)
+        done.update((index, shared.outcome(outcome)) for index, outcome in batch)
         if progress is not None:
             progress(len(done))
 
@@ -73,6 +76,33 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     for worker in workers:
         worker.reap()
     return [done[i] for i in range(len(run.files))]
+
+
+class _Shared:
+    """One copy in the parent of what many findings share: a finding unpickled from a
+    worker carries its own copies of its rule's fix and references, its file name,
+    subject... (about 1.2 KB a finding; 0.5 KB when shared)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self._seen.setdefault(value, value)
+
+    def outcome(self, outcome: FileOutcome) -> FileOutcome:
+        parts = tuple(replace(part, filtered=replace(
+            part.filtered, findings=tuple(self.finding(f) for f in part.filtered.findings),
+            waived=tuple(self.finding(f) for f in part.filtered.waived)))
+            for part in outcome.parts)
+        return FileOutcome(name=self(outcome.name), parts=parts)
+
+    def finding(self, f: Finding) -> Finding:
+        return Finding(
+            rule=self(f.rule), severity=f.severity, category=self(f.category),
+            message=f.message, file=self(f.file), line=f.line, column=f.column,
+            engagement=self(f.engagement), subject=self(f.subject), path=self(f.path),
+            remediation=self(f.remediation), references=self(f.references),
+            plugin=self(f.plugin))
 
 
 def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:

@@ -1,4 +1,4 @@
-"""Cross-document reference checks (SPEC 2): ids that must exist, ids that must be unique.
+"""Cross-document reference checks: ids that must exist, ids that must be unique.
 
 Inline staff are local to their engagement; roster staff are global to the run.
 """

@@ -1,4 +1,4 @@
-"""Run every rule's examples (SPEC 7): a ``pass`` example must not raise the rule,
+"""Run every rule's examples: a ``pass`` example must not raise the rule,
 a ``fail`` example must. Used by ``kpo-rules test`` and :mod:`kpo_rules.testing`.
 """
 

@@ -121,13 +121,14 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
         sys.exit(ExitCode.USAGE)
     for extra_fmt, path in reports:
         path.write_text(renderer(extra_fmt)(report, color=False), encoding="utf-8")
-    text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
-    if fmt == "text" and show_waived and report.waived:
-        text += _waived_text(report)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    elif not quiet:
-        click.echo(text, nl=False)
+    if output is not None or not quiet:  # --quiet alone renders nothing
+        text = renderer(fmt)(report, color=output is None and use_color(sys.stdout))
+        if fmt == "text" and show_waived and report.waived:
+            text += _waived_text(report)
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
     if report.plugin_failures and (quiet or output is not None or fmt != "text"):
         for failure in report.plugin_failures:
             click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",

@@ -60,7 +60,7 @@ class Pattern:
 
 @dataclass(frozen=True, kw_only=True)
 class Example:
-    """An engagement a rule must pass or fail (SPEC 7)."""
+    """An engagement a rule must pass or fail (its ``examples``)."""
 
     expect: str  # "pass" | "fail"
     document: Mapping[str, Any]
