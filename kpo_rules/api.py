@@ -57,7 +57,8 @@ def check(
         enough files for several to pay (:data:`AUTO_PARALLEL_FILES`). With two files or
         more, files are checked in forked workers (where the platform can fork), so a crash
         in the rule engine costs only the file it happened on.
-    :param progress: called with the number of files checked so far, as they are.
+    :param progress: called as ``progress(files checked, files in the run)`` as files are
+        checked (the CLI draws a progress line from it).
     :raises kpo_rules.errors.UsageError: a named path does not exist, or the baseline
         cannot be read.
     """
@@ -101,7 +102,7 @@ def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
     for index in range(count):
         outcomes.append(pipeline.check_file(run, index))
         if progress is not None:
-            progress(index + 1)
+            progress(index + 1, count)
     return outcomes
 
 

@@ -36,9 +36,9 @@ class CoreRule:
     unverified: str = ""
 
 
-_FORMAT = "kpo-rules documentation: engagement file format"
-_REFERENCES = (f"{_FORMAT} (ids and references between documents)",)
-_WAIVERS = ("kpo-rules documentation: waivers and baselines",)
+_FORMAT = "The engagement file format: `kpo-rules docs engagement-file`"
+_REFERENCES = (_FORMAT,)
+_WAIVERS = ("Waivers and baselines: `kpo-rules docs waivers-and-baselines`",)
 _WHY_REF = (
     "A reference that points nowhere means the rules cannot see the person, centre or "
     "definition it names, so whatever they would have checked goes unchecked."

@@ -34,7 +34,8 @@ CRASH = "the worker process checking it died (a crash in the engine)"
 #: cores with the workers; a crash loses at most this many, which are then run again.
 BATCH = 32
 
-Progress = Callable[[int], None]
+#: ``progress(files checked, files in the run)``, called as files are checked.
+Progress = Callable[[int, int], None]
 
 
 def can_fork() -> bool:
@@ -57,7 +58,7 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     def received(batch: list[tuple[int, FileOutcome]]) -> None:
         done.update((index, shared.outcome(outcome)) for index, outcome in batch)
         if progress is not None:
-            progress(len(done))
+            progress(len(done), len(run.files))
 
     try:
         active = [_Worker.start(run, share, workers)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kpo_rules.config import Config, missing_plugins
+from kpo_rules.config import Config, is_selected, missing_plugins
 from kpo_rules.core_rules import core_finding
 from kpo_rules.errors import FileReadError, YamlSyntaxError
 from kpo_rules.filters import Filtered, Filters, apply_filters, capped
@@ -300,7 +300,10 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         files=len(settled.outcomes),
         engagements=sum(1 for _, eid in checked if eid is not None),
         checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
-        rules=rule_catalogue(run.rules.content.rules.rules),
+        # The rules the run evaluated (JUnit has one test case per engagement and rule).
+        rules={rule_id: rule for rule_id, rule in
+               rule_catalogue(run.rules.content.rules.rules).items()
+               if is_selected(config, rule_id)},
         plugins=tuple(plugins.infos),
         plugin_failures=tuple(failures),
         waived=tuple(sort_findings([f for part in parts for f in part.waived])),

@@ -1,5 +1,6 @@
-"""Run every rule's examples: a ``pass`` example must not raise the rule,
-a ``fail`` example must. Used by ``kpo-rules test`` and :mod:`kpo_rules.testing`.
+"""Run every rule's examples (docs/plugins.md, "Testing a plugin"): a ``pass`` example
+must not raise the rule, a ``fail`` example must. Used by ``kpo-rules test`` and
+:mod:`kpo_rules.testing`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -508,6 +509,42 @@ def test_init_writes_a_starter_that_passes(tmp_path, run_cli):
     assert json.loads(checked.stdout)["findings"] == []
     again = run_cli("init", str(tmp_path))
     assert again.exit_code == 2 and "not overwriting" in again.stderr
+
+
+MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.M)
+
+
+def modelines(path: Path) -> list[tuple[str, Path]]:
+    """(kind, schema file the modeline names) of each document of ``path``; the modeline
+    must open the document, as the YAML language server reads it from its header."""
+    import yaml
+
+    out = []
+    for text in path.read_text().split("\n---\n"):
+        match = MODELINE.match(text)
+        assert match, f"{path}: a document without a modeline"
+        out.append((yaml.safe_load(text)["kind"], (path.parent / match[1]).resolve()))
+    return out
+
+
+def test_examples_name_their_schema_by_a_path_that_works_offline():
+    root = Path(__file__).parent.parent
+    files = sorted((root / "examples").rglob("*.yaml")) + sorted(
+        (root / "docs" / "examples").glob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        for kind, schema in modelines(path):
+            assert schema == root / "schemas" / f"{kind.lower()}.schema.json", path
+
+
+def test_init_writes_the_schemas_its_starter_names(tmp_path, run_cli):
+    from kpo_rules.schemas import dump_schema
+
+    assert run_cli("init", str(tmp_path)).exit_code == 0
+    ((kind, schema),) = modelines(tmp_path / "engagements" / "example.yaml")
+    assert schema.read_text() == dump_schema(kind.lower())
+    roster = tmp_path / ".kpo-rules" / "roster.schema.json"
+    assert roster.read_text() == run_cli("schema", "roster").stdout
 
 
 def test_pre_commit_hook_definition():

@@ -17,6 +17,7 @@ from kpo_rules._version import __version__
 #: command name -> "module:attribute"
 COMMANDS = {
     "check": "kpo_rules.cli.check:check_cmd",
+    "docs": "kpo_rules.cli.docs_cmd:docs_cmd",
     "init": "kpo_rules.cli.init_cmd:init_cmd",
     "plugin": "kpo_rules.cli.plugin_cmd:plugin_cmd",
     "plugins": "kpo_rules.cli.plugins_cmd:plugins_cmd",

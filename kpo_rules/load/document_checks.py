@@ -30,7 +30,7 @@ import datetime as dt
 from typing import Any
 
 from kpo_rules.load.quick import is_date
-from kpo_rules.load.schema_findings import Problem, findings_of, path_label
+from kpo_rules.load.schema_findings import FORMAT_REFERENCE, Problem, findings_of, path_label
 from kpo_rules.model import Document, Finding
 from kpo_rules.schemas import KINDS, schema_id
 
@@ -240,4 +240,4 @@ def _assignments(data: Any) -> list[Problem]:
 
 def _references(doc: Document) -> tuple[str, ...]:
     kind = doc.data.get("kind") if type(doc.data) is dict else None
-    return (schema_id(KINDS[kind]),) if kind in KINDS else ()
+    return (FORMAT_REFERENCE, schema_id(KINDS[kind])) if kind in KINDS else (FORMAT_REFERENCE,)

@@ -14,10 +14,20 @@ from typing import Any
 
 from kpo_rules.model import Document, Finding, Severity, Subject
 
-__all__ = ["CATEGORY", "RULE_ID", "Problem", "findings_of", "key_text", "path_label"]
+__all__ = [
+    "CATEGORY",
+    "FORMAT_REFERENCE",
+    "RULE_ID",
+    "Problem",
+    "findings_of",
+    "key_text",
+    "path_label",
+]
 
 RULE_ID = "KPO-SCH-001"
 CATEGORY = "schema"
+#: Where a person reads what an engagement or roster file may hold.
+FORMAT_REFERENCE = "The engagement file format: `kpo-rules docs engagement-file`"
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 

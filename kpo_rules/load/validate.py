@@ -28,13 +28,19 @@ from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unus
 
 from kpo_rules.load.document_checks import oversized, period_problems
 from kpo_rules.load.quick import Check, compile_check, compile_pattern, inlined, is_number_value
-from kpo_rules.load.schema_findings import RULE_ID, Problem, findings_of, key_text, path_label
+from kpo_rules.load.schema_findings import (
+    FORMAT_REFERENCE,
+    RULE_ID,
+    Problem,
+    findings_of,
+    key_text,
+    path_label,
+)
 from kpo_rules.model import Document, Finding
 from kpo_rules.schemas import API_VERSION, KINDS, PATTERN_HINTS, schema_id
 
 __all__ = ["RULE_ID", "validate_as", "validate_document"]
 
-_SPEC = "SPEC §2 (engagement files)"
 _MAX_SHOWN = 40  # characters of a found value shown in a message
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -122,7 +128,7 @@ def validate_document(doc: Document) -> list[Finding]:
     """
     problems = _check_envelope(doc.data)
     if problems:
-        return findings_of(doc, problems, (_SPEC,))
+        return findings_of(doc, problems, (FORMAT_REFERENCE,))
     return oversized(doc) or validate_in_bounds(doc)
 
 
@@ -144,7 +150,9 @@ def validate_as(doc: Document, schema: str) -> list[Finding]:
     :raises kpo_rules.schemas.UnknownSchemaError: no schema of that name is registered.
     """
     problems = _explain_all(_validator(schema).iter_errors(doc.data), doc.data)
-    references = (_SPEC, schema_id(schema)) if schema in KINDS.values() else (schema_id(schema),)
+    references = (schema_id(schema),)
+    if schema in KINDS.values():
+        references = (FORMAT_REFERENCE, *references)
     return findings_of(doc, problems, references)
 
 

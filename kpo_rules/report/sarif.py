@@ -21,6 +21,7 @@ from urllib.parse import quote
 from kpo_rules._version import __version__
 from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.json_text import dumps_indented
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def _extensions(report: Report) -> Iterable[dict[str, Any]]:
 
 
 def _invocation(report: Report) -> dict[str, Any]:
-    # A plugin that failed to load makes the check incomplete (SPEC 5): say so in SARIF too.
+    # A plugin that failed to load makes the check incomplete (exit code 2): say so in SARIF too.
     invocation: dict[str, Any] = {"executionSuccessful": not report.plugin_failures}
     if report.plugin_failures:
         invocation["toolExecutionNotifications"] = [
@@ -227,6 +228,6 @@ def _invocation(report: Report) -> dict[str, Any]:
     return invocation
 
 
-def render(report: Report, *, color: bool) -> str:
-    del color  # SARIF is for machines
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    del options  # SARIF is for machines
     return dumps_indented(as_sarif(report)) + "\n"

@@ -33,7 +33,7 @@ _NOTES = {
         "rules": "The rules.",
     },
     "rule": {
-        "category": "SPEC section 3 category of the findings.",
+        "category": "What kind of problem the findings are (one of the values listed).",
         "severity": "How bad a finding is; `--fail-on` compares it.",
         "references": "Citations: statute and section, regulator guidance with its date, "
                       "or 'practice: ...'.",
