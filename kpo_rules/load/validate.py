@@ -150,7 +150,7 @@ def validate_as(doc: Document, schema: str) -> list[Finding]:
     :raises kpo_rules.schemas.UnknownSchemaError: no schema of that name is registered.
     """
     problems = _explain_all(_validator(schema).iter_errors(doc.data), doc.data)
-    references = (schema_id(schema),)
+    references: tuple[str, ...] = (schema_id(schema),)
     if schema in KINDS.values():
         references = (FORMAT_REFERENCE, *references)
     return findings_of(doc, problems, references)
