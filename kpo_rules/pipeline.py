@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.config import Config, is_selected, missing_plugins
 from kpo_rules.core_rules import core_finding
-from kpo_rules.errors import YamlSyntaxError
+from kpo_rules.errors import FileReadError, YamlSyntaxError
 from kpo_rules.filters import Filtered, Filters, apply_filters, capped
 from kpo_rules.load.files import SourceFile
 from kpo_rules.load.ownership import NOT_PARSED, text_declares_ours, why_not_ours
@@ -122,7 +122,7 @@ def read(source: SourceFile) -> FileResult:
 
 def _syntax(name: str, exc: YamlSyntaxError) -> Finding:
     return core_finding("KPO-SYN-001", message=exc.message, file=name, line=exc.line,
-                        column=exc.column)
+                        column=exc.column, remediation=exc.remediation)
 
 
 # ------------------------------------------------------------------------- rosters
@@ -158,7 +158,7 @@ def read_rosters(files: Sequence[SourceFile], rules: RuleSet) -> Rosters:
     for index, source in enumerate(files):
         try:
             raw = source.read()
-        except OSError:
+        except FileReadError:
             continue  # reported when the file is checked
         if not might_hold_roster(raw):
             continue

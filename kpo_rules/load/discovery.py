@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 
 from kpo_rules.config import Config
 from kpo_rules.errors import ConfigError, UsageError
-from kpo_rules.load.files import STDIN, SourceFile, read_stdin
+from kpo_rules.load.files import STDIN, STDIN_NAME, SourceFile, read_stdin
 from kpo_rules.model import Finding, Severity, SkippedPath
 
 if TYPE_CHECKING:
     from kpo_rules.load.excludes import Excludes
 
 YAML_SUFFIXES = (".yaml", ".yml")
-STDIN_NAME = "<stdin>"
+
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
