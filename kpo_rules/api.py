@@ -43,6 +43,7 @@ def check(
     jobs: int = 1,
     progress: Progress | None = None,
     stdin_filename: str | None = None,
+    details: bool = False,
 ) -> Report:
     """Check engagement files and return a :class:`~kpo_rules.model.Report`.
 
@@ -64,6 +65,9 @@ def check(
     :param progress: called as ``progress(files checked, files in the run)`` as files are
         checked (the CLI draws a progress line from it).
     :param stdin_filename: the name standard input (``-``) has in findings and excludes.
+    :param details: also describe every engagement in ``Report.details`` (services,
+        assignees, what each task asks, the overlap of every shift day by day) for the HTML
+        report; off by default, since an ordinary run does not need it.
     :raises kpo_rules.errors.UsageError: a named path does not exist, or the baseline
         cannot be read.
     """
@@ -86,7 +90,7 @@ def check(
         known_rules=rules.known,
         baseline=None if entries is None else frozenset(e["fingerprint"] for e in entries))
     run = pipeline.Run(files=files, rules=rules, rosters=pipeline.read_rosters(files, rules),
-                       filters=filters)
+                       filters=filters, details=details)
     outcomes = _check_files(run, jobs, progress)
     settled = pipeline.settle(run, outcomes)
     report = pipeline.build_report(run, settled, plugin_set, config, entries or ())

@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kpo_rules.details import EngagementDetail
 
 
 class Severity(str, enum.Enum):
@@ -276,6 +279,9 @@ class Report:
     baseline_gone: tuple[Mapping[str, Any], ...] = ()  # baseline entries no longer found
     #: What was in force: config file, plugins disabled, selection, run date, paths skipped.
     run: RunRecord = field(default_factory=RunRecord)
+    #: Each engagement's services, requirements and overlap, for the HTML report; only when
+    #: the run was asked for them (``kpo_rules.check(details=True)``).
+    details: tuple[EngagementDetail, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

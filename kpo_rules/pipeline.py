@@ -4,7 +4,9 @@
     read(source)                bytes -> YAML documents -> schema-valid documents
     read_rosters(files, rules)  the staff every engagement of the run may name
     check_file(run, index)      one file: references resolved, rules evaluated, findings
-                                filtered (waivers, selection, baseline: :mod:`.filters`)
+                                filtered (waivers, selection, baseline: :mod:`.filters`);
+                                with ``run.details``, each engagement described for the
+                                HTML report (:mod:`kpo_rules.details`)
     settle(run, outcomes)       what only every file together tells: ids used twice
     build_report(...)           one sorted :class:`~kpo_rules.model.Report`
 
@@ -38,6 +40,7 @@ from kpo_rules.model import (
 
 if TYPE_CHECKING:
     from kpo_rules.content import Content
+    from kpo_rules.details import EngagementDetail
     from kpo_rules.engagement import StaffDef
     from kpo_rules.engine.evaluate import Evaluator
     from kpo_rules.plugins import PluginSet
@@ -184,6 +187,8 @@ class Run:
     rules: RuleSet
     rosters: Rosters
     filters: Filters
+    #: Describe each engagement for the HTML report (services, requirements, overlap).
+    details: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +200,7 @@ class Part:
     engagement: str | None = None
     at: tuple[int, int] = (1, 1)  # where metadata.id is
     filtered: Filtered = field(default_factory=Filtered)
+    detail: EngagementDetail | None = None  # with ``Run.details`` only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,16 +236,21 @@ def _check_engagement(run: Run, doc: Document) -> Part:
 
     eid = doc.data["metadata"]["id"]
     at = doc.locate("/metadata/id")
+    detail = None
     try:
         engagement, findings = resolve_engagement(doc, run.rosters.staff)
         catalogue = run.rules.content.catalogue
         findings += unknown_ids([engagement], [], catalogue)
         findings += run.rules.evaluator.evaluate(engagement, catalogue)
         filtered = apply_filters(findings, run.filters, engagement)
+        if run.details:
+            from kpo_rules.details import describe  # noqa: PLC0415
+
+            detail = describe(engagement, catalogue)
     except Exception as exc:  # noqa: BLE001 - any error becomes a finding on this engagement
         crash = _internal_error(doc.file, exc, at=at, engagement=eid)
         filtered = Filtered(findings=(crash,))
-    return Part(document=doc.index, engagement=eid, at=at, filtered=filtered)
+    return Part(document=doc.index, engagement=eid, at=at, filtered=filtered, detail=detail)
 
 
 def _capped(parts: list[Part], limit: int) -> tuple[Part, ...]:
@@ -343,4 +354,6 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         baseline_gone=tuple(entry for entry in baseline
                             if entry["fingerprint"] not in matched),
         run=RunRecord(skipped=tuple(skipped)),
+        details=tuple(sorted((p.detail for o in settled.outcomes for p in o.parts
+                              if p.detail is not None), key=lambda d: (d.file, d.id))),
     )
