@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -180,10 +181,11 @@ def _service(engagement: Engagement, catalogue: Catalogue, service: Mapping[str,
 
 
 def _shift_label(item: ShiftOverlap) -> str:
-    return f"{item.shift_start}-{item.shift_end} {_days(item.shift_days)} in {item.staff_zone}"
+    return f"{item.shift_start}-{item.shift_end} {days_text(item.shift_days)} in {item.staff_zone}"
 
 
-def _days(days: Sequence[str]) -> str:
+def days_text(days: Sequence[str]) -> str:
+    """``mon-fri`` for the five weekdays, else the days as listed."""
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     if tuple(days) == week[:5]:
         return "mon-fri"
@@ -219,7 +221,7 @@ def _requirements(data: Mapping[str, Any], catalogue: Catalogue, service: Mappin
     education = task.get("education") or {}
     if education and not task.get("mechanical", False):
         fields = list(education.get("fields", ()))
-        shown = ", ".join(fields[:3]) + (" ..." if len(fields) > 3 else "")
+        shown = ", ".join(fields[:2]) + (f" +{len(fields) - 2} more" if len(fields) > 2 else "")
         out.append(Requirement(kind="degree", label=f"{education['level']}: {shown}"))
     if service.get("decision_level") == "decision_maker":
         out.append(Requirement(kind="seniority", label="decision-maker"))
@@ -277,27 +279,29 @@ def _profiles(first: ShiftOverlap, overlaps: Sequence[ShiftOverlap],
               hours: Sequence[Sequence[tuple[dt.date, float]]],
               blocks: Sequence[Sequence[tuple[dt.date, tuple[tuple[int, int], ...]]]]
               ) -> tuple[tuple[DayProfile, ...], int]:
-    """Group the client's working days by what every lane shows on them (shift blocks and
-    overlap), in order of first appearance; the groups are the characteristic days."""
+    """Group the client's working days by what every lane shows on them (the clocks of both
+    sides, the shift blocks, the overlap), in order of first appearance: the groups are the
+    characteristic days, one per combination of the two sides' clock changes."""
     groups: dict[Any, list[int]] = {}
     days = [day for day, _ in hours[0]]
-    for index in range(len(days)):
-        key = tuple((lane_blocks[index][1], round(lane_hours[index][1], 4))
-                    for lane_blocks, lane_hours in zip(blocks, hours, strict=True))
-        groups.setdefault(key, []).append(index)
+    zones = [first.client_zone, *(o.staff_zone for o in overlaps)]
+    for index, day in enumerate(days):
+        clocks = tuple(_clock(zone, first.client_zone, day) for zone in zones)
+        lanes = tuple((lane_blocks[index][1], round(lane_hours[index][1], 4))
+                      for lane_blocks, lane_hours in zip(blocks, hours, strict=True))
+        groups.setdefault((clocks, lanes), []).append(index)
     short_keys = {key for key in groups
-                  if any(_short(h, o.required) for (_, h), o in zip(key, overlaps, strict=True))}
+                  if any(_short(h, o.required) for (_, h), o in zip(key[1], overlaps,
+                                                                    strict=True))}
     kept = sorted(groups, key=lambda k: (k not in short_keys, -len(groups[k])))[:MAX_PROFILES]
     kept.sort(key=lambda k: groups[k][0])
     profiles = []
-    for key in kept:
-        indexes = groups[key]
-        day = days[indexes[0]]
+    for clocks, lanes in kept:
+        indexes = groups[(clocks, lanes)]
         profiles.append(DayProfile(
-            first=day, days=len(indexes), runs=_runs(days, indexes),
-            blocks=tuple(b for b, _ in key), hours=tuple(h for _, h in key),
-            clocks=(_clock(first.client_zone, first.client_zone, day),
-                    *(_clock(o.staff_zone, first.client_zone, day) for o in overlaps))))
+            first=days[indexes[0]], days=len(indexes), runs=_runs(days, indexes),
+            blocks=tuple(b for b, _ in lanes), hours=tuple(h for _, h in lanes),
+            clocks=clocks))
     other = sum(len(indexes) for key, indexes in groups.items() if key not in kept)
     return tuple(profiles), other
 
@@ -319,6 +323,7 @@ def _runs(days: Sequence[dt.date], indexes: Sequence[int]) -> tuple[tuple[dt.dat
     return tuple(runs)
 
 
+@lru_cache(maxsize=4096)
 def _clock(zone: str, client_zone: str, day: dt.date) -> str:
     """"EST, UTC-05:00": what ``zone``'s clock reads at the client's noon on ``day``."""
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(client_zone))
