@@ -10,6 +10,8 @@ makes. ``--dump-dom`` would show neither the requests nor a blocked inline style
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import fcntl
 import json
 import os
 import re
@@ -181,12 +183,14 @@ def svg_marks(text: str, cls: str) -> list[dict[str, str | None]]:
 
 def test_chart_draws_each_shift_on_the_clients_clock() -> None:
     """New York keeps EST until 14 Mar 2027, Poland CET until 28 Mar: a 17:00-01:00 shift in
-    Krakow is 11:00-19:00 in New York, 12:00-20:00 between the changes, then 11:00-19:00."""
+    Krakow is 11:00-19:00 in New York, 12:00-20:00 between the changes, then 11:00-19:00
+    again: three characteristic days, one per pair of clocks."""
     text = renderer("html")(dst_report())
     bars = [(a["data-staff"], int(a["data-start"] or 0), int(a["data-end"] or 0))
-            for a in svg_marks(text, "shift") + svg_marks(text, "shift short")]
+            for t, a in Page(text).elements
+            if t == "rect" and (a.get("class") or "").split()[:1] == ["shift"]]
     krakow = [(lo, hi) for staff, lo, hi in bars if staff == "kr-410"]
-    assert krakow == [(11 * 60, 19 * 60), (12 * 60, 20 * 60)]
+    assert krakow == [(11 * 60, 19 * 60), (12 * 60, 20 * 60), (11 * 60, 19 * 60)]
     # Pune's 22:30-07:30 is 12:00-21:00 in New York in winter, 13:00-22:00 in summer time.
     assert [(lo, hi) for s, lo, hi in bars if s == "pn-401"] == [(720, 1260), (780, 1320)]
     # The client's business hours, as a bar of their own.
@@ -226,8 +230,12 @@ def test_characteristic_days_cover_every_working_day_once() -> None:
         assert firsts == sorted(firsts)
     organisers = detail.services[1].availability
     assert organisers is not None
-    assert [p.hours for p in organisers.profiles] == [(6.0,), (5.0,)]
-    assert organisers.profiles[1].runs[0][0].isoformat() == "2027-03-15"
+    assert [p.hours for p in organisers.profiles] == [(6.0,), (5.0,), (6.0,)]
+    assert [p.clocks for p in organisers.profiles] == [
+        ("EST, UTC-05:00", "CET, UTC+01:00"), ("EDT, UTC-04:00", "CET, UTC+01:00"),
+        ("EDT, UTC-04:00", "CEST, UTC+02:00")]
+    assert [(p.runs, p.days) for p in organisers.profiles][1] == (
+        ((dt.date(2027, 3, 15), dt.date(2027, 3, 26)),), 10)
 
 
 def test_coverage_matrix_cells_come_from_the_findings(tmp_path, run_cli) -> None:
@@ -277,17 +285,19 @@ class Chromium:
     def __init__(self, profile: Path) -> None:
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
-
-        def wire() -> None:  # in the child: the pipe ends as fds 3 and 4
-            os.dup2(to_browser, 3)
-            os.dup2(from_browser, 4)
-
+        # The pipe ends become fds 3 and 4 of chromium, set up by a small Python launcher
+        # (no preexec_fn, which is unsafe with threads); moved above 9 first, so that neither
+        # is 3 or 4 already when the other is moved there.
+        to_browser, from_browser = (_above_nine(to_browser), _above_nine(from_browser))
+        launch = (f"import os, sys; os.dup2({to_browser}, 3); os.dup2({from_browser}, 4); "
+                  "os.execv(sys.argv[1], sys.argv[1:])")
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--disable-extensions", "--hide-scrollbars",
-             "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire, stdout=subprocess.DEVNULL,
+            [sys.executable, "-c", launch, CHROMIUM, "--headless", "--no-sandbox",
+             "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-extensions", "--hide-scrollbars", "--remote-debugging-pipe",
+             f"--user-data-dir={profile}", "about:blank"],
+            pass_fds=(to_browser, from_browser), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         os.close(to_browser)
         os.close(from_browser)
@@ -386,6 +396,12 @@ class Chromium:
                 if e.get("method") == "Network.requestWillBeSent"]
 
 
+def _above_nine(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 @pytest.fixture
 def browser(tmp_path):
     if CHROMIUM is None:
@@ -422,7 +438,7 @@ def test_the_browser_renders_the_examples_without_errors_or_requests(
     bars = browser.evaluate(
         "[...document.querySelectorAll('rect.shift[data-staff=\"kr-410\"]')]"
         ".map(r => [r.dataset.start, r.dataset.end, r.getBBox().width > 0])")
-    assert bars == [["660", "1140", True], ["720", "1200", True]]
+    assert bars == [["660", "1140", True], ["720", "1200", True], ["660", "1140", True]]
     assert browser.problems() == []
 
 
