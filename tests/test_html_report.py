@@ -177,6 +177,25 @@ def test_details_are_only_computed_when_asked() -> None:
     assert [s.id for s in detail.services] == ["returns", "organisers"]
 
 
+def test_other_formats_do_not_pay_for_the_details(monkeypatch, run_cli, tmp_path) -> None:
+    """Only a run that writes an html report describes its engagements."""
+    import kpo_rules.details
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("details computed for a run without an html report")
+
+    monkeypatch.setattr(kpo_rules.details, "describe", refuse)
+    for fmt in ("text", "json", "sarif"):
+        result = run_cli("check", str(DST), str(EXAMPLES / "finance" / "us-1040-ny-pune.yaml"),
+                         "--format", fmt)
+        assert result.exit_code == 1, result.output
+        assert "KPO-ENG-003" not in result.output
+    # The same stand-in breaks an html run: the test above would notice a run that used it.
+    out = tmp_path / "r.html"
+    result = run_cli("check", str(DST), "--format", "html", "-o", str(out))
+    assert "KPO-ENG-003" in out.read_text("utf-8")
+
+
 def svg_marks(text: str, cls: str) -> list[dict[str, str | None]]:
     return [a for t, a in Page(text).elements if t == "rect" and a.get("class") == cls]
 

@@ -180,7 +180,7 @@ def shifts_on_client_days(
     shift_start: str,
     shift_end: str,
     shift_days: Sequence[str],
-) -> list[tuple[date, tuple[tuple[int, int], ...]]]:
+) -> tuple[tuple[date, tuple[tuple[int, int], ...]], ...]:
     """Each client working day of the period with the staff member's shifts on it, as
     (start, end) minutes after midnight on the client's wall clock (0 to 1440), for a chart.
 
@@ -188,6 +188,15 @@ def shifts_on_client_days(
     midnights. On a day the client's clocks change, a block's drawn length is its wall-clock
     length, not the real time it lasts (:func:`daily_overlaps` gives that).
     """
+    return _shifts_on_client_days(period_start, period_end, client_zone, _key(client_days),
+                                  staff_zone, shift_start, shift_end, _key(shift_days))
+
+
+@lru_cache(maxsize=1024)
+def _shifts_on_client_days(
+    period_start: date, period_end: date, client_zone: str, client_days: tuple[str, ...] | str,
+    staff_zone: str, shift_start: str, shift_end: str, shift_days: tuple[str, ...] | str,
+) -> tuple[tuple[date, tuple[tuple[int, int], ...]], ...]:
     if period_end < period_start:
         raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
     zone = _zone(client_zone)
@@ -199,17 +208,23 @@ def shifts_on_client_days(
         _minutes(shift_start, _START, "shift start"), _minutes(shift_end, _END, "shift end"),
         _weekdays(shift_days, "shift"),
     )
-    result: list[tuple[date, tuple[tuple[int, int], ...]]] = []
+    result = []
     for ordinal, lo, hi in calendar_days:
+        # A day of 24 h has one offset throughout (a change would lengthen or shorten it), so
+        # its wall clock is the seconds since local midnight; other days ask the zone.
+        steady = hi - lo == _SECONDS_PER_DAY
         blocks = []
         index = bisect_right(ends, lo)
         while index < len(starts) and starts[index] < hi:
             begin, finish = max(starts[index], lo), min(ends[index], hi)
-            end = _MINUTES_PER_DAY if finish == hi else _wall_minutes(zone, finish, ordinal)
-            blocks.append((_wall_minutes(zone, begin, ordinal), end))
+            if steady:
+                blocks.append(((begin - lo) // 60, (finish - lo) // 60))
+            else:
+                end = _MINUTES_PER_DAY if finish == hi else _wall_minutes(zone, finish, ordinal)
+                blocks.append((_wall_minutes(zone, begin, ordinal), end))
             index += 1
         result.append((date.fromordinal(ordinal), tuple(blocks)))
-    return result
+    return tuple(result)
 
 
 def _wall_minutes(zone: ZoneInfo, seconds: int, ordinal: int) -> int:
@@ -221,8 +236,9 @@ def _wall_minutes(zone: ZoneInfo, seconds: int, ordinal: int) -> int:
     return (local.toordinal() - ordinal) * _MINUTES_PER_DAY + local.hour * 60 + local.minute
 
 
+@lru_cache(maxsize=256)
 def clock_changes(zone: str, period_start: date, period_end: date
-                  ) -> list[tuple[date, int, int]]:
+                  ) -> tuple[tuple[date, int, int], ...]:
     """The dates in the period on which ``zone``'s UTC offset changes, each with the offset
     (minutes east of UTC) before and after, as read at local noon."""
     utcoffset = _zone(zone).utcoffset
@@ -235,7 +251,7 @@ def clock_changes(zone: str, period_start: date, period_end: date
             changes.append((noon.date(), before, after))
         before = after
         noon += _ONE_DAY
-    return changes
+    return tuple(changes)
 
 
 def _offset_minutes(offset: timedelta | None) -> int:

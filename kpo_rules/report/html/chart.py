@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import cache
 
 from kpo_rules.details import Availability, ClockChange, DayProfile, Lane, WeekOverlap
 from kpo_rules.engine.overlap import falls_short
@@ -32,7 +33,12 @@ _DAY = 1440
 
 
 def _x(minute: float) -> float:
-    return round(LABEL + minute / _DAY * PLOT, 2)
+    return LABEL + minute / _DAY * PLOT
+
+
+def _n(value: float) -> str:
+    """A coordinate, short: ``250``, ``262.5``."""
+    return f"{round(value, 1):g}"
 
 
 def _minutes(text: str) -> int:
@@ -66,29 +72,29 @@ def _svg(width: int, height: int, title: str, desc: str, body: object, uid: str)
 
 
 def _text(x: float, y: float, text: str, cls: str, anchor: str = "start") -> Html:
-    return tag("text", text, x=x, y=y, class_=cls, text_anchor=anchor)
+    return tag("text", text, x=_n(x), y=_n(y), class_=cls,
+               text_anchor=None if anchor == "start" else anchor)
 
 
 def _rect(x0: float, x1: float, y: float, h: float, cls: str, title: str = "",
           **data: object) -> Html:
-    return tag("rect", tag("title", title) if title else "", x=x0, y=y,
-               width=round(max(x1 - x0, 0.5), 2), height=h, class_=cls, **data)
+    return tag("rect", tag("title", title) if title else "", x=_n(x0), y=_n(y),
+               width=_n(max(x1 - x0, 0.5)), height=_n(h), class_=cls, **data)
 
 
-def _hour_axis(height: int) -> list[Html]:
-    out = []
-    for hour in range(25):
-        x = _x(hour * 60)
-        out.append(tag("line", x1=x, x2=x, y1=AXIS - 4, y2=height, class_="grid"))
-        if hour % 3 == 0:
-            out.append(_text(x, AXIS - 8, f"{hour:02d}:00", "axis", "middle"))
-    return out
+@cache
+def _hour_axis(height: int) -> Html:
+    """A line every hour, a label every three: the same for every strip of a height."""
+    grid = "".join(f"M{_n(_x(hour * 60))} {AXIS - 4}V{height}" for hour in range(25))
+    labels = [_text(_x(hour * 60), AXIS - 8, f"{hour:02d}:00", "axis", "middle")
+              for hour in range(0, 25, 3)]
+    return join([tag("path", d=grid, class_="grid"), *labels])
 
 
 def day_chart(a: Availability, profile: DayProfile, names: Mapping[str, str], uid: str) -> Html:
     """One characteristic day: business hours, then one row per assignee."""
     height = AXIS + ROW * (1 + len(a.lanes)) + 6
-    parts = _hour_axis(height - 6)
+    parts = [_hour_axis(height - 6)]
     top = AXIS + 4
     for lo, hi in _business(a):
         parts.append(_rect(_x(lo), _x(hi), top - 2, height - top - 4, "business-band"))
@@ -142,7 +148,7 @@ def weeks_chart(a: Availability, names: Mapping[str, str], uid: str) -> Html:
         if (day.year, day.month) != month:
             month = (day.year, day.month)
             x = LABEL + k * width
-            parts.append(tag("line", x1=x, x2=x, y1=AXIS - 4, y2=height, class_="grid"))
+            parts.append(tag("path", d=f"M{_n(x)} {AXIS - 4}V{height}", class_="grid"))
             parts.append(_text(x + 2, AXIS - 8, f"{day:%b}" + (f" {day:%Y}" if k == 0 or
                                                                 day.month == 1 else ""), "axis"))
     for i, lane in enumerate(a.lanes):
@@ -156,10 +162,10 @@ def weeks_chart(a: Availability, names: Mapping[str, str], uid: str) -> Html:
         parts.append(_text(WIDTH - RIGHT + 10, y + ROW / 2 + 4, summary,
                            "hours short" if lane.short_count else "hours"))
     for n, (on, changes) in enumerate(_by_date(a.changes), start=1):
-        x = round(LABEL + (on - first).days / 7 * width, 2)
-        parts.append(tag("line", tag("title", _change_text(on, changes)), x1=x, x2=x, y1=AXIS,
-                         y2=height, class_="change", data_change=on.isoformat()))
-        parts.append(tag("circle", cx=x, cy=AXIS + 6, r=7, class_="change-mark"))
+        x = LABEL + (on - first).days / 7 * width
+        parts.append(tag("line", tag("title", _change_text(on, changes)), x1=_n(x), x2=_n(x),
+                         y1=AXIS, y2=height, class_="change", data_change=on.isoformat()))
+        parts.append(tag("circle", cx=_n(x), cy=AXIS + 6, r=7, class_="change-mark"))
         parts.append(_text(x, AXIS + 9.5, str(n), "change-num", "middle"))
     short = sum(1 for lane in a.lanes for w in lane.weeks if w.short_days)
     return _svg(WIDTH, height, "Overlap week by week",

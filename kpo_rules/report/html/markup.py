@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from functools import cache
 
 #: Void elements take no children and no end tag.
 _VOID = frozenset({"meta", "link", "br", "hr", "input", "img", "col"})
@@ -28,13 +29,20 @@ def esc(value: object) -> Html:
 def join(children: object) -> Html:
     """Children concatenated: strings escaped, :class:`Html` kept, iterables flattened,
     None and False left out."""
+    if isinstance(children, str):
+        return esc(children)
     if children is None or children is False:
         return Html("")
-    if isinstance(children, (str, int, float)):
-        return esc(children)
+    if isinstance(children, (int, float)):
+        return Html(str(children))
     if isinstance(children, Iterable):
-        return Html("".join(join(child) for child in children))
+        return Html("".join([join(child) for child in children]))
     return esc(children)
+
+
+@cache
+def _attribute(name: str) -> str:
+    return name.rstrip("_").replace("_", "-")
 
 
 def attrs(**values: object) -> Html:
@@ -42,10 +50,14 @@ def attrs(**values: object) -> Html:
     True gives a bare attribute, None and False none."""
     out = []
     for name, value in values.items():
-        key = name.rstrip("_").replace("_", "-")
         if value is None or value is False:
             continue
-        out.append(f" {key}" if value is True else f' {key}="{esc(value)}"')
+        if value is True:
+            out.append(f" {_attribute(name)}")
+        elif isinstance(value, (int, float)):  # numbers need no escaping (most of a chart)
+            out.append(f' {_attribute(name)}="{value}"')
+        else:
+            out.append(f' {_attribute(name)}="{esc(value)}"')
     return Html("".join(out))
 
 
@@ -54,3 +66,12 @@ def tag(element: str, /, *children: object, **values: object) -> Html:
     if element in _VOID:
         return Html(f"<{element}{attrs(**values)}>")
     return Html(f"<{element}{attrs(**values)}>{join(children)}</{element}>")
+
+
+def with_code(text: str) -> Html:
+    """``text`` with its `backticked` spans as ``<code>`` (the rule texts quote field names
+    that way), everything escaped."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backtick: show the text as it is
+        return esc(text)
+    return join(tag("code", piece) if i % 2 else piece for i, piece in enumerate(pieces))

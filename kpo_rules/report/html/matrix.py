@@ -23,13 +23,14 @@ RULES: Mapping[str, tuple[str, ...]] = {
     "language": ("COM-LANG-001",),
     "framework": ("COM-REG-001", "COM-PROF-002"),
     "degree": ("COM-EDU-001",),
+    "supervision": ("LEG-SUP-001", "LEG-SUP-002", "LEG-SUP-003", "LEG-SUP-004", "LEG-SUP-005",
+                    "LEG-SUP-006"),
     "seniority": ("COM-SEN-001",),
     "software": ("COM-SW-001",),
     "hours": ("COM-AVAIL-001", "COM-AVAIL-002", "COM-AVAIL-003"),
 }
-KIND_NAMES = {"credential": "licence", "language": "language", "framework": "framework",
-              "degree": "degree", "seniority": "seniority", "software": "software",
-              "hours": "availability"}
+#: Column headings where the kind's own name would not do.
+KIND_NAMES = {"credential": "licence", "hours": "availability"}
 
 
 def matrix(service: ServiceDetail, findings: Sequence[Finding], waived: Sequence[Finding],

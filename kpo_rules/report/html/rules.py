@@ -14,7 +14,7 @@ from typing import Any
 
 from kpo_rules.model import Finding
 from kpo_rules.report.html.findings import badge
-from kpo_rules.report.html.markup import Html, tag
+from kpo_rules.report.html.markup import Html, tag, with_code
 
 
 def titles(rules: Mapping[str, Any], findings: Iterable[Finding]) -> dict[str, str]:
@@ -42,16 +42,17 @@ def _rule(rule_id: str, rule: Any) -> Html:
                    class_="rule", id=f"rule-{rule_id}")
     parts = [
         tag("h3", tag("code", rule_id), " ", rule.title),
-        tag("p", badge(rule.severity.value), " ", f"category {rule.category}, basis {rule.basis}",
-            f", plugin {rule.plugin}"),
-        tag("h4", "What it checks"), tag("p", rule.checks),
-        tag("h4", "Why"), tag("p", rule.why),
+        tag("p", badge(rule.severity.value), " by default; ",
+            f"category {rule.category}, basis {rule.basis}, plugin {rule.plugin}"),
+        tag("h4", "What it checks"), tag("p", with_code(rule.checks)),
+        tag("h4", "Why"), tag("p", with_code(rule.why)),
     ]
     if rule.unverified:
-        parts += [tag("h4", "Not verified"), tag("p", rule.unverified)]
-    parts += [tag("h4", "How to fix"), tag("p", rule.remediation)]
+        parts += [tag("h4", "Not verified"), tag("p", with_code(rule.unverified))]
+    parts += [tag("h4", "How to fix"), tag("p", with_code(rule.remediation))]
     if rule.references:
-        parts += [tag("h4", "Sources"), tag("ul", [tag("li", r) for r in rule.references])]
+        parts += [tag("h4", "Sources"),
+                  tag("ul", [tag("li", with_code(r)) for r in rule.references])]
     parts.append(tag("p", "Full page with examples: ",
                      tag("code", f"kpo-rules rules show {rule_id}"), " or ",
                      tag("code", f"docs/rules/{rule_id}.md"), class_="muted"))
