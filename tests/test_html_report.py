@@ -370,12 +370,15 @@ class Chromium:
         result: dict[str, Any] = json.loads(message)
         return result
 
-    def open(self, url: str, width: int = 1280, height: int = 900) -> None:
+    def open(self, url: str, width: int = 1280, height: int = 900, *,
+             scripts: bool = True) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.send("Target.attachToTarget",
                                  {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
+        if not scripts:
+            self.send("Emulation.setScriptExecutionDisabled", {"value": True})
         self.send("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         self.send("Page.navigate", {"url": url})
@@ -477,4 +480,15 @@ def test_the_filters_hide_and_show_findings(browser: Chromium, examples_html: Pa
     assert browser.evaluate("document.getElementById('no-match').hidden") is False
     browser.evaluate("document.querySelector('#filters button[type=reset]').click()")
     assert browser.evaluate(visible) == everything
+    assert browser.problems() == []
+
+
+def test_without_javascript_everything_shows_and_the_filters_do_not(
+        browser: Chromium, examples_html: Path) -> None:
+    browser.open(examples_html.as_uri(), scripts=False)
+    shown = browser.evaluate(
+        "[...document.querySelectorAll('#findings .finding')].map(e => e.offsetParent !== null)")
+    assert shown and all(shown)
+    assert browser.evaluate("document.getElementById('filters').offsetParent") is None
+    assert browser.evaluate("document.querySelectorAll('svg rect.shift').length") > 0
     assert browser.problems() == []
