@@ -29,7 +29,7 @@ import pytest
 import kpo_rules
 from kpo_rules.report import renderer
 from kpo_rules.report.html import asset, policy
-from tests.conftest import ROOT, write
+from conftest import ROOT, write
 
 EXAMPLES = ROOT / "examples"
 DST = EXAMPLES / "finance" / "us-tax-season-pune-krakow.yaml"
