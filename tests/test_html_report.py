@@ -164,6 +164,38 @@ def test_every_rule_mentioned_is_documented_in_the_page(examples_html: Path) -> 
     assert all(t[1:] in ids for a in page.find("a") if (t := a.get("href") or "#")[1:])
 
 
+def test_accessibility_basics(examples_html: Path) -> None:
+    """Headings nest without skipping a level, every table has a caption and headers with a
+    scope, every chart is an image with a title and a description (and a table saying the
+    same), and a severity is always a word, never a colour alone."""
+    text = examples_html.read_text("utf-8")
+    page = Page(text)
+    assert page.find("html", lang="en")
+    levels = [int(t[1]) for t, _ in page.elements if re.fullmatch(r"h[1-6]", t)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    tags = [t for t, _ in page.elements]
+    assert tags.count("table") == tags.count("caption") > 0
+    headers = page.find("th")
+    assert headers and all(a.get("scope") in ("col", "row") for a in headers)
+    ids = {a.get("id") for _, a in page.elements}
+    charts = page.find("svg")
+    assert charts and all(a.get("role") == "img" for a in charts)
+    for chart in charts:
+        title, desc = (chart.get("aria-labelledby") or "").split()
+        assert title in ids and desc in ids
+    # Each chart's figure is followed by the same numbers as a table (closed <details>).
+    assert text.count('<details class="alt">') == tags.count("figure") // 2 > 0
+    for article in page.find("article"):
+        if "finding" in (article.get("class") or ""):
+            assert article["data-severity"] in text
+    assert re.search(r'<span class="sev error"><span aria-hidden="true">.</span> error</span>',
+                     text)
+    # A print stylesheet: no navigation or filters on paper.
+    (css,) = page.styles
+    assert re.search(r"@media print \{[^@]*nav\.toc, \.filters", css)
+
+
 # ---------------------------------------------------------- charts and coverage matrix
 
 
@@ -427,6 +459,9 @@ def _above_nine(fd: int) -> int:
 @pytest.fixture
 def browser(tmp_path):
     if CHROMIUM is None:
+        if os.environ.get("KPO_RULES_BROWSER_TESTS") == "required":  # set by .ci/run
+            pytest.fail("chromium is not installed, and KPO_RULES_BROWSER_TESTS=required "
+                        "(.ci/run sets it; its output says why it could not install chromium)")
         pytest.skip("chromium is not installed (Debian: apt-get install chromium; "
                     ".ci/run installs it)")
     chromium = Chromium(tmp_path / "profile")
@@ -491,4 +526,19 @@ def test_without_javascript_everything_shows_and_the_filters_do_not(
     assert shown and all(shown)
     assert browser.evaluate("document.getElementById('filters').offsetParent") is None
     assert browser.evaluate("document.querySelectorAll('svg rect.shift').length") > 0
+    assert browser.problems() == []
+
+
+def test_printed_the_navigation_goes_and_the_tables_behind_the_charts_open(
+        browser: Chromium, examples_html: Path, tmp_path: Path) -> None:
+    browser.open(examples_html.as_uri())
+    browser.send("Emulation.setEmulatedMedia", {"media": "print"})
+    assert browser.evaluate("document.querySelector('nav.toc').offsetParent") is None
+    assert browser.evaluate("document.getElementById('filters').offsetParent") is None
+    heights = browser.evaluate("[...document.querySelectorAll('details.alt table')]"
+                               ".map(t => t.getBoundingClientRect().height)")
+    assert heights and all(h > 0 for h in heights)
+    pdf = browser.send("Page.printToPDF", {"printBackground": True}, timeout=120)["data"]
+    (tmp_path / "report.pdf").write_bytes(base64.b64decode(pdf))
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
     assert browser.problems() == []
