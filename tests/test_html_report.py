@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -25,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT, write
 
 import kpo_rules
 from kpo_rules.report import renderer
 from kpo_rules.report.html import asset, policy
-from conftest import ROOT, write
 
 EXAMPLES = ROOT / "examples"
 DST = EXAMPLES / "finance" / "us-tax-season-pune-krakow.yaml"
@@ -173,7 +174,7 @@ def test_accessibility_basics(examples_html: Path) -> None:
     assert page.find("html", lang="en")
     levels = [int(t[1]) for t, _ in page.elements if re.fullmatch(r"h[1-6]", t)]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     tags = [t for t, _ in page.elements]
     assert tags.count("table") == tags.count("caption") > 0
     headers = page.find("th")
