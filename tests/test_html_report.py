@@ -423,12 +423,21 @@ class Chromium:
         assert "exceptionDetails" not in result, result["exceptionDetails"]
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, clip: dict[str, float] | None = None) -> None:
-        """The viewport, or the ``clip`` rectangle of the page (scrolled to or not)."""
-        params: dict[str, Any] = {"format": "png"}
-        if clip:
-            params.update(clip={**clip, "scale": 1}, captureBeyondViewport=True)
-        data = self.send("Page.captureScreenshot", params)["data"]
+    def screenshot(self, path: Path, selector: str | None = None) -> None:
+        """The viewport, or the whole of the element ``selector`` finds: the viewport is made
+        as tall as the element and scrolled to it (an engagement is laid out only near the
+        screen, so a clip measured off-screen would be off)."""
+        if selector:
+            find = f"document.querySelector({json.dumps(selector)})"
+            self.evaluate(f"{find}.scrollIntoView()")
+            self.evaluate(_FRAMES)
+            height = self.evaluate(f"Math.ceil({find}.getBoundingClientRect().height)")
+            self.send("Emulation.setDeviceMetricsOverride",
+                      {"width": 1280, "height": min(height, 8000), "deviceScaleFactor": 1,
+                       "mobile": False})
+            self.evaluate(f"{find}.scrollIntoView()")
+            self.evaluate(_FRAMES)
+        data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
         path.write_bytes(base64.b64decode(data))
 
     def problems(self) -> list[str]:
@@ -449,6 +458,10 @@ class Chromium:
     def requests(self) -> list[str]:
         return [e["params"]["request"]["url"] for e in self.events
                 if e.get("method") == "Network.requestWillBeSent"]
+
+
+#: Resolves once the browser has drawn two more frames (layout and paint caught up).
+_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def _above_nine(fd: int) -> int:
@@ -486,12 +499,10 @@ def test_the_browser_renders_the_examples_without_errors_or_requests(
     assert shown == f"Showing {total} of {total} findings" and total > 0
     browser.screenshot(tmp_path / "report-top.png")
     # The availability chart of the DST example, as a person sees it.
-    box = browser.evaluate(
-        "(() => { const e = [...document.querySelectorAll('section.engagement')].find(s =>"
-        " s.querySelector('h3 code').textContent === 'chelsea-tax-season-2027');"
-        " e.scrollIntoView(); const r = e.getBoundingClientRect();"
-        " return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()")
-    browser.screenshot(tmp_path / "dst-chart.png", clip=box)
+    engagement = browser.evaluate(
+        "[...document.querySelectorAll('section.engagement')].find(s =>"
+        " s.querySelector('h3 code').textContent === 'chelsea-tax-season-2027').id")
+    browser.screenshot(tmp_path / "dst-chart.png", f"#{engagement}")
     assert (tmp_path / "dst-chart.png").stat().st_size > 10_000
     bars = browser.evaluate(
         "[...document.querySelectorAll('rect.shift[data-staff=\"kr-410\"]')]"
