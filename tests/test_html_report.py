@@ -148,8 +148,10 @@ def test_values_from_a_file_are_escaped(tmp_path, run_cli) -> None:
 
 def test_summary_shows_what_was_turned_off(tmp_path, run_cli) -> None:
     page = html_of(str(DST), "--ignore", "COM-SW", "--no-waivers", "--config",
-                   str(write(tmp_path, ".kpo-rules.toml", "fail-on = 'warning'\n")),
+                   str(write(tmp_path, ".kpo-rules.toml",
+                             "fail-on = 'warning'\ndisable-plugins = ['legal']\n")),
                    run_cli=run_cli, tmp_path=tmp_path)
+    assert "Plugins disabled</dt><dd>legal (config)</dd>" in page
     assert "ignore COM-SW" in page
     assert "off (audit mode: nothing waived)" in page
     assert "2027-01-04" in page  # the run date
