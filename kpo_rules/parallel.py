@@ -22,12 +22,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from kpo_rules.model import Finding
-from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed
+from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed, pack
 
 CRASH = "the worker process checking it died (a crash in the engine)"
 #: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
@@ -53,10 +51,8 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     its files in a fresh worker. Outcomes come back in file order."""
     done: dict[int, FileOutcome] = {}
     workers: list[_Worker] = []
-    shared = _Shared()
-
     def received(batch: list[tuple[int, FileOutcome]]) -> None:
-        done.update((index, shared.outcome(outcome)) for index, outcome in batch)
+        done.update(batch)
         if progress is not None:
             progress(len(done), len(run.files))
 
@@ -77,33 +73,6 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     for worker in workers:
         worker.reap()
     return [done[i] for i in range(len(run.files))]
-
-
-class _Shared:
-    """One copy in the parent of what many findings share: a finding unpickled from a
-    worker carries its own copies of its rule's fix and references, its file name,
-    subject... (about 1.2 KB a finding; 0.5 KB when shared)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        return self._seen.setdefault(value, value)
-
-    def outcome(self, outcome: FileOutcome) -> FileOutcome:
-        parts = tuple(replace(part, filtered=replace(
-            part.filtered, findings=tuple(self.finding(f) for f in part.filtered.findings),
-            waived=tuple(self.finding(f) for f in part.filtered.waived)))
-            for part in outcome.parts)
-        return replace(outcome, name=self(outcome.name), parts=parts)
-
-    def finding(self, f: Finding) -> Finding:
-        return Finding(
-            rule=self(f.rule), severity=f.severity, category=self(f.category),
-            message=f.message, file=self(f.file), line=f.line, column=f.column,
-            engagement=self(f.engagement), subject=self(f.subject), path=self(f.path),
-            remediation=self(f.remediation), references=self(f.references),
-            plugin=self(f.plugin))
 
 
 def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:
@@ -210,7 +179,7 @@ def _serve(connection: Connection, inherited: list[Connection], parent: int, run
     batch: list[tuple[int, FileOutcome]] = []
     try:
         for index in share:
-            batch.append((index, check_file(run, index)))
+            batch.append((index, pack(check_file(run, index), run.dictionary)))
             if len(batch) == BATCH:
                 connection.send(batch)
                 batch = []

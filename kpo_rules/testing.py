@@ -130,7 +130,7 @@ class CheckResult:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return self.report.findings
+        return tuple(self.report.findings)
 
     @property
     def rules(self) -> frozenset[str]:
