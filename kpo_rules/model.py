@@ -283,7 +283,8 @@ class Report:
     run: RunRecord = field(default_factory=RunRecord)
     #: Each engagement's services, requirements and overlap, for the HTML report; only when
     #: the run was asked for them (``kpo_rules.check(details=True)``).
-    details: tuple[EngagementDetail, ...] = ()
+    #: A sequence unpacked one engagement at a time (:class:`kpo_rules.packed.DetailList`).
+    details: Sequence[EngagementDetail] = ()
 
     def count(self, severity: Severity) -> int:
         counted = getattr(self.findings, "severity_count", None)  # packed: no unpacking

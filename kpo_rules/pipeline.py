@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from kpo_rules.details import EngagementDetail
     from kpo_rules.engagement import StaffDef
     from kpo_rules.engine.evaluate import Evaluator
+    from kpo_rules.packed import PackedDetail
     from kpo_rules.plugins import PluginSet
 
 CRASHED = "KPO-ENG-002"
@@ -203,6 +204,8 @@ class Part:
     at: tuple[int, int] = (1, 1)  # where metadata.id is
     filtered: Filtered = field(default_factory=Filtered)
     detail: EngagementDetail | None = None  # with ``Run.details`` only
+    #: ``detail``, packed for the trip to the report (then ``detail`` is None).
+    packed_detail: PackedDetail | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,16 +297,22 @@ def crashed(run: Run, index: int, why: str) -> FileOutcome:
 
 
 def pack(outcome: FileOutcome, dictionary: bytes = b"") -> FileOutcome:
-    """The outcome with each part's findings sorted and packed: what a run holds until the
-    report is written (:mod:`kpo_rules.packed`)."""
-    from kpo_rules.packed import Packed  # noqa: PLC0415
+    """The outcome with each part's findings sorted and packed, and its engagement detail
+    (html reports only) packed: what a run holds until the report is written
+    (:mod:`kpo_rules.packed`)."""
+    return replace(outcome, parts=tuple(_pack_part(part, dictionary) for part in outcome.parts))
 
-    return replace(outcome, parts=tuple(
-        replace(part, filtered=replace(
+
+def _pack_part(part: Part, dictionary: bytes) -> Part:
+    from kpo_rules.packed import Packed, PackedDetail  # noqa: PLC0415
+
+    if part.filtered.findings:
+        part = replace(part, filtered=replace(
             part.filtered, findings=(),
             packed=Packed.of(sort_findings(list(part.filtered.findings)), dictionary)))
-        if part.filtered.findings else part
-        for part in outcome.parts))
+    if part.detail is not None:
+        part = replace(part, detail=None, packed_detail=PackedDetail.of(part.detail))
+    return part
 
 
 # -------------------------------------------------------------- across every file
@@ -374,6 +383,21 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         baseline_gone=tuple(entry for entry in baseline
                             if entry["fingerprint"] not in matched),
         run=RunRecord(skipped=tuple(skipped)),
-        details=tuple(sorted((p.detail for o in settled.outcomes for p in o.parts
-                              if p.detail is not None), key=lambda d: (d.file, d.id))),
+        details=_details(settled.outcomes),
     )
+
+
+def _details(outcomes: Iterable[FileOutcome]) -> Sequence[EngagementDetail]:
+    """The engagements' details (html reports only), by file and id, unpacked one at a
+    time while the report is written."""
+    from kpo_rules.packed import DetailList  # noqa: PLC0415
+
+    return DetailList(((o.name, p.engagement or ""), packed)
+                      for o in outcomes for p in o.parts
+                      if (packed := p.packed_detail or _pack_detail(p.detail)) is not None)
+
+
+def _pack_detail(detail: EngagementDetail | None) -> PackedDetail | None:
+    from kpo_rules.packed import PackedDetail  # noqa: PLC0415
+
+    return None if detail is None else PackedDetail.of(detail)

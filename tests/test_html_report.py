@@ -212,6 +212,19 @@ def test_details_are_only_computed_when_asked() -> None:
     assert [s.id for s in detail.services] == ["returns", "organisers"]
 
 
+def test_details_travel_packed_from_worker_processes_unchanged() -> None:
+    """A run with workers sends each engagement's detail back packed (like its findings) and
+    the report unpacks the same details, in the same order, as a run in one process."""
+    paths = [DST, *sorted((EXAMPLES / "legal").glob("*.yaml"))]
+    alone = kpo_rules.check(paths, details=True, jobs=1)
+    workers = kpo_rules.check(paths, details=True, jobs=2)
+    assert len(workers.details) == len(alone.details) == alone.engagements > 1
+    assert list(workers.details) == list(alone.details)
+    assert [(d.file, d.id) for d in alone.details] == sorted((d.file, d.id)
+                                                           for d in alone.details)
+    assert renderer("html")(workers) == renderer("html")(alone)
+
+
 def test_other_formats_do_not_pay_for_the_details(monkeypatch, run_cli, tmp_path) -> None:
     """Only a run that writes an html report describes its engagements."""
     import kpo_rules.details
