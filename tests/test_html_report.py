@@ -225,6 +225,33 @@ def test_details_travel_packed_from_worker_processes_unchanged() -> None:
     assert renderer("html")(workers) == renderer("html")(alone)
 
 
+def test_the_page_unpacks_the_findings_once(tmp_path) -> None:
+    """A run's findings are packed and unpacked on every pass over them: the page must not
+    go over them once per engagement (a portfolio of 500 files took minutes)."""
+    import dataclasses
+    from collections.abc import Sequence
+
+    class Counted(Sequence[kpo_rules.Finding]):
+        def __init__(self, items: Sequence[kpo_rules.Finding]) -> None:
+            self.items, self.passes = tuple(items), 0
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            self.passes += 1
+            return iter(self.items)
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+        def __getitem__(self, index):  # type: ignore[no-untyped-def]
+            raise AssertionError("indexing a packed list unpacks all of it")
+
+    report = kpo_rules.check([EXAMPLES], details=True)
+    counted = Counted(report.findings)
+    page = renderer("html")(dataclasses.replace(report, findings=counted))
+    assert counted.passes == 1
+    assert page == renderer("html")(report)
+
+
 def test_other_formats_do_not_pay_for_the_details(monkeypatch, run_cli, tmp_path) -> None:
     """Only a run that writes an html report describes its engagements."""
     import kpo_rules.details

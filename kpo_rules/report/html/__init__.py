@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
@@ -38,6 +39,8 @@ def policy(css: str, js: str) -> str:
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    # Read the findings once: a run's findings are packed, unpacked on every pass over them.
+    report = replace(report, findings=tuple(report.findings))
     css, js = asset("report.css"), "\n" + asset("report.js")
     ids = findings.anchors([*report.findings, *report.waived])
     places = Places(report)

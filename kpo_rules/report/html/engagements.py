@@ -28,10 +28,8 @@ def section(report: Report, ids: Mapping[Finding, str], places: Places) -> Html:
 
 def _engagement(detail: EngagementDetail, report: Report, ids: Mapping[Finding, str],
                 places: Places, evaluated: Collection[str]) -> Html:
-    def mine(findings: Sequence[Finding]) -> list[Finding]:
-        return [f for f in findings if f.file == detail.file and f.engagement == detail.id]
-
-    findings, waived = mine(report.findings), mine(report.waived)
+    findings = places.found(detail.file, detail.id)
+    waived = places.waived(detail.file, detail.id)
     group = places.findings_of(detail.file, detail.id)
     count = tag("a", f"{len(findings)} findings", href=f"#{group}") if group else "no findings"
     facts = [("Client", f"{detail.client} ({detail.client_country})"),

@@ -60,8 +60,7 @@ def _by_engagement(report: Report, places: Places) -> Html:
     rows = []
     for file, engagement in report.checked:
         # A file without a readable engagement owns all its findings.
-        members = [f for f in report.findings
-                   if f.file == file and (engagement is None or f.engagement == engagement)]
+        members = places.found(file, engagement)
         name = tag("code", engagement) if engagement else tag("span", "(no engagement)",
                                                               class_="none")
         anchor = places.findings_of(file, engagement)
