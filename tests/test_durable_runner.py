@@ -15,7 +15,6 @@ import textwrap
 import threading
 from pathlib import Path
 
-import durable_rules_engine
 import pytest
 
 from kpo_rules.engine.durable import (
@@ -25,6 +24,7 @@ from kpo_rules.engine.durable import (
     DurableRunner,
     Firing,
     SessionResult,
+    _engine,
 )
 from kpo_rules.engine.durable import session as durable_session
 from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a
@@ -510,8 +510,8 @@ def test_5000_sessions_without_leaks(runner):
         f"growth {after_5000 - after_1000} kB"
     )
     assert after_5000 - after_1000 < 3 * 1024
-    with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # sid not found
-        durable_rules_engine.get_facts(runner._handle, runner._last_sid)
+    with pytest.raises(_engine.error, match="error code: 309"):  # sid not found
+        _engine.get_facts(runner._handle, runner._last_sid)
 
 
 def test_sessions_that_fail_are_cleaned_up_too():
@@ -528,16 +528,34 @@ def test_sessions_that_match_nothing(runner, facts):
     assert runner.run(facts) == SessionResult(firings=(), failures=())
 
 
+# Heap memory full of 0xff bytes, freed: durable's pools are malloc'ed from it, so a field
+# the engine never initialised reads as garbage (this made stock durable-rules' delete_state
+# crash every time; measured).
+_DIRTY_HEAP = """
+junk = [b"\\xff" * 60_000 for _ in range(50)]
+del junk
+"""
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter: a crash of the engine fails one test only."""
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_no_match_sessions_do_not_crash_the_interpreter():
-    # Stock durable frees uninitialised pointers in delete_state for a session in which no
-    # action started. Whether that crashes depends on the heap: importing durable.engine
-    # first makes it crash reliably (measured: without the runner's $begin action both
-    # loops below die with SIGSEGV). Run it out of process so a crash fails one test.
-    code = textwrap.dedent("""
-        import durable.engine
-        from kpo_rules.engine.durable import DurableRunner
-        r = DurableRunner("crash", {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]}},
-                          lambda f: ())
+    # Stock durable freed uninitialised pointers in delete_state for a session in which no
+    # action started (the runner used to start a no-op action in every session to avoid it).
+    code = _DIRTY_HEAP + textwrap.dedent("""
+        from kpo_rules.engine.durable import DurableRunner, compile_plan
+        plan = compile_plan("crash", {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]}})
+        r = DurableRunner.from_plan(plan, lambda f: ())
         huge = {f"k{i}": i for i in range(300)}
         for i in range(2000):
             assert r.run([{"rate": 500, "i": i}]).firings == ()
@@ -547,16 +565,61 @@ def test_no_match_sessions_do_not_crash_the_interpreter():
                 pass
         print("ok")
     """)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    proc = _run_python(code)
     assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
+
+
+def test_deleting_a_session_no_action_started_in():
+    # The engine itself, without the runner: a fact no rule matches, then delete_state.
+    code = _DIRTY_HEAP + textwrap.dedent("""
+        import json
+        from kpo_rules.engine.durable import _engine
+        handle = _engine.create_ruleset("crash", '{"r": {"all": [{"m": {"t": "x"}}]}}')
+        for sid in range(200):
+            _engine.assert_fact(handle, json.dumps({"sid": str(sid), "id": "a", "t": "y"}))
+            _engine.delete_state(handle, str(sid))
+        print("ok")
+    """)
+    proc = _run_python(code)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
+
+
+def _ruleset(name: str) -> int:
+    return _engine.create_ruleset(name, '{"r": {"all": [{"m": {"t": "x"}}]}}')
+
+
+def test_more_than_1024_live_sessions():
+    # Stock durable kept live sessions in a fixed table of 1,024 and raised MemoryError
+    # for the next one.
+    handle = _ruleset("test_live_sessions")
+    try:
+        for sid in range(3_000):
+            fact = {"sid": str(sid), "id": "a", "t": "x", "n": sid}
+            _engine.assert_fact(handle, json.dumps(fact))
+        for sid in range(0, 3_000, 7):
+            (fact,) = json.loads(_engine.get_facts(handle, str(sid)))
+            assert fact["n"] == sid
+        for sid in range(3_000):
+            _engine.delete_state(handle, str(sid))
+    finally:
+        _engine.delete_ruleset(handle)
+
+
+def test_sessions_whose_ids_share_a_hash_stay_apart():
+    # Stock durable told sessions apart by a 32-bit hash of their id only.
+    first, second = "sid-809829", "sid-1000504"
+    assert _fnv1a(first) == _fnv1a(second)
+    handle = _ruleset("test_sid_hash")
+    try:
+        for sid in (first, second):
+            code, _ = _engine.assert_fact(handle, json.dumps({"sid": sid, "id": "a", "t": "x"}))
+            assert code == 0  # not "already observed" in the other session
+        for sid in (first, second):
+            assert [f["sid"] for f in json.loads(_engine.get_facts(handle, sid))] == [sid]
+        _engine.delete_state(handle, first)
+        assert json.loads(_engine.get_facts(handle, second))[0]["sid"] == second
+    finally:
+        _engine.delete_ruleset(handle)
 
 
 def test_close_frees_the_rule_set():

@@ -14,8 +14,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import durable_rules_engine as _dre
-
+from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.derive import Derive
 from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult

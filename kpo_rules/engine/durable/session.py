@@ -1,22 +1,19 @@
 """One engagement's run: batch assert, sentinels, rounds and firings.
 
 * **Facts in one batch, fact types in O(1).** The input facts go to durable in one
-  ``assert_facts`` call, ended by an internal ``$last`` fact whose firing proves durable
-  read the whole batch (it silently stops a batch at a fact it cannot read; the runner
-  then asserts the facts one by one to name it). An internal rule takes every fact, so
-  the batch's status code can only mean an id-hash collision, which is named. A pattern's
-  ``{"t": X}`` becomes a test for a marker field ``kpo$t$X`` that every fact of type X
-  carries: durable's alpha network compares ``t`` with every type of the rule set for
-  every fact, but looks at a field only in the facts that have it.
+  ``assert_facts`` call; when durable cannot read one of them (such as a fact with more
+  than 254 fields) the runner asserts the facts one by one to name it. An internal rule
+  takes every fact, so the batch's status code can only mean an id-hash collision, which
+  is named. A pattern's ``{"t": X}`` becomes a test for a marker field ``kpo$t$X`` that
+  every fact of type X carries: durable's alpha network compares ``t`` with every type of
+  the rule set for every fact, but looks at a field only in the facts that have it.
 
-* **Sessions are always cleaned up** (section 3.2). Each session gets a fresh id from the
-  runner's counter and is deleted in ``finally``, so live sessions never approach
-  durable's limit of 1,024 per rule set. ``delete_state`` crashes the interpreter for a
-  session in which no action ever started, so every session begins with an internal
-  no-op rule on a ``$begin`` fact whose action is run before any caller fact is
-  asserted; from then on deleting the session is safe, whatever fails later. The rule
-  set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when the
-  runner is garbage-collected.
+* **Sessions are always cleaned up**. Each session gets a fresh id from the runner's
+  counter and is deleted in ``finally``, whatever failed. (Stock durable-rules crashed
+  deleting a session in which no action had started and held at most 1,024 live sessions
+  per rule set; the vendored engine fixes both: ``vendor/durable_rules/CHANGES.md``.) The
+  rule set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when
+  the runner is garbage-collected.
 * **Explicit, unique fact ids** (section 3.3). A fact without ``id`` gets ``$f<index>``;
   a derived fact without ``id`` gets ``$d<n>`` keyed by its content, so identical
   derived facts are one fact. Two input facts with the same ``id`` raise
@@ -26,22 +23,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-import durable_rules_engine as _dre
-
+from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
 from kpo_rules.engine.durable.derive import Derive, _build
 from kpo_rules.engine.durable.derived import _DerivedFacts, _Unstratified
 from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
 from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
-    _BEGIN_TYPE,
     _END_ALIAS,
     _END_TYPE,
     _GUARD_FIELD,
-    _LAST_TYPE,
     _MARK,
     _MARKERS,
     _TYPE_FIELD,
@@ -49,7 +44,6 @@ from kpo_rules.engine.durable.reserved import (
 )
 from kpo_rules.engine.durable.results import Firing, SessionResult
 from kpo_rules.engine.durable.rounds import _Round
-from kpo_rules.engine.durable.ruleset import _LAST_RULE
 
 if TYPE_CHECKING:
     from kpo_rules.engine.durable.runner import DurableRunner
@@ -90,7 +84,6 @@ class _Run:
         self._head = ""  # '{"sid": "N"' of the current session
         self._sid = ""  # id of the next session
         self._batch: str | None = None  # its input facts, encoded
-        self._complete = False  # the $last fact of the batch fired
 
     def prepare(self, facts: Sequence[Mapping[str, Any]]) -> None:
         """Validate the input facts; raises ValueError naming a bad one."""
@@ -138,11 +131,10 @@ class _Run:
         return self._sid
 
     def _encode_batch(self, sid: str) -> str:
-        """The input facts of session ``sid`` as one JSON array, ended by the $last fact."""
+        """The input facts of session ``sid`` as one JSON array."""
         for body in self._base:
             body["sid"] = sid
-        last = {"sid": sid, _TYPE_FIELD: _LAST_TYPE, _MARK + _LAST_TYPE: 1, "id": "$last"}
-        return _encode([*self._base, last])
+        return _encode(self._base)
 
     def _describe(self, index: int) -> str:
         return f"fact {index} (id {self._base[index]['id']!r})"
@@ -176,20 +168,14 @@ class _Run:
         )
         for record in self._facts.values():
             record.binding = None  # each round's firings get fresh bindings
-        deletable = False  # an action has started: delete_state cannot crash any more
         try:
-            state = self._begin(sid)
-            deletable = True
-            self._assert_base(sid, self._batch)
+            state = self._assert_base(sid, self._batch)
             self._batch = None  # the next round is another session
             for key in derived:
                 text = self._derived.text(key)
                 assert text is not None, "a derived fact of an earlier round is registered"
                 self._assert(self._head + text, "a derived fact", RuntimeError)
             self._drain(state)
-            if not self._complete:
-                self._name_refused()
-                raise RuntimeError("durable-rules did not read every fact")  # pragma: no cover
             for group in range(self._plan.groups):
                 sentinel = {
                     "sid": sid,
@@ -207,44 +193,31 @@ class _Run:
                 f"durable-rules failed during the session ({_describe(exc)})"
             ) from None
         finally:
-            if deletable:
+            # Raises only when durable refused the first fact: then there is no session.
+            with contextlib.suppress(_dre.error):
                 _dre.delete_state(self._handle, sid)
 
-    def _begin(self, sid: str) -> int:
-        """Start and finish the $begin action; returns the session's state handle."""
-        begin = _encode(
-            {_TYPE_FIELD: _BEGIN_TYPE, _MARK + _BEGIN_TYPE: 1, "id": "$begin", "sid": sid}
-        )
-        _, state = _dre.assert_fact(self._handle, begin)
-        if _dre.start_action_for_state(self._handle, state) is None:  # pragma: no cover
-            raise RuntimeError("durable-rules started no action for the session")
-        while _dre.complete_and_start_action(self._handle, state) is not None:
-            pass  # pragma: no cover - only the $begin rule can match here
-        return int(state)
-
-    def _assert_base(self, sid: str, batch: str) -> None:
-        """Assert the input facts in one batch (see :meth:`_encode_batch`)."""
-        self._complete = False
+    def _assert_base(self, sid: str, batch: str) -> int:
+        """Assert the input facts in one batch (see :meth:`_encode_batch`); returns the
+        session's state handle."""
         try:
-            code, _ = _dre.assert_facts(self._handle, batch)
+            code, state = _dre.assert_facts(self._handle, batch)
         except _dre.error:
             self._name_refused()
             raise
         if code != 0:  # only an id whose 32-bit hash another fact's id has (see _ALL_BODY)
             raise RuntimeError(self._collision(sid))
+        return int(state)
 
     def _collision(self, sid: str) -> str:
         """Which input fact's id durable took for an earlier one (same 32-bit hash)."""
-        seen = {_fnv1a(f"sid-{sid}"): "", _fnv1a("$begin"): ""}  # the session's own ids
+        seen = {_fnv1a(f"sid-{sid}"): ""}  # the session's own id
         for index, body in enumerate(self._base):
             digest = _fnv1a(str(body["id"]))
             what = self._describe(index)
             if digest in seen:
                 return f"durable-rules took {what} for an earlier fact; change its id"
             seen[digest] = what
-        clash = seen.get(_fnv1a("$last"))
-        if clash:  # the batch's own last fact was dropped
-            return f"the id of {clash} clashes with the runner's own; change its id"
         return "durable-rules refused the facts (an id collision)"  # pragma: no cover
 
     def _name_refused(self) -> None:
@@ -277,9 +250,6 @@ class _Run:
         messages = None if result is None else result[1]
         while messages is not None:
             for internal, match in _loads(messages).items():
-                if internal == _LAST_RULE:
-                    self._complete = True
-                    continue
                 rule = owners[internal]
                 recipe = recipes.get(rule)
                 if recipe is None:

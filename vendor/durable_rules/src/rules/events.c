@@ -490,6 +490,9 @@ static unsigned int reduceExpression(ruleset *tree,
 
         char *leftString = "";
         unsigned short leftLength = 0;
+        // kpo-rules: the text of a number lives as long as leftString is read, not only
+        // inside its case (CHANGES.md, 4).
+        char newString[MAX_DOUBLE_LENGTH > MAX_INT_LENGTH ? MAX_DOUBLE_LENGTH + 1 : MAX_INT_LENGTH + 1];
         switch(leftProperty->type) {
             case JSON_INT:
                 {
@@ -497,7 +500,6 @@ static unsigned int reduceExpression(ruleset *tree,
                     leftString = (char *)_alloca(sizeof(char)*(MAX_INT_LENGTH + 1));
                     sprintf_s(leftString, sizeof(char)*(MAX_INT_LENGTH + 1), "%lld", leftProperty->value.i);
     #else
-                    char newString[MAX_INT_LENGTH + 1];
                     leftString = newString;
                     snprintf(leftString, sizeof(char)*(MAX_INT_LENGTH + 1), "%lld", leftProperty->value.i);
     #endif         
@@ -510,7 +512,6 @@ static unsigned int reduceExpression(ruleset *tree,
                     leftString = (char *)_alloca(sizeof(char)*(MAX_DOUBLE_LENGTH + 1));
                     sprintf_s(leftString, sizeof(char)*(MAX_DOUBLE_LENGTH + 1), "%f", leftProperty->value.d);
     #else
-                    char newString[MAX_DOUBLE_LENGTH + 1];
                     leftString = newString;
                     snprintf(leftString, sizeof(char)*(MAX_DOUBLE_LENGTH + 1), "%f", leftProperty->value.d);
     #endif         
@@ -1994,12 +1995,18 @@ static unsigned int handleMessages(ruleset *tree,
         ++first;
     }
 
-    while (constructObject(first,
-                           NULL, 
-                           NULL, 
-                           1,
-                           &jo,
-                           &last) == RULES_OK) {
+    // kpo-rules: a message that cannot be read (such as one with more than 254 fields)
+    // is an error; the loop used to stop there as if the batch had ended (CHANGES.md, 5).
+    while (*first != '\0') {
+        result = constructObject(first,
+                                 NULL, 
+                                 NULL, 
+                                 1,
+                                 &jo,
+                                 &last);
+        if (result != RULES_OK) {
+            return result;
+        }
 
         while (*last != ',' && *last != '\0' ) {
             ++last;
@@ -2187,9 +2194,11 @@ static unsigned int startQueuedActions(ruleset *tree) {
     }
 
     if (tree->getQueuedMessagesCallback) {
-        for (unsigned int index = 0; index < tree->statePool.count; ++index) {
-            unsigned int nodeOffset = tree->reverseStateIndex[index];
-            stateNode *currentState = STATE_NODE(tree, nodeOffset);
+        for (unsigned int index = 0; index < tree->statePool.contentLength; ++index) {
+            stateNode *currentState = STATE_NODE(tree, index);
+            if (!currentState->isActive) {
+                continue;
+            }
 
             CHECK_RESULT(tree->getQueuedMessagesCallback(tree->getQueuedMessagesCallbackContext,
                                                          &tree->stringPool[tree->nameOffset],
@@ -2488,8 +2497,11 @@ unsigned int assertTimers(unsigned int handle) {
     RESOLVE_HANDLE(handle, &tree);
 
     time_t pulseTime = time(NULL);
-    for (unsigned int i = 0; i < tree->statePool.count; ++i) {
-        stateNode *state = STATE_NODE(tree, tree->reverseStateIndex[i]);
+    for (unsigned int i = 0; i < tree->statePool.contentLength; ++i) {
+        stateNode *state = STATE_NODE(tree, i);
+        if (!state->isActive) {
+            continue;
+        }
         unsigned int stateOffset;
         unsigned int messageOffset;
         CHECK_RESULT(getMessage(state,

@@ -1896,7 +1896,6 @@ unsigned int createRuleset(unsigned int *handle, char *name, char *rules) {
     tree->getIdleStateCallbackContext = NULL;
 
     memset(tree->stateIndex, 0, MAX_STATE_INDEX_LENGTH * sizeof(unsigned int) * 2);
-    memset(tree->reverseStateIndex, 0, MAX_STATE_INDEX_LENGTH * sizeof(unsigned int));
     initStatePool(tree);
     
     CHECK_RESULT(storeString(tree, 

@@ -145,7 +145,6 @@ typedef struct ruleset {
     
     pool statePool;
     unsigned int stateIndex[MAX_STATE_INDEX_LENGTH * 2];
-    unsigned int reverseStateIndex[MAX_STATE_INDEX_LENGTH];
     unsigned int currentStateIndex;
 
 

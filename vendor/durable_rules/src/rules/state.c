@@ -804,19 +804,25 @@ unsigned int storeMessage(void *tree,
     return RULES_OK;
 }
 
+// kpo-rules: the session of a sid, comparing the sid itself and not only its 32-bit
+// hash, so two sessions whose sids collide stay apart (CHANGES.md, 3).
+static unsigned int findStateNode(ruleset *tree, char *sid) {
+    unsigned int sidHash = fnv1Hash32(sid, strlen(sid));
+    unsigned int nodeOffset = tree->stateIndex[(sidHash % MAX_STATE_INDEX_LENGTH) * 2];
+    while (nodeOffset != UNDEFINED_HASH_OFFSET) {
+        stateNode *node = STATE_NODE(tree, nodeOffset);
+        if (node->hash == sidHash && !strcmp(node->sid, sid)) {
+            break;
+        }
+        nodeOffset = node->nextOffset;
+    }
+    return nodeOffset;
+}
+
 unsigned int getStateNode(void *tree, 
                           char *sid, 
                           stateNode **state) { 
-    unsigned int sidHash = fnv1Hash32(sid, strlen(sid));
-    unsigned int nodeOffset;
-    ruleset *rulesetTree = (ruleset*)tree;
-
-    GET_FIRST(stateNode, 
-              rulesetTree->stateIndex, 
-              MAX_STATE_INDEX_LENGTH, 
-              ((ruleset*)tree)->statePool, 
-              sidHash, 
-              nodeOffset);
+    unsigned int nodeOffset = findStateNode((ruleset*)tree, sid);
     if (nodeOffset == UNDEFINED_HASH_OFFSET) {
       return ERR_SID_NOT_FOUND;
     }
@@ -843,12 +849,12 @@ unsigned int createStateNode(void *tree,
         sidHash, 
         nodeOffset);
 
-    if (rulesetTree->statePool.count > MAX_STATE_INDEX_LENGTH) {
-        return ERR_OUT_OF_MEMORY;
-    }
-    rulesetTree->reverseStateIndex[rulesetTree->statePool.count - 1] = nodeOffset;
     stateNode *node = STATE_NODE(tree, nodeOffset); 
     node->offset = nodeOffset;
+    // kpo-rules: deleteStateNode frees these; a session in which no action started
+    // would otherwise free whatever the pool's memory held (CHANGES.md, 2).
+    node->context.messages = NULL;
+    node->context.stateFact = NULL;
 
     int sidLength = sizeof(char) * (strlen(sid) + 1);
     node->sid = malloc(sidLength);
@@ -1182,15 +1188,18 @@ unsigned int getNextResult(void *tree,
     ruleset *rulesetTree = (ruleset*)tree;
     *resultAction = NULL;
     
-    // In case state pool has been modified.
-    if (rulesetTree->statePool.count) {
-        rulesetTree->currentStateIndex = rulesetTree->currentStateIndex % rulesetTree->statePool.count;
-    }
+    // kpo-rules: round robin over the pool's live sessions; there is no fixed table of
+    // them (CHANGES.md, 3).
+    unsigned int length = rulesetTree->statePool.contentLength;
+    while (count < length && !*resultAction) {
+        rulesetTree->currentStateIndex = rulesetTree->currentStateIndex % length;
+        *resultState = STATE_NODE(tree, rulesetTree->currentStateIndex);
+        if (!(*resultState)->isActive) {
+            rulesetTree->currentStateIndex = rulesetTree->currentStateIndex + 1;
+            ++count;
+            continue;
+        }
 
-    while (count < rulesetTree->statePool.count && !*resultAction) {
-        unsigned int nodeOffset = rulesetTree->reverseStateIndex[rulesetTree->currentStateIndex];
-        *resultState = STATE_NODE(tree, nodeOffset);
-        
         unsigned int result = getNextResultInState(tree,
                                                    currentTime,
                                                    *resultState,
@@ -1202,7 +1211,7 @@ unsigned int getNextResult(void *tree,
             return result;
         }
         
-        rulesetTree->currentStateIndex = (rulesetTree->currentStateIndex + 1) % rulesetTree->statePool.count;
+        rulesetTree->currentStateIndex = rulesetTree->currentStateIndex + 1;
         ++count;
     }
 
@@ -1698,16 +1707,7 @@ unsigned int deleteState(unsigned int handle, char *sid) {
     if (!sid) {
         sid = "0";
     }
-    unsigned int sidHash = fnv1Hash32(sid, strlen(sid));
-    unsigned int nodeOffset;
-
-    GET_FIRST(stateNode, 
-             tree->stateIndex, 
-             MAX_STATE_INDEX_LENGTH, 
-             ((ruleset*)tree)->statePool, 
-             sidHash, 
-             nodeOffset);
-
+    unsigned int nodeOffset = findStateNode(tree, sid);
     if (nodeOffset == UNDEFINED_HASH_OFFSET) {
       return ERR_SID_NOT_FOUND;
     }

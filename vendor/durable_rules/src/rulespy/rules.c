@@ -92,7 +92,7 @@ static PyObject *pyAssertEvent(PyObject *self, PyObject *args) {
         return NULL;
     }
     
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = assertEvent(handle, event, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -120,7 +120,7 @@ static PyObject *pyAssertEvents(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = assertEvents(handle, events, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -148,7 +148,7 @@ static PyObject *pyAssertFact(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = assertFact(handle, fact, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -176,7 +176,7 @@ static PyObject *pyAssertFacts(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = assertFacts(handle, facts, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -204,7 +204,7 @@ static PyObject *pyRetractFact(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = retractFact(handle, fact, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -232,7 +232,7 @@ static PyObject *pyRetractFacts(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = retractFacts(handle, facts, &stateOffset);
     if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
         return Py_BuildValue("II", result, stateOffset);
@@ -260,7 +260,7 @@ static PyObject *pyUpdateState(PyObject *self, PyObject *args) {
         return NULL;
     }
 
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = updateState(handle, state, &stateOffset);
     if (result == RULES_OK) {
         return Py_BuildValue("I", stateOffset);
@@ -289,7 +289,7 @@ static PyObject *pyStartAction(PyObject *self, PyObject *args) {
     
     char *state;
     char *messages;
-    unsigned int stateOffset;
+    unsigned int stateOffset = 0; /* kpo-rules: no session yet (CHANGES.md, 5) */
     unsigned int result = startAction(handle, &state, &messages, &stateOffset);
     if (result == ERR_NO_ACTION_AVAILABLE) {
         Py_RETURN_NONE;
@@ -633,7 +633,7 @@ static unsigned int storeMessageCallback(void *context, char *ruleset, char *sid
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(sssIs)", ruleset, sid, mid, messageType, content);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -680,7 +680,7 @@ static unsigned int deleteMessageCallback(void *context, char *ruleset, char *si
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(sss)", ruleset, sid, mid);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -727,7 +727,7 @@ static unsigned int queueMessageCallback(void *context, char *ruleset, char *sid
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(ssIs)", ruleset, sid, actionType, content);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -774,7 +774,7 @@ static unsigned int getQueuedMessagesCallback(void *context, char *ruleset, char
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(ss)", ruleset, sid);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
 
     RESULT_TO_INT(result, errorCode);
@@ -849,7 +849,7 @@ static unsigned int getIdleStateCallback(void *context, char *ruleset) {
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(s)", ruleset);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
 
     RESULT_TO_INT(result, errorCode);
@@ -953,7 +953,7 @@ static PyMethodDef myModule_methods[] = {
 
 static struct PyModuleDef moduledef = {
         PyModuleDef_HEAD_INIT,
-        "durable_rules_engine",
+        "kpo_rules.engine.durable._engine",
         NULL,
         -1,
         myModule_methods,
@@ -963,11 +963,11 @@ static struct PyModuleDef moduledef = {
         NULL
 };
 
-PyMODINIT_FUNC PyInit_durable_rules_engine(void)
+PyMODINIT_FUNC PyInit__engine(void)
 {
     PyObject *m = PyModule_Create(&moduledef);
     if (m != NULL) {
-        RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
+        RulesError = PyErr_NewException("kpo_rules.engine.durable._engine.error", NULL, NULL);
         Py_INCREF(RulesError);
         PyModule_AddObject(m, "error", RulesError);
     }
