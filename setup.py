@@ -21,9 +21,9 @@ VENDOR = "vendor/durable_rules/src"
 ENGINE_SOURCES = ("json", "rete", "state", "events", "regex")
 
 WHAT_TO_INSTALL = """
+{problem}
 kpo-rules compiles its rule engine (durable-rules' C core) when it is installed, so it
-needs a C compiler and the Python development headers. {problem}
-Install them, then run pip again:
+needs a C compiler and the Python development headers. Install them, then run pip again:
   Debian, Ubuntu:  sudo apt install gcc python3-dev
   Fedora, RHEL:    sudo dnf install gcc python3-devel
   Alpine:          apk add gcc musl-dev python3-dev
