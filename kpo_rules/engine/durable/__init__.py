@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
-from kpo_rules.engine.durable.results import ActionFailure, Firing, OnFire, SessionResult
+from kpo_rules.engine.durable.results import ActionFailure, Firing, SessionResult
 from kpo_rules.engine.durable.runner import DurableRunner
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "Derive",
     "DurableRunner",
     "Firing",
-    "OnFire",
     "RulesetPlan",
     "SessionResult",
     "compile_plan",

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
 from kpo_rules.engine.durable.derive import Derive, _build
-from kpo_rules.engine.durable.derived import _DerivedFacts, _Unstratified
+from kpo_rules.engine.durable.derived import _DerivedFacts
 from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
 from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
@@ -58,18 +58,16 @@ class _Run:
 
     Stratified (the usual case): one session receives the input facts in one batch, then
     the sentinel of each stage; derived facts are asserted as they are derived. Otherwise
-    (a cycle through negation, or derivations that did not declare their fact types) one
-    session per round until the derived facts settle: each round receives the input
-    facts, then the derived facts of the previous round, then the sentinels. Sessions are
-    deleted when they end, whatever happens. Nothing is ever retracted: durable reads
-    uninitialised memory when it deletes a fact from a partial match
-    (``deleteMessageFromFrame``, found with valgrind).
+    (a cycle through negation) one session per round until the derived facts settle: each
+    round receives the input facts, then the derived facts of the previous round, then the
+    sentinels. Sessions are deleted when they end, whatever happens. Nothing is ever
+    retracted: durable reads uninitialised memory when it deletes a fact from a partial
+    match (``deleteMessageFromFrame``, found with valgrind).
     """
 
     def __init__(self, runner: DurableRunner) -> None:
         self._runner = runner
         self._handle = runner._handle
-        self._on_fire = runner._on_fire
         plan = runner._plan
         self._plan = plan
         self._owners = plan.owners  # read for every match: kept at hand
@@ -77,10 +75,8 @@ class _Run:
         self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
         self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
         self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
-        self._derived = _DerivedFacts(self._given, self._facts)
+        self._derived = _DerivedFacts(self._facts)
         self._current = _Round(firings={}, failures=set(), produced={}, present=set())
-        # With negation in strata, a derived fact must have a type its rule declared.
-        self._check_types = plan.stratified and plan.negation
         self._head = ""  # '{"sid": "N"' of the current session
         self._sid = ""  # id of the next session
         self._batch: str | None = None  # its input facts, encoded
@@ -140,11 +136,8 @@ class _Run:
         return f"fact {index} (id {self._base[index]['id']!r})"
 
     def evaluate(self) -> SessionResult:
-        if self._runner.stratified:
-            try:
-                return self._round({}).result()
-            except _Unstratified:
-                self._check_types = False  # a derivation returned an undeclared type
+        if self._plan.stratified:
+            return self._round({}).result()
         derived: dict[str, str] = {}  # content key -> rule, asserted before the sentinels
         for round_no in range(_MAX_ROUNDS):
             current = self._round(derived)
@@ -172,8 +165,7 @@ class _Run:
             state = self._assert_base(sid, self._batch)
             self._batch = None  # the next round is another session
             for key in derived:
-                text = self._derived.text(key)
-                assert text is not None, "a derived fact of an earlier round is registered"
+                text = self._derived.known(key)
                 self._assert(self._head + text, "a derived fact", RuntimeError)
             self._drain(state)
             for group in range(self._plan.groups):
@@ -265,6 +257,7 @@ class _Run:
         return record
 
     def _fire(self, rule: str, match: dict[str, Any]) -> None:
+        """A firing of a rule without a recipe: recorded once per distinct set of facts."""
         current = self._current
         facts = self._facts
         match.pop(_END_ALIAS, None)
@@ -282,32 +275,20 @@ class _Run:
             tuple([(alias, record.key or record.order()) for alias, record in bound]),
         )
         if firing_key in current.firings:
-            return  # identical facts under different ids: one firing, one on_fire call
+            return  # identical facts under different ids: one firing
         bindings = {}
         for alias, record in bound:
             binding = record.binding
             if binding is None:
                 binding = record.binding = dict(record.source)
             bindings[alias] = binding
-        firing = Firing(rule=rule, bindings=bindings)
-        current.firings[firing_key] = firing
-        try:
-            returned = self._on_fire(firing)
-            types = self._plan.declared.get(rule, frozenset()) if self._check_types else None
-            derived = self._derived.returned(returned, types)
-        except _Unstratified:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any error of the callback is reported
-            current.failures.add((rule, _failure_text(exc)))
-            return
-        for content in derived:
-            self._add_derived(rule, content)
+        current.firings[firing_key] = Firing(rule=rule, bindings=bindings)
 
     def _derive(self, rule: str, recipe: Derive, match: dict[str, Any]) -> None:
         """A firing of a rule with a recipe: build its derived fact and assert it.
 
         The fact is built from the matched facts as the caller gave them (found by id),
-        like ``on_fire``'s bindings, not from durable's copies: values then share the
+        like a firing's bindings, not from durable's copies: values then share the
         caller's objects, and nothing parsed from the match outlives it (holding on to
         those made the process's memory creep, measured)."""
         match.pop(_END_ALIAS, None)
@@ -322,22 +303,20 @@ class _Run:
         try:
             fact = _build(recipe, sources)
             content = _encode_sorted(fact)
-        except Exception as exc:  # noqa: BLE001 - reported like a failing on_fire
+        except Exception as exc:  # noqa: BLE001 - reported, the other rules still fire
             self._current.failures.add((rule, _failure_text(exc)))
             return
         self._add_derived(rule, content, fact)
 
-    def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any] | None = None) -> None:
-        """Assert the derived fact with this content key (once per round); ``fact`` is
-        the fact itself when a recipe built it."""
+    def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any]) -> None:
+        """Assert the derived fact ``fact``, whose content key is ``content`` (once per
+        round)."""
         current = self._current
         current.produced.setdefault(content, rule)
         if content in current.present:
             return
         current.present.add(content)
-        text = self._derived.text(content)
-        if text is None:  # from a recipe: checked when the runner was built
-            text = self._derived.built(content, fact or {})
+        text = self._derived.text(content, fact)
         try:
             code, _ = _dre.assert_fact(self._handle, self._head + text)
         except _dre.error as exc:
