@@ -256,16 +256,13 @@ class _Run:
         record = self._facts[key] = _Fact(source, (0, key) if "id" in source else None)
         return record
 
-    def _fire(self, rule: str, match: dict[str, Any]) -> None:
+    def _fire(self, rule: str, match: dict[str, str]) -> None:
         """A firing of a rule without a recipe: recorded once per distinct set of facts."""
         current = self._current
         facts = self._facts
         match.pop(_END_ALIAS, None)
         bound: list[tuple[str, _Fact]] = []
-        for alias, fact in match.items():
-            key = fact["id"]
-            if type(key) is not str:
-                key = str(key)
+        for alias, key in match.items():
             record = facts.get(key)
             bound.append((alias, self._record(key) if record is None else record))
         if len(bound) > 1:
@@ -284,7 +281,7 @@ class _Run:
             bindings[alias] = binding
         current.firings[firing_key] = Firing(rule=rule, bindings=bindings)
 
-    def _derive(self, rule: str, recipe: Derive, match: dict[str, Any]) -> None:
+    def _derive(self, rule: str, recipe: Derive, match: dict[str, str]) -> None:
         """A firing of a rule with a recipe: build its derived fact and assert it.
 
         The fact is built from the matched facts as the caller gave them (found by id),
@@ -294,10 +291,7 @@ class _Run:
         match.pop(_END_ALIAS, None)
         facts = self._facts
         sources = {}
-        for alias, bound in match.items():
-            key = bound["id"]
-            if type(key) is not str:
-                key = str(key)
+        for alias, key in match.items():
             record = facts.get(key)
             sources[alias] = (self._record(key) if record is None else record).source
         try:

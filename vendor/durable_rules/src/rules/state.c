@@ -983,6 +983,18 @@ unsigned int deleteStateNode(void *tree,
     return RULES_OK;
 }
 
+// kpo-rules: a match names each fact by its id ("alias":"id") instead of holding the
+// fact's whole text: the caller has the facts, and writing them out and parsing them
+// back was most of the cost of a firing (CHANGES.md, 7). The id is the text durable
+// keeps for it, as deleteCurrentAction reads it (JSON escapes are kept, so the result
+// is valid JSON; a number id becomes a string).
+static void getMessageId(messageNode *node, char **id, unsigned int *length) {
+    jsonObject *jo = &node->jo;
+    jsonProperty *property = &jo->properties[jo->idIndex];
+    *length = property->valueLength;
+    *id = property->valueOffset ? jo->content + property->valueOffset : jo->idBuffer;
+}
+
 static unsigned int getResultFrameLength(ruleset *tree, 
                                          stateNode *state, 
                                          leftFrameNode *frame) {
@@ -991,12 +1003,10 @@ static unsigned int getResultFrameLength(ruleset *tree,
         messageFrame *currentFrame = &frame->messages[frame->reverseIndex[i]]; 
         messageNode *currentNode = MESSAGE_NODE(state, currentFrame->messageNodeOffset);
         char *name = &tree->stringPool[currentFrame->nameOffset];
-        char *value = currentNode->jo.content;
-        if (i < (frame->messageCount -1)) {
-            resultLength += strlen(name) + strlen(value) + 4;
-        } else {
-            resultLength += strlen(name) + strlen(value) + 3;
-        }
+        char *id;
+        unsigned int idLength;
+        getMessageId(currentNode, &id, &idLength);
+        resultLength += strlen(name) + idLength + 6;
     }
 
     return resultLength;
@@ -1011,28 +1021,25 @@ static void serializeResultFrame(ruleset *tree,
     first[0] = '{'; 
     ++first;
     for (int i = 0; i < frame->messageCount; ++i) {
-        unsigned int tupleLength;
         messageFrame *currentFrame = &frame->messages[frame->reverseIndex[i]]; 
         messageNode *currentNode = MESSAGE_NODE(state, currentFrame->messageNodeOffset);
         char *name = &tree->stringPool[currentFrame->nameOffset];
-        char *value = currentNode->jo.content;
+        unsigned int nameLength = strlen(name);
+        char *id;
+        unsigned int idLength;
+        getMessageId(currentNode, &id, &idLength);
+        *first++ = '"';
+        memcpy(first, name, nameLength);
+        first += nameLength;
+        *first++ = '"';
+        *first++ = ':';
+        *first++ = '"';
+        memcpy(first, id, idLength);
+        first += idLength;
+        *first++ = '"';
         if (i < (frame->messageCount -1)) {
-            tupleLength = strlen(name) + strlen(value) + 5;
-#ifdef _WIN32
-                sprintf_s(first, tupleLength, "\"%s\":%s,", name, value);
-#else
-                snprintf(first, tupleLength, "\"%s\":%s,", name, value);
-#endif
-        } else {
-            tupleLength = strlen(name) + strlen(value) + 4;
-#ifdef _WIN32
-                sprintf_s(first, tupleLength, "\"%s\":%s", name, value);
-#else
-                snprintf(first, tupleLength, "\"%s\":%s", name, value);
-#endif
+            *first++ = ',';
         }
-
-        first += (tupleLength - 1); 
     }
 
     first[0] = '}';
