@@ -719,7 +719,19 @@ unsigned int getMessage(stateNode *state,
 
 static unsigned int copyMessage(jsonObject *targetMessage,
                                 jsonObject *sourceMessage) {
-    memcpy(targetMessage, sourceMessage, sizeof(jsonObject));
+    // kpo-rules: copy the properties the message has, not all MAX_OBJECT_PROPERTIES
+    // slots (6 kB for every fact stored; CHANGES.md, 8).
+    memcpy(targetMessage->properties, 
+           sourceMessage->properties, 
+           sourceMessage->propertiesLength * sizeof(jsonProperty));
+    memcpy(targetMessage->propertyIndex, 
+           sourceMessage->propertyIndex, 
+           sizeof(sourceMessage->propertyIndex));
+    targetMessage->propertiesLength = sourceMessage->propertiesLength;
+    targetMessage->idIndex = sourceMessage->idIndex;
+    targetMessage->sidIndex = sourceMessage->sidIndex;
+    memcpy(targetMessage->sidBuffer, sourceMessage->sidBuffer, SID_BUFFER_LENGTH);
+    memcpy(targetMessage->idBuffer, sourceMessage->idBuffer, ID_BUFFER_LENGTH);
     unsigned int messageLength = (strlen(sourceMessage->content) + 1) * sizeof(char);
     targetMessage->content = malloc(messageLength);
     if (!targetMessage->content) {
