@@ -981,3 +981,26 @@ def test_invalid_recipes_are_refused_when_the_plan_is_compiled(recipes, message)
     rules = {"r": {"all": [{"a": {"t": "x"}}]}}
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         compile_plan("test_bad_recipe", rules, recipes=recipes)
+
+
+# --------------------------------------------------------------------------- the engine's writer
+
+
+def test_the_engine_writes_facts_as_json_does():
+    # assert_facts_of writes the batch's JSON in C; durable must read what json.dumps wrote
+    tricky = {
+        "t": "x", "id": 'q"b\\s\n\u00e9\x01', "n": 5, "big": 2**70, "neg": -3, "f": 1.5,
+        "b": True, "z": None, "l": [1, "x", [2.0], (3, 4)], "e": [], "o": {},
+        "d": {"k": 1, 2: "int key", True: 3, None: 4, 1.5: 5},
+    }
+    handle = _ruleset("test_writer")
+    try:
+        assert _engine.assert_facts_of(handle, "s", [tricky, {}]) == (1, 1)  # not handled
+        (stored,) = json.loads(_engine.get_facts(handle, "s"))
+        assert stored == {"sid": "s", **json.loads(json.dumps(tricky, ensure_ascii=False))}
+        for bad, error in [({"x": float("nan")}, ValueError), ({"x": {1}}, TypeError),
+                           ({(1,): 2}, TypeError), ("x", TypeError)]:
+            with pytest.raises(error):
+                _engine.assert_facts_of(handle, "s2", [bad])
+    finally:
+        _engine.delete_ruleset(handle)

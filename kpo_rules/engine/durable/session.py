@@ -78,8 +78,6 @@ class _Run:
         self._derived = _DerivedFacts(self._facts)
         self._current = _Round(firings={}, failures=set(), produced={}, present=set())
         self._head = ""  # '{"sid": "N"' of the current session
-        self._sid = ""  # id of the next session
-        self._batch: str | None = None  # its input facts, encoded
 
     def prepare(self, facts: Sequence[Mapping[str, Any]]) -> None:
         """Validate the input facts; raises ValueError naming a bad one."""
@@ -104,7 +102,7 @@ class _Run:
                     "every fact needs its own id"
                 )
             known[key] = fact
-            body = {**fact, "id": fid, _GUARD_FIELD: 0, "sid": ""}
+            body = {**fact, "id": fid, _GUARD_FIELD: 0}
             kind = fact.get(_TYPE_FIELD)
             marker = markers.get(kind) if type(kind) is str else None
             if marker is None:
@@ -112,25 +110,6 @@ class _Run:
             if marker is not None:
                 body[marker] = 1
             base.append(body)
-        try:
-            self._batch = self._encode_batch(self._next_sid())
-        except (TypeError, ValueError, RecursionError):
-            for index, body in enumerate(base):
-                try:
-                    _encode(body)
-                except (TypeError, ValueError, RecursionError) as exc:
-                    raise ValueError(f"{self._describe(index)} is not JSON: {exc}") from exc
-            raise  # pragma: no cover - the list fails only through one of its facts
-
-    def _next_sid(self) -> str:
-        self._sid = str(next(self._runner._sids))
-        return self._sid
-
-    def _encode_batch(self, sid: str) -> str:
-        """The input facts of session ``sid`` as one JSON array."""
-        for body in self._base:
-            body["sid"] = sid
-        return _encode(self._base)
 
     def _describe(self, index: int) -> str:
         return f"fact {index} (id {self._base[index]['id']!r})"
@@ -150,10 +129,7 @@ class _Run:
 
     def _round(self, derived: Mapping[str, str]) -> _Round:
         runner = self._runner
-        sid = self._sid  # the first round's session id comes from prepare()
-        if self._batch is None:
-            sid = self._next_sid()
-            self._batch = self._encode_batch(sid)
+        sid = str(next(runner._sids))
         runner._last_sid = sid
         self._head = f'{{"sid": {_encode(sid)}'
         current = self._current = _Round(
@@ -162,8 +138,7 @@ class _Run:
         for record in self._facts.values():
             record.binding = None  # each round's firings get fresh bindings
         try:
-            state = self._assert_base(sid, self._batch)
-            self._batch = None  # the next round is another session
+            state = self._assert_base(sid)
             for key in derived:
                 text = self._derived.known(key)
                 self._assert(self._head + text, "a derived fact", RuntimeError)
@@ -189,14 +164,18 @@ class _Run:
             with contextlib.suppress(_dre.error):
                 _dre.delete_state(self._handle, sid)
 
-    def _assert_base(self, sid: str, batch: str) -> int:
-        """Assert the input facts in one batch (see :meth:`_encode_batch`); returns the
-        session's state handle."""
+    def _assert_base(self, sid: str) -> int:
+        """Assert the input facts in one batch; returns the session's state handle.
+
+        The engine writes the facts' JSON itself (``assert_facts_of``), before it asserts
+        any of them."""
         try:
-            code, state = _dre.assert_facts(self._handle, batch)
+            code, state = _dre.assert_facts_of(self._handle, sid, self._base)
         except _dre.error:
-            self._name_refused()
+            self._name_refused(sid)
             raise
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ValueError(self._not_json(exc)) from exc
         if code != 0:  # only an id whose 32-bit hash another fact's id has (see _ALL_BODY)
             raise RuntimeError(self._collision(sid))
         return int(state)
@@ -212,7 +191,16 @@ class _Run:
             seen[digest] = what
         return "durable-rules refused the facts (an id collision)"  # pragma: no cover
 
-    def _name_refused(self) -> None:
+    def _not_json(self, error: BaseException) -> str:
+        """What names the input fact JSON cannot hold."""
+        for index, body in enumerate(self._base):
+            try:
+                _encode(body)
+            except (TypeError, ValueError, RecursionError) as exc:
+                return f"{self._describe(index)} is not JSON: {exc}"
+        return f"the facts are not JSON: {error}"  # pragma: no cover - json agrees
+
+    def _name_refused(self, sid: str) -> None:
         """Raise ValueError naming the input fact durable refuses.
 
         durable stops a batch at that fact, so the facts are asserted again one by one
@@ -220,7 +208,7 @@ class _Run:
         """
         for index, body in enumerate(self._base):
             try:
-                _dre.assert_fact(self._handle, _encode(body))
+                _dre.assert_fact(self._handle, _encode({"sid": sid, **body}))
             except _dre.error as exc:
                 raise ValueError(_error_of(self._describe(index), exc)) from None
 

@@ -1,4 +1,5 @@
 #include <Python.h>
+#include <math.h>
 #include <rules.h>
 
 static PyObject *RulesError;
@@ -194,6 +195,230 @@ static PyObject *pyAssertFacts(PyObject *self, PyObject *args) {
         }
         return NULL;
     }
+}
+
+/* kpo-rules: assert_facts_of(handle, sid, facts) asserts a list of dicts in one batch,
+ * written as JSON here, with "sid" first, as json.dumps(ensure_ascii=False,
+ * allow_nan=False) writes values (CHANGES.md, 9): the runner no longer encodes the batch
+ * in Python. A value JSON cannot hold raises TypeError or ValueError before any fact is
+ * asserted. */
+
+typedef struct factText {
+    char *text;
+    size_t length;
+    size_t capacity;
+} factText;
+
+static int reserveText(factText *out, size_t more) {
+    if (out->length + more + 1 <= out->capacity) {
+        return 0;
+    }
+    size_t capacity = out->capacity ? out->capacity : 4096;
+    while (out->length + more + 1 > capacity) {
+        capacity *= 2;
+    }
+    char *text = realloc(out->text, capacity);
+    if (!text) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->text = text;
+    out->capacity = capacity;
+    return 0;
+}
+
+static int appendText(factText *out, const char *text, size_t length) {
+    if (reserveText(out, length) < 0) {
+        return -1;
+    }
+    memcpy(out->text + out->length, text, length);
+    out->length += length;
+    return 0;
+}
+
+static int appendString(factText *out, PyObject *value) {
+    Py_ssize_t length;
+    const char *text = PyUnicode_AsUTF8AndSize(value, &length);
+    if (!text) {
+        return -1;
+    }
+    /* at most 6 bytes per byte (\u00XX) and the quotes */
+    if (reserveText(out, (size_t)length * 6 + 2) < 0) {
+        return -1;
+    }
+    char *first = out->text + out->length;
+    *first++ = '"';
+    for (Py_ssize_t i = 0; i < length; ++i) {
+        unsigned char c = (unsigned char)text[i];
+        switch (c) {
+            case '"': *first++ = '\\'; *first++ = '"'; break;
+            case '\\': *first++ = '\\'; *first++ = '\\'; break;
+            case '\n': *first++ = '\\'; *first++ = 'n'; break;
+            case '\r': *first++ = '\\'; *first++ = 'r'; break;
+            case '\t': *first++ = '\\'; *first++ = 't'; break;
+            case '\b': *first++ = '\\'; *first++ = 'b'; break;
+            case '\f': *first++ = '\\'; *first++ = 'f'; break;
+            default:
+                if (c < 0x20) {
+                    first += snprintf(first, 7, "\\u%04x", c);
+                } else {
+                    *first++ = (char)c;
+                }
+        }
+    }
+    *first++ = '"';
+    out->length = first - out->text;
+    return 0;
+}
+
+static int appendValue(factText *out, PyObject *value, int depth);
+
+static int appendObjectFields(factText *out, PyObject *value, int depth, int first) {
+    PyObject *key;
+    PyObject *item;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(value, &position, &key, &item)) {
+        if (!first && appendText(out, ", ", 2) < 0) {
+            return -1;
+        }
+        first = 0;
+        if (PyUnicode_Check(key)) {
+            if (appendString(out, key) < 0) {
+                return -1;
+            }
+        } else if (key == Py_None || PyBool_Check(key) || PyLong_Check(key) ||
+                   PyFloat_Check(key)) {
+            /* as json does: the key is the text of the value */
+            if (appendText(out, "\"", 1) < 0 || appendValue(out, key, depth + 1) < 0 ||
+                appendText(out, "\"", 1) < 0) {
+                return -1;
+            }
+        } else {
+            PyErr_Format(PyExc_TypeError,
+                         "keys must be str, int, float, bool or None, not %.100s",
+                         Py_TYPE(key)->tp_name);
+            return -1;
+        }
+        if (appendText(out, ": ", 2) < 0 || appendValue(out, item, depth + 1) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int appendValue(factText *out, PyObject *value, int depth) {
+    if (depth > 500) {
+        PyErr_SetString(PyExc_RecursionError, "a fact is nested too deeply");
+        return -1;
+    }
+    if (value == Py_None) {
+        return appendText(out, "null", 4);
+    }
+    if (value == Py_True) {
+        return appendText(out, "true", 4);
+    }
+    if (value == Py_False) {
+        return appendText(out, "false", 5);
+    }
+    if (PyUnicode_Check(value)) {
+        return appendString(out, value);
+    }
+    if (PyLong_Check(value)) {
+        PyObject *text = PyLong_Type.tp_repr(value);
+        if (!text) {
+            return -1;
+        }
+        Py_ssize_t length;
+        const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+        int result = digits ? appendText(out, digits, (size_t)length) : -1;
+        Py_DECREF(text);
+        return result;
+    }
+    if (PyFloat_Check(value)) {
+        double number = PyFloat_AS_DOUBLE(value);
+        if (!isfinite(number)) {
+            PyErr_SetString(PyExc_ValueError, "Out of range float values are not JSON compliant");
+            return -1;
+        }
+        char *digits = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        if (!digits) {
+            return -1;
+        }
+        int result = appendText(out, digits, strlen(digits));
+        PyMem_Free(digits);
+        return result;
+    }
+    if (PyDict_Check(value)) {
+        if (appendText(out, "{", 1) < 0 || appendObjectFields(out, value, depth, 1) < 0) {
+            return -1;
+        }
+        return appendText(out, "}", 1);
+    }
+    if (PyList_Check(value) || PyTuple_Check(value)) {
+        PyObject *items = PySequence_Fast(value, "");
+        if (!items) {
+            return -1;
+        }
+        int result = appendText(out, "[", 1);
+        Py_ssize_t length = PySequence_Fast_GET_SIZE(items);
+        for (Py_ssize_t i = 0; i < length && result == 0; ++i) {
+            if (i) {
+                result = appendText(out, ", ", 2);
+            }
+            if (result == 0) {
+                result = appendValue(out, PySequence_Fast_GET_ITEM(items, i), depth + 1);
+            }
+        }
+        Py_DECREF(items);
+        return result < 0 ? -1 : appendText(out, "]", 1);
+    }
+    PyErr_Format(PyExc_TypeError, "Object of type %.100s is not JSON serializable",
+                 Py_TYPE(value)->tp_name);
+    return -1;
+}
+
+static PyObject *pyAssertFactsOf(PyObject *self, PyObject *args) {
+    unsigned int handle;
+    PyObject *sid;
+    PyObject *facts;
+    if (!PyArg_ParseTuple(args, "IUO!", &handle, &sid, &PyList_Type, &facts)) {
+        return NULL;
+    }
+
+    factText out = {NULL, 0, 0};
+    int failed = appendText(&out, "[", 1) < 0;
+    Py_ssize_t count = PyList_GET_SIZE(facts);
+    for (Py_ssize_t i = 0; i < count && !failed; ++i) {
+        PyObject *fact = PyList_GET_ITEM(facts, i);
+        if (!PyDict_Check(fact)) {
+            PyErr_Format(PyExc_TypeError, "fact %zd is not a dict", i);
+            failed = 1;
+            break;
+        }
+        failed = (i && appendText(&out, ", ", 2) < 0) ||
+                 appendText(&out, "{\"sid\": ", 8) < 0 ||
+                 appendString(&out, sid) < 0 ||
+                 (PyDict_GET_SIZE(fact) && appendText(&out, ", ", 2) < 0) ||
+                 appendObjectFields(&out, fact, 0, 1) < 0 ||
+                 appendText(&out, "}", 1) < 0;
+    }
+    if (failed || appendText(&out, "]", 1) < 0) {
+        free(out.text);
+        return NULL;
+    }
+    out.text[out.length] = '\0';
+
+    unsigned int stateOffset = 0;
+    unsigned int result = assertFacts(handle, out.text, &stateOffset);
+    free(out.text);
+    if (result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED || result == ERR_EVENT_DEFERRED) {
+        return Py_BuildValue("II", result, stateOffset);
+    }
+    if (result == ERR_OUT_OF_MEMORY) {
+        return PyErr_NoMemory();
+    }
+    PyErr_Format(RulesError, "Could not assert facts, error code: %d", result);
+    return NULL;
 }
 
 static PyObject *pyRetractFact(PyObject *self, PyObject *args) {
@@ -924,6 +1149,7 @@ static PyMethodDef myModule_methods[] = {
     {"assert_events", pyAssertEvents, METH_VARARGS},
     {"assert_fact", pyAssertFact, METH_VARARGS},
     {"assert_facts", pyAssertFacts, METH_VARARGS},
+    {"assert_facts_of", pyAssertFactsOf, METH_VARARGS},
     {"retract_fact", pyRetractFact, METH_VARARGS},
     {"retract_facts", pyRetractFacts, METH_VARARGS},
     {"update_state", pyUpdateState, METH_VARARGS},
