@@ -1,10 +1,11 @@
 """Build kpo-rules' rule engine: durable-rules' C core, vendored in ``vendor/durable_rules``,
-compiled into the extension module ``kpo_rules.engine.durable._engine``.
+compiled into the extension module ``kpo_rules.engine.durable._engine``; and put the user
+guide (``docs/``) into the package as ``kpo_rules/_docs``.
 
 Everything else about the package is declared in ``pyproject.toml``; setuptools has no
-declarative form for an extension module yet, so it lives here, with the one thing a user
-can act on: a build without a C compiler or without Python's headers stops with a message
-that says what to install, not with a compiler's traceback.
+declarative form for either, so they live here, with the one thing a user can act on: a
+build without a C compiler or without Python's headers stops with a message that says
+what to install, not with a compiler's traceback.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import sysconfig
+from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 from setuptools.errors import CCompilerError, CompileError, ExecError, PlatformError
 
 VENDOR = "vendor/durable_rules/src"
@@ -56,6 +59,17 @@ class BuildEngine(build_ext):
         return ""
 
 
+class BuildWithDocs(build_py):
+    """``build_py`` that adds ``docs/`` as ``kpo_rules/_docs``, for ``kpo-rules docs PAGE``
+    after a pip install (an editable install reads ``docs/`` itself)."""
+
+    def run(self) -> None:
+        super().run()
+        if not getattr(self, "editable_mode", False):
+            shutil.copytree("docs", Path(self.build_lib, "kpo_rules", "_docs"),
+                            dirs_exist_ok=True)
+
+
 def engine_flags() -> list[str]:
     """durable-rules' own flags, plus gcc 14's and clang 16's defaults as errors on every
     compiler, so an older compiler fails the way a newer one would."""
@@ -82,5 +96,5 @@ setup(
             extra_compile_args=engine_flags(),
         )
     ],
-    cmdclass={"build_ext": BuildEngine},
+    cmdclass={"build_ext": BuildEngine, "build_py": BuildWithDocs},
 )

@@ -30,3 +30,21 @@ runner's dicts and names matched facts by id, so no fact is encoded or decoded i
 what is left is durable's own matching (its alpha network reads each fact's JSON text) and
 one Python step per fact, firing and derived fact.
 """
+
+from __future__ import annotations
+
+from kpo_rules.engine.durable.derive import Copy, Derive
+from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
+from kpo_rules.engine.durable.results import ActionFailure, Firing, SessionResult
+from kpo_rules.engine.durable.runner import DurableRunner
+
+__all__ = [
+    "ActionFailure",
+    "Copy",
+    "Derive",
+    "DurableRunner",
+    "Firing",
+    "RulesetPlan",
+    "SessionResult",
+    "compile_plan",
+]
