@@ -50,7 +50,8 @@ def artifact_location(file: str) -> dict[str, str]:
     if posix.startswith("/"):
         return {"uri": "file://" + quote(posix)}
     if PureWindowsPath(file).is_absolute():  # a drive path, C:/work/a.yaml
-        return {"uri": PureWindowsPath(file).as_uri()}
+        # by hand: PurePath.as_uri() is deprecated from Python 3.14 on
+        return {"uri": "file:///" + quote(PureWindowsPath(file).as_posix(), safe=":/")}
     while posix.startswith("./"):
         posix = posix[2:]
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
