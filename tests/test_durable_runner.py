@@ -28,7 +28,7 @@ from kpo_rules.engine.durable import (
 )
 from kpo_rules.engine.durable import plan as durable_plan
 from kpo_rules.engine.durable import session as durable_session
-from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a
+from kpo_rules.engine.durable.fact_records import _fact_problem, _fnv1a
 from kpo_rules.engine.durable.rules import _compile_rule
 from kpo_rules.engine.durable.strata import _negation_cycle, _stages
 

@@ -25,8 +25,8 @@ from kpo_rules.engine.durable_compile import (
     rule_body,
 )
 from kpo_rules.engine.facts import build_facts
-from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.plan_cache import cached_plan
+from kpo_rules.engine.rule_model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.template import Filler, compile_template
 from kpo_rules.model import Finding, Subject
 

@@ -16,7 +16,7 @@ What :class:`DurableRunner` guarantees (the numbers refer to
 * **Facts in one batch, fact types in O(1)**: :mod:`.session`.
 * **Sessions are always cleaned up**: :mod:`.session`.
 * **Explicit, unique fact ids**: :mod:`.session` (input facts) and :mod:`.derived`.
-* **Errors are Python errors naming what is wrong**: :mod:`.errors`.
+* **Errors are Python errors naming what is wrong**: :mod:`.status_codes`.
 * **Conditions that read other facts are evaluated correctly**: :mod:`.patterns`.
 * **Joins on missing fields**: :mod:`.rules`.
 * **Derivations from recipes** (copies of matched fields and constants): :mod:`.derive`.

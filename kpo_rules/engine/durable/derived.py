@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kpo_rules.engine.durable.facts import _Fact
+from kpo_rules.engine.durable.fact_records import _Fact
 from kpo_rules.engine.durable.reserved import _GUARD_FIELD, _TYPE_FIELD, _marker
 
 

@@ -16,7 +16,6 @@ from typing import Any, Final
 
 from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _dumps
-from kpo_rules.engine.durable.errors import _describe
 from kpo_rules.engine.durable.reserved import (
     _END_ALIAS,
     _END_TYPE,
@@ -25,6 +24,7 @@ from kpo_rules.engine.durable.reserved import (
     _NEVER_TYPE,
 )
 from kpo_rules.engine.durable.rules import _RuleInfo
+from kpo_rules.engine.durable.status_codes import _describe
 
 #: durable fails with code 108 once more than 256 rules share one pattern (measured).
 _RULES_PER_SENTINEL: Final = 128

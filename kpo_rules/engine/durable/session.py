@@ -31,8 +31,7 @@ from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
 from kpo_rules.engine.durable.derive import Derive, _build
 from kpo_rules.engine.durable.derived import _DerivedFacts
-from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
-from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
+from kpo_rules.engine.durable.fact_records import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
     _END_ALIAS,
     _END_TYPE,
@@ -44,6 +43,7 @@ from kpo_rules.engine.durable.reserved import (
 )
 from kpo_rules.engine.durable.results import Firing, SessionResult
 from kpo_rules.engine.durable.rounds import _Round
+from kpo_rules.engine.durable.status_codes import _describe, _error_of, _failure_text
 
 if TYPE_CHECKING:
     from kpo_rules.engine.durable.runner import DurableRunner
