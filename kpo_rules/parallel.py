@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -101,10 +101,12 @@ class _Worker:
 
     @classmethod
     def start(cls, run: Run, share: list[int], workers: list[_Worker]) -> _Worker:
-        """Fork a worker for ``share`` and add it to ``workers``."""
-        process, connection = _fork(run, share, workers)
-        worker = cls(share, process, connection)
-        workers.append(worker)
+        """Fork a worker for ``share`` and add it to ``workers``, with no moment in between
+        when a signal could end the run without it being known (and killed)."""
+        with _signals_held():
+            process, connection = _fork(run, share, workers)
+            worker = cls(share, process, connection)
+            workers.append(worker)
         return worker
 
     def reap(self) -> None:
@@ -155,16 +157,37 @@ def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, FileOut
 
 def _alone(run: Run, index: int, workers: Sequence[_Worker]) -> FileOutcome:
     """``check_file(run, index)`` in a process of its own; a crash finding if that dies."""
-    process, connection = _fork(run, [index], workers)
+    with _signals_held():
+        process, connection = _fork(run, [index], workers)
     try:
         batch = connection.recv()
     except (EOFError, OSError):  # it died before it could answer
         return crashed(run, index, CRASH)
+    except BaseException:  # Ctrl-C, SIGTERM: the run ends, and this process with it
+        if process.is_alive():
+            process.kill()
+        raise
     finally:
         connection.close()
         process.join()
     outcome: FileOutcome = batch[0][1]
     return outcome
+
+
+#: The signals that end a run; the parent then kills every worker it knows of.
+_ENDING = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a worker is forked and noted: delivered between the
+    fork and the note, they would end the run without killing that worker. The worker
+    inherits the held mask and releases it once its own handlers are set (:func:`_detach`)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # --------------------------------------------------------------- in the worker
@@ -201,6 +224,7 @@ def _detach(inherited: list[Connection], parent: int) -> None:
             connection.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)  # held by the parent's fork
     _die_with(parent)
     with contextlib.suppress(Exception):
         import faulthandler  # noqa: PLC0415 - a crash is reported as a finding instead

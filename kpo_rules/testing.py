@@ -53,7 +53,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kpo_rules.config import Config
-from kpo_rules.engine.model import Example, Rule
+from kpo_rules.engine.rule_model import Example, Rule
 from kpo_rules.model import Finding, PluginFailure, Report, Severity
 from kpo_rules.plugins import PluginSet, create_plugin_set
 from kpo_rules.rule_tests import ExampleOutcome
