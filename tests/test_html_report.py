@@ -525,6 +525,20 @@ def browser(tmp_path):
         yield chromium
     finally:
         chromium.close()
+        _keep_artifacts(tmp_path)
+
+
+def _keep_artifacts(tmp_path: Path) -> None:
+    """The screenshots and the PDF a browser test made stay in its tmp dir; with
+    ``KPO_RULES_ARTIFACTS`` set (``.ci/run`` sets it) they are copied there as well, where
+    pytest's rotation of old tmp dirs cannot remove them, for CI to keep."""
+    keep = os.environ.get("KPO_RULES_ARTIFACTS")
+    if not keep:
+        return
+    for made in [*tmp_path.glob("*.png"), *tmp_path.glob("*.pdf")]:
+        target = Path(keep) / tmp_path.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(made, target / made.name)
 
 
 def test_the_browser_renders_the_examples_without_errors_or_requests(
