@@ -142,7 +142,7 @@ def load_content(plugins: PluginSet) -> Content:
 
 
 def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]]
-               ) -> str | None:
+               ) -> content_cache.ContentKey | None:
     described = []
     for info in plugins.infos:
         files = [file for hook in listing.values() for name, file in hook if name == info.name]

@@ -6,6 +6,7 @@ Subcommands live in one module each and are imported only when invoked, so
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 
@@ -71,4 +72,10 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="kpo-rules")
+    try:
+        cli(prog_name="kpo-rules")
+    finally:
+        # The process ends here. Its last collections would walk every object alive (the
+        # rules, catalogues and modules) to find what the exit frees anyway: a tenth of a
+        # one-file check (measured). Frozen objects are left out of those walks.
+        gc.freeze()
