@@ -53,7 +53,7 @@ def cache_dir() -> Path | None:
             base = str(Path.home() / ".cache")
         except (RuntimeError, KeyError):  # no home directory: run without a cache
             return None
-    return Path(base) / "kpo-rules"
+    return Path(base) / "kpo-rules" if os.path.isabs(base) else None
 
 
 def stamp(path: Any) -> tuple[str, int, int]:

@@ -94,11 +94,11 @@ def test_a_planted_pickle_in_every_entry_is_never_run(run_cli, warm, uncached, t
     assert {p.suffix for p in planted} == {".json", ".seen"}
     for path in planted:
         key_line = body_of(path).partition(b"\n")[0]
-        path.write_bytes(payload)  # as the pickle caches were
-        (warm / (path.name + ".pickle")).write_bytes(payload)
-        path.with_name(path.name.replace(".json", ".pickle")).write_bytes(payload)
+        path.write_bytes(payload)
         if path.suffix == ".json":  # hash and key right, a pickle where the value goes
             path.write_bytes(seal(key_line + b"\n" + payload))
+    for old in ("content-0.pickle", "engine-0.pickle", "entry-points-0.pickle"):
+        (warm / old).write_bytes(payload)  # where the pickle caches were
     for _ in range(2):
         assert check(run_cli, warm) == uncached
     assert not marker.exists()
@@ -277,4 +277,7 @@ def test_relative_cache_paths_are_ignored(tmp_path):
                            timeout=120, check=False)
         assert not list(work.iterdir()), relative
     assert list((home / ".cache" / "kpo-rules").glob("content-*.json"))
-    assert disk_cache.cache_dir() is not None
+    subprocess.run([sys.executable, "-m", "kpo_rules", "check", ENGAGEMENT], cwd=work,
+                   env={**env, "HOME": "relative-home"}, capture_output=True, timeout=120,
+                   check=False)
+    assert not list(work.iterdir())  # a relative home holds no cache either
