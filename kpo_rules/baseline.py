@@ -1,37 +1,22 @@
 """Baselines: accept today's findings, report only new ones (checkov ``--baseline``).
 
-A fingerprint leaves out the line and column so it survives edits that move lines; it
-uses the subject ids (the JSON Pointer only when a finding has no subject) and the message
-with any quoted positions removed, so two problems of one person stay two.
+A baseline file records the :func:`~kpo_rules.fingerprint.fingerprint` of each finding,
+which survives edits that move lines; the filter stage (:mod:`kpo_rules.filters`) drops
+the findings it records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kpo_rules.errors import UsageError
+from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding
 
 BASELINE_VERSION = 1
-
-
-_POSITIONS = re.compile(r"\bline \d+|:\d+(?::\d+)?\b")
-
-
-def fingerprint(finding: Finding) -> str:
-    """Stable across line moves: no line, column or positions quoted in the message."""
-    subject = finding.subject
-    where = (subject.service or "", subject.staff or "") if (subject.service or subject.staff) \
-        else ("", finding.path)
-    message = _POSITIONS.sub("", finding.message)
-    text = "\x1f".join((finding.rule, finding.file, finding.engagement or "", *where, message))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
@@ -44,13 +29,6 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     return len(entries)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BaselineOutcome:
-    new: tuple[Finding, ...]
-    known: tuple[Finding, ...]
-    gone: tuple[dict[str, Any], ...]  # baseline entries that no longer occur
-
-
 def read_baseline(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,13 +38,3 @@ def read_baseline(path: Path) -> list[dict[str, Any]]:
         raise UsageError(f"{path}: not a kpo-rules baseline (version {BASELINE_VERSION})")
     entries: list[dict[str, Any]] = data.get("findings", [])
     return entries
-
-
-def compare(findings: Sequence[Finding], baseline: Sequence[dict[str, Any]]) -> BaselineOutcome:
-    known_prints = {entry["fingerprint"] for entry in baseline}
-    seen = {fingerprint(f) for f in findings}
-    return BaselineOutcome(
-        new=tuple(f for f in findings if fingerprint(f) not in known_prints),
-        known=tuple(f for f in findings if fingerprint(f) in known_prints),
-        gone=tuple(e for e in baseline if e["fingerprint"] not in seen),
-    )

@@ -47,6 +47,11 @@ def config_schema(schema_id: str) -> dict[str, Any]:
             "exclude": {"type": "array", "items": {"type": "string"},
                         "description": "Glob patterns of files not to check "
                                        "(relative to the config file)."},
+            "max-waiver-days": {
+                "type": "integer", "minimum": 1,
+                "description": "Longest a waiver may run: an 'expires' date more than this "
+                               "many days after the run date is a finding (off by default).",
+            },
             "disable-plugins": {"type": "array", "items": {"type": "string"},
                                 "description": "Plugins not to load (entry-point or "
                                                "distribution names)."},
@@ -70,6 +75,7 @@ class Config:
     severity: Mapping[str, str] = field(default_factory=dict)
     fail_on: str = "error"
     exclude: tuple[str, ...] = ()
+    max_waiver_days: int | None = None
     disable_plugins: tuple[str, ...] = ()
     require_plugins: tuple[str, ...] = ()
 
@@ -167,6 +173,7 @@ def load_config(path: Path) -> Config:
         severity=dict(table.get("severity", {})),
         fail_on=table.get("fail-on", "error"),
         exclude=tuple(table.get("exclude", ())),
+        max_waiver_days=table.get("max-waiver-days"),
         disable_plugins=tuple(table.get("disable-plugins", ())),
         require_plugins=tuple(table.get("require-plugins", ())),
     )

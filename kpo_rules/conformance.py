@@ -36,7 +36,7 @@ _FAILURE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?: rule (?P<rule>\S+):)? (
                       re.DOTALL)
 _SCHEMA_FIX = ("make the file match its schema: `kpo-rules schema rule` for rule files, "
                "`kpo-rules schema KIND` (country, tasks, credentials, frameworks, regime) for "
-               "catalogues; docs/plugins.md has the rule-file reference")
+               "catalogues; `kpo-rules docs plugins` has the rule-file reference")
 #: Catalogue kind -> (table in Catalogue.owners, list key or None, id key, label).
 _CATALOGUE = {
     "TaskCatalogue": ("tasks", "tasks", "id", "task"),
@@ -227,7 +227,8 @@ class _Checker:
                 yield Problem(plugin=name, check="load", file=where, line=line,
                               what=f"the plugin failed to load: {failure.error}",
                               fix="fix the error; hook names and signatures are in "
-                                  "docs/plugins.md (`kpo-rules plugins` shows load errors)")
+                                  "`kpo-rules docs plugins` (`kpo-rules plugins` shows load "
+                                  "errors)")
 
     def _meta(self, name: str, plugin: object) -> Iterator[Problem]:
         impls = [i for i in self.plugins.hook.kpo_plugin_meta.get_hookimpls()

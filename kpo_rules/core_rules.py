@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kpo_rules.model import Severity
+from kpo_rules.model import Finding, Severity, Subject
 
 if TYPE_CHECKING:
     from kpo_rules.engine.model import Rule
@@ -36,8 +36,9 @@ class CoreRule:
     unverified: str = ""
 
 
-_SPEC2 = ("SPEC §2 (references between documents)",)
-_WAIVERS = ("SPEC §2 (waivers)", "SPEC §3 (waiver)")
+_FORMAT = "The engagement file format: `kpo-rules docs engagement-file`"
+_REFERENCES = (_FORMAT,)
+_WAIVERS = ("Waivers and baselines: `kpo-rules docs waivers-and-baselines`",)
 _WHY_REF = (
     "A reference that points nowhere means the rules cannot see the person, centre or "
     "definition it names, so whatever they would have checked goes unchecked."
@@ -51,7 +52,7 @@ CORE_RULES: tuple[CoreRule, ...] = (
         why="Nothing else in a file can be checked until it can be read; reporting this as a "
             "finding (not a crash) keeps the other files of the run checked.",
         remediation="Fix the YAML at this position; the rest of the file was not checked.",
-        references=("YAML 1.2.2 specification", "SPEC §2"),
+        references=("YAML Ain't Markup Language, version 1.2.2 (yaml.org/spec/1.2.2)", _FORMAT),
     ),
     CoreRule(
         id="KPO-SCH-001", category="schema", title="Document breaks the engagement schema",
@@ -61,14 +62,14 @@ CORE_RULES: tuple[CoreRule, ...] = (
             "otherwise make a rule silently pass.",
         remediation="Correct the field as the message says; `kpo-rules schema engagement` "
                     "prints the full schema.",
-        references=("SPEC §2 (engagement files)",),
+        references=(_FORMAT,),
     ),
     CoreRule(
         id="KPO-SCH-002", category="schema", title="File holds no YAML document",
         checks="A file named in the run holds at least one YAML document.",
         why="An empty file checked in CI usually means a lost or truncated engagement.",
         remediation="Add an Engagement or Roster document, or remove the file from the run.",
-        references=("SPEC §2",),
+        references=(_FORMAT,),
     ),
     CoreRule(
         id="KPO-REF-001", category="reference", title="Service names unknown staff",
@@ -77,14 +78,14 @@ CORE_RULES: tuple[CoreRule, ...] = (
         why=_WHY_REF,
         remediation="Add the person to staff: (or to a roster checked in the same run), "
                     "or correct the id.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-002", category="reference", title="Service names unknown delivery centre",
         checks="Every service's delivery_centre is listed in provider.delivery_centres.",
         why=_WHY_REF,
         remediation="Add the centre to provider.delivery_centres or correct the id.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-003", category="reference", title="Id used twice",
@@ -92,14 +93,14 @@ CORE_RULES: tuple[CoreRule, ...] = (
                "are unique within their engagement.",
         why="A duplicate id makes every reference to it ambiguous.",
         remediation="Give every engagement, staff member, service and centre its own id.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-004", category="reference", title="Staff id defined on two rosters",
         checks="A staff id appears on at most one roster of the run.",
         why="Roster staff are global to a run, so two definitions make assignments ambiguous.",
         remediation="Roster staff ids are global to a run; rename one of them or remove the copy.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-005", category="reference", title="Inline staff shadows roster staff",
@@ -108,7 +109,7 @@ CORE_RULES: tuple[CoreRule, ...] = (
             "qualifications.",
         remediation="Refer to the roster member by id only, or give the inline member "
                     "another id.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-006", category="reference", title="Unknown IANA time zone",
@@ -118,7 +119,7 @@ CORE_RULES: tuple[CoreRule, ...] = (
             "zone makes them guess.",
         remediation="Use a zone name such as Europe/Berlin or Asia/Kolkata (see the tz "
                     "database).",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-007", category="reference", title="Service names unknown task",
@@ -126,21 +127,21 @@ CORE_RULES: tuple[CoreRule, ...] = (
         why="Qualification and regulation rules are keyed by task; an unknown task is "
             "checked by none of them.",
         remediation="Use a task of a loaded plugin's task catalogue, or enable its plugin.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-008", category="reference", title="Unknown credential",
         checks="Every credential a staff member holds is defined by a loaded plugin.",
         why="A credential no plugin defines cannot satisfy any qualification rule.",
         remediation="Use a credential id of a loaded plugin's catalogue.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-009", category="reference", title="Unknown framework",
         checks="Every framework a staff member is familiar with is defined by a loaded plugin.",
         why="A framework no plugin defines cannot satisfy any familiarity rule.",
         remediation="Use a framework id of a loaded plugin's catalogue.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-REF-010", category="reference", title="No country plugin for the client",
@@ -149,7 +150,7 @@ CORE_RULES: tuple[CoreRule, ...] = (
             "engagement would pass unchecked.",
         remediation="Install or enable the country plugin (see `kpo-rules plugins`), or "
                     "correct the code.",
-        references=_SPEC2,
+        references=_REFERENCES,
     ),
     CoreRule(
         id="KPO-ENG-001", category="engine-error", title="Rule failed while checking",
@@ -165,7 +166,26 @@ CORE_RULES: tuple[CoreRule, ...] = (
             "nothing; the file is reported so its silence is never taken for a pass.",
         remediation="Report the file to the kpo-rules maintainers; the other files were "
                     "checked.",
-        references=("SPEC §8",),
+        references=(),
+    ),
+    CoreRule(
+        id="KPO-ENG-003", category="engine-error", title="File not checked: internal error",
+        checks="Every file and engagement is checked to the end without an unexpected error.",
+        why="An error kpo-rules did not foresee has left the file (or one engagement of it) "
+            "unjudged; it is reported so its silence is never taken for a pass, and the "
+            "other files are still checked.",
+        remediation="Report the file and the message to the kpo-rules maintainers; the other "
+                    "files were checked.",
+        references=(),
+    ),
+    CoreRule(
+        id="KPO-ENG-004", category="engine-error", title="Too many findings in one file",
+        checks="A file has at most 1,000 findings; the rest are counted in one finding.",
+        why="A generated or broken file with thousands of findings would bury every other "
+            "file's findings and make reports too large to read or upload; the count keeps "
+            "the run honest.",
+        remediation="Fix the findings shown (they often share one cause) and check again.",
+        references=(), severity=Severity.WARNING,
     ),
     CoreRule(
         id="KPO-WAI-001", category="waiver", title="Waiver expired",
@@ -196,7 +216,46 @@ CORE_RULES: tuple[CoreRule, ...] = (
         remediation="Name a staff or service id of this engagement, or drop `subject`.",
         references=_WAIVERS,
     ),
+    CoreRule(
+        id="KPO-WAI-005", category="waiver", title="Waiver of a whole engagement not stated",
+        checks="A waiver without a subject says `scope: engagement`.",
+        why="A waiver without a subject silences its rule for every service and person of "
+            "the engagement, now and later; that must be meant, not an omission. Until it "
+            "says so it waives nothing.",
+        remediation="Limit the waiver to a staff or service id with `subject`, or state "
+                    "`scope: engagement`.",
+        references=_WAIVERS,
+    ),
+    CoreRule(
+        id="KPO-WAI-006", category="waiver", title="Waiver runs too long",
+        checks="A waiver's expiry is at most `max-waiver-days` after the run date, where "
+               "the configuration sets that horizon.",
+        why="An exception approved for years is a rule switched off; the horizon makes "
+            "every waiver come back for review. Until it is shortened it waives nothing.",
+        remediation="Set an earlier `expires` (and review the exception then).",
+        references=_WAIVERS,
+    ),
 )
+
+
+_BY_ID: dict[str, CoreRule] = {rule.id: rule for rule in CORE_RULES}
+
+
+def core_finding(rule_id: str, *, message: str, file: str, line: int = 1, column: int = 1,
+                 engagement: str | None = None, subject: Subject | None = None,
+                 path: str = "", remediation: str | None = None,
+                 severity: Severity | None = None, plugin: str | None = None) -> Finding:
+    """A finding of a core rule: category, severity, fix and references come from the table
+    above, so every place that reports one says the same; ``remediation`` may be more
+    specific than the rule's general fix."""
+    rule = _BY_ID[rule_id]
+    return Finding(
+        rule=rule_id, severity=severity or rule.severity, category=rule.category,
+        message=message, file=file, line=line, column=column, engagement=engagement,
+        subject=subject or Subject(), path=path,
+        remediation=rule.remediation if remediation is None else remediation,
+        references=rule.references, plugin=plugin,
+    )
 
 
 def rule_catalogue(plugin_rules: Iterable[Rule] = ()) -> Mapping[str, CoreRule | Rule]:

@@ -1,4 +1,4 @@
-"""One error type per failure a user can act on, and the exit codes of SPEC 5."""
+"""One error type per failure a user can act on, and the exit codes (docs/exit-codes.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 
 
 class ExitCode(enum.IntEnum):
-    """Process exit codes (SPEC 5); mirrors pytest's ``ExitCode``."""
+    """Process exit codes (docs/exit-codes.md); mirrors pytest's ``ExitCode``."""
 
     OK = 0  # nothing at or above --fail-on
     FINDINGS = 1  # findings at or above --fail-on

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """Disable the cyclic collector for the block (if it was enabled), then restore it."""
-    collecting = gc.isenabled()
-    gc.disable()
+    """Disable the cyclic collector for the block (if it was enabled), then restore it.
+
+    Only in a process with one thread: the collector's switch is global, and another
+    thread could turn it off or on meanwhile, which restoring would undo."""
+    collecting = gc.isenabled() and threading.active_count() == 1
+    if collecting:
+        gc.disable()
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ class Severity(str, enum.Enum):
 
 _SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
-#: The finding categories of SPEC section 3, in the order the SPEC lists them.
+#: The finding categories, in the order the documentation lists them.
 CATEGORIES: tuple[str, ...] = (
     "syntax",
     "schema",
@@ -118,7 +118,7 @@ class Finding:
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
-        # SPEC 4: file, line, column, rule; the rest only breaks ties deterministically.
+        # File, line, column, rule; the rest only breaks ties deterministically.
         return (
             self.file,
             self.line,
@@ -194,9 +194,12 @@ class Report:
     plugins: tuple[PluginInfo, ...] = ()
     plugin_failures: tuple[PluginFailure, ...] = ()
     waived: tuple[Finding, ...] = ()
+    #: The waivers that silenced findings (``AppliedWaiver``: rule, subject, reason,
+    #: approver, expiry), for an auditor to see what was silenced.
+    waivers: tuple[Any, ...] = ()
     #: Every (file, engagement id) checked, with None for files without an engagement.
     checked: tuple[tuple[str, str | None], ...] = ()
-    #: Documentation of every rule the run knew, by id (core and plugin rules).
+    #: Documentation of every rule the run evaluated (selected), by id: core and plugin rules.
     rules: Mapping[str, Any] = field(default_factory=dict)
     baselined: int = 0  # findings a baseline accepted (not in ``findings``)
     baseline_gone: tuple[Mapping[str, Any], ...] = ()  # baseline entries no longer found

@@ -1,4 +1,4 @@
-"""Cross-document reference checks (SPEC 2): ids that must exist, ids that must be unique.
+"""Cross-document reference checks: ids that must exist, ids that must be unique.
 
 Inline staff are local to their engagement; roster staff are global to the run.
 """
@@ -11,10 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
+from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import Engagement, StaffDef
-from kpo_rules.model import Document, Finding, Severity, Subject
-
-_REFS = ("SPEC §2 (references between documents)",)
+from kpo_rules.model import Document, Finding, Subject
 
 
 @dataclass(slots=True)
@@ -33,22 +32,9 @@ class _Problems:
         subject: Subject | None = None,
     ) -> None:
         line, column = doc.locate(pointer)
-        self.findings.append(
-            Finding(
-                rule=rule,
-                severity=Severity.ERROR,
-                category="reference",
-                message=message,
-                file=doc.file,
-                line=line,
-                column=column,
-                engagement=engagement,
-                subject=subject or Subject(),
-                path=pointer,
-                remediation=remediation,
-                references=_REFS,
-            )
-        )
+        self.findings.append(core_finding(
+            rule, message=message, file=doc.file, line=line, column=column,
+            engagement=engagement, subject=subject, path=pointer, remediation=remediation))
 
 
 def _where(doc: Document, pointer: str) -> str:
@@ -97,12 +83,11 @@ def duplicate_engagements(
             first[eid] = (file, line)
             continue
         skipped.add((file, index))
-        findings.append(Finding(
-            rule="KPO-REF-003", severity=Severity.ERROR, category="reference",
+        findings.append(core_finding(
+            "KPO-REF-003",
             message=f"engagement id '{eid}' is already used by {first[eid][0]}:{first[eid][1]}",
             file=file, line=line, column=column, engagement=eid, path="/metadata/id",
             remediation="Give every engagement of a run its own metadata.id.",
-            references=_REFS,
         ))
     return skipped, findings
 

@@ -1,5 +1,6 @@
-"""Run every rule's examples (SPEC 7): a ``pass`` example must not raise the rule,
-a ``fail`` example must. Used by ``kpo-rules test`` and :mod:`kpo_rules.testing`.
+"""Run every rule's examples (docs/plugins.md, "Testing a plugin"): a ``pass`` example
+must not raise the rule, a ``fail`` example must. Used by ``kpo-rules test`` and
+:mod:`kpo_rules.testing`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from dataclasses import dataclass
 
 import yaml
 
-from kpo_rules.api import assemble, read_file
+from kpo_rules.api import check
 from kpo_rules.content import load_content
 from kpo_rules.engine.model import Example, Rule
-from kpo_rules.load.files import SourceFile
 from kpo_rules.model import Finding
 from kpo_rules.plugins import PluginSet
 
@@ -37,7 +37,7 @@ def example_findings(example: Example, plugins: PluginSet) -> list[Finding]:
     """Check one example document exactly as ``kpo-rules check`` would check a file."""
     text = yaml.safe_dump(dict(example.document), sort_keys=False, allow_unicode=True)
     name = f"<example {example.name or example.expect}>"
-    report = assemble([read_file(SourceFile(name=name, content=text.encode()))], plugins)
+    report = check(sources=[(name, text)], plugins=plugins, jobs=1)
     return list(report.findings)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,6 +217,62 @@ def test_no_waivers_is_audit_mode(tmp_path, run_cli):
     assert report["summary"]["waived"] == 0
 
 
+def test_a_waiver_without_subject_must_state_its_engagement_scope(tmp_path, run_cli):
+    unscoped = WAIVER.format(subject="s-1", expires="2026-12-31").replace(
+        "    subject: s-1\n", "")
+    code, report = check_waivers(tmp_path, run_cli, unscoped)
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "COM-SW-001" in found  # it waives nothing until it says so
+    assert "say `scope: engagement` if that is meant" in found["KPO-WAI-005"]["message"]
+    assert found["KPO-WAI-005"]["path"] == "/waivers/0" and code == 1
+    scoped = unscoped.replace("    reason:", "    scope: engagement\n    reason:")
+    code, report = check_waivers(tmp_path, run_cli, scoped)
+    assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]
+    assert report["waivers"][0]["scope"] == "engagement"
+
+
+def test_a_configured_horizon_refuses_long_waivers(tmp_path, run_cli):
+    (tmp_path / ".kpo-rules.toml").write_text("max-waiver-days = 90\n")
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"))
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "more than the 90 days this project allows" in found["KPO-WAI-006"]["message"]
+    assert "COM-SW-001" in found and found["KPO-WAI-006"]["path"] == "/waivers/0/expires"
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-08-30"))
+    assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]  # 90 days: allowed
+    (tmp_path / ".kpo-rules.toml").write_text("max-waiver-days = 0\n")
+    result = run_cli("check", str(tmp_path / "engagements"))
+    assert result.exit_code == 2 and "max-waiver-days" in result.stderr
+
+
+def test_reports_list_every_waiver_applied_for_an_auditor(tmp_path, run_cli):
+    from conftest import DATA as data
+
+    _, report = check_waivers(tmp_path, run_cli, WAIVER.format(subject="s-1",
+                                                               expires="2026-12-31"))
+    (applied,) = report["waivers"]
+    assert applied == {"file": applied["file"], "line": applied["line"],
+                       "engagement": "minimal-clean", "rule": "COM-SW-001", "subject": "s-1",
+                       "scope": "subject", "reason": "SAP training booked for March",
+                       "approved_by": "compliance@example.com", "expires": "2026-12-31",
+                       "waived": 1}
+    assert applied["file"].endswith("e.yaml") and applied["line"] > 1
+    sarif = json.loads(run_cli("check", "--format", "sarif", "--today", "2026-06-01",
+                               str(tmp_path / "engagements")).stdout)
+    (run,) = sarif["runs"]
+    (suppressed,) = [r for r in run["results"] if "suppressions" in r]
+    assert suppressed["suppressions"] == [{
+        "kind": "external", "status": "accepted",
+        "justification": "SAP training booked for March",
+        "properties": {"approvedBy": "compliance@example.com", "expires": "2026-12-31"}}]
+    assert run["properties"]["waivers"][0]["approved_by"] == "compliance@example.com"
+    import jsonschema
+
+    schema = json.loads((data / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(sarif)
+
+
 def test_text_report_lists_waived_findings(tmp_path, run_cli):
     target = project(tmp_path, text=with_waivers(WAIVER.format(subject="s-1",
                                                                 expires="2026-12-31")))
@@ -285,56 +343,61 @@ def many(tmp_path: Path, count: int = 40) -> Path:
     return folder
 
 
-def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
+def _count_pools(monkeypatch) -> list[int]:
     from kpo_rules import parallel
 
-    pools = []
-    real = parallel.map_two_phases
-    monkeypatch.setattr(parallel, "map_two_phases",
-                        lambda work, count, jobs, weights: pools.append(jobs)
-                        or real(work, count, jobs, weights))
+    pools: list[int] = []
+    real = parallel.check_in_workers
+    monkeypatch.setattr(parallel, "check_in_workers",
+                        lambda run, jobs, progress=None: pools.append(jobs)
+                        or real(run, jobs, progress))
+    return pools
+
+
+def test_jobs_2_output_equals_jobs_1(tmp_path, run_cli, monkeypatch):
+    pools = _count_pools(monkeypatch)
     folder = many(tmp_path)
     one = run_cli("check", "--format", "json", "--jobs", "1", str(folder))
-    assert pools == []  # one job: no worker processes at all
+    assert pools == [1]  # one worker: a crash still costs only its file
     two = run_cli("check", "--format", "json", "--jobs", "2", str(folder))
-    assert pools == [2]  # both stages ran in two workers
+    assert pools == [1, 2]
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["files"] == 40
 
 
-def test_by_default_workers_are_used_only_where_they_pay(tmp_path, run_cli, monkeypatch):
-    from kpo_rules import api, parallel
+def test_by_default_several_workers_are_used_only_where_they_pay(tmp_path, run_cli,
+                                                                  monkeypatch):
+    from kpo_rules import api
 
-    pools = []
-    real = parallel.map_two_phases
-    monkeypatch.setattr(parallel, "map_two_phases",
-                        lambda work, count, jobs, weights: pools.append(jobs)
-                        or real(work, count, jobs, weights))
+    pools = _count_pools(monkeypatch)
     monkeypatch.setattr(api, "available_cores", lambda: 2)
     few = many(tmp_path, api.AUTO_PARALLEL_FILES - 1)
     assert run_cli("check", "--format", "json", str(few)).exit_code == 1
-    assert pools == []
+    assert pools == [1]
     (few / "one-more.yaml").write_text((few / "e001.yaml").read_text().replace("e-1", "e-x"))
     assert run_cli("check", "--format", "json", str(few)).exit_code == 1
-    assert pools == [2]
+    assert pools == [1, 2]
+    # a single file has no other file's findings to lose: checked in this process
     assert run_cli("check", "--jobs", "2", str(tmp_path / "many" / "e001.yaml")).exit_code == 1
+    assert pools == [1, 2]
 
 
-def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_dies_reading_becomes_a_finding_for_its_file(tmp_path, monkeypatch, jobs):
     import kpo_rules
-    from kpo_rules import api
+    from kpo_rules import pipeline
 
     folder = many(tmp_path, 12)
-    real = api.read_file
+    real = pipeline.read
 
     def crash_on_e005(source):
         if source.name.endswith("e005.yaml"):
             os.kill(os.getpid(), signal.SIGSEGV)
         return real(source)
 
-    monkeypatch.setattr(api, "read_file", crash_on_e005)
-    report = kpo_rules.check([folder], jobs=2)
+    monkeypatch.setattr(pipeline, "read", crash_on_e005)
+    report = kpo_rules.check([folder], jobs=jobs)
     crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
     assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
     assert "worker process checking it died" in crashed[0].message
@@ -345,7 +408,8 @@ def test_a_worker_that_dies_becomes_a_finding_for_its_file(tmp_path, monkeypatch
     assert len(others) == 8
 
 
-def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkeypatch, jobs):
     import kpo_rules
     from kpo_rules.engine.evaluate import Evaluator
 
@@ -358,12 +422,69 @@ def test_a_worker_that_dies_while_checking_costs_only_that_file(tmp_path, monkey
         return real(self, engagement, catalogue)
 
     monkeypatch.setattr(Evaluator, "evaluate", crash_on_e_5)
-    report = kpo_rules.check([folder], jobs=2)
+    report = kpo_rules.check([folder], jobs=jobs)
     crashed = [f for f in report.findings if f.rule == "KPO-ENG-002"]
     assert [Path(f.file).name for f in crashed] == ["e005.yaml"]
     others = {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"}
     assert len(others) == 8  # e000, e007, e011 are broken on purpose; e005 crashed
     assert report.engagements == 8
+
+
+def test_an_unexpected_error_is_a_finding_on_its_engagement(tmp_path, monkeypatch):
+    import kpo_rules
+    from kpo_rules.engine.evaluate import Evaluator
+
+    folder = many(tmp_path, 4)
+    real = Evaluator.evaluate
+
+    def fail_on_e_2(self, engagement, catalogue):
+        if engagement.id == "e-2":
+            raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
+        return real(self, engagement, catalogue)
+
+    monkeypatch.setattr(Evaluator, "evaluate", fail_on_e_2)
+    for jobs in (1, 2):
+        report = kpo_rules.check([folder], jobs=jobs)
+        (internal,) = [f for f in report.findings if f.rule == "KPO-ENG-003"]
+        assert Path(internal.file).name == "e002.yaml" and internal.engagement == "e-2"
+        assert "ValueError: Exceeds the limit" in internal.message
+        assert internal.line > 1  # at the engagement's metadata.id
+        assert {Path(f.file).name for f in report.findings if f.rule == "KPO-REF-001"} == {
+            "e001.yaml", "e003.yaml"}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(p) for p in listing.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_ends_the_run_and_every_worker(tmp_path, sig, status):
+    import subprocess
+    import time
+
+    folder = many(tmp_path, 400)
+    command = [sys.executable, "-m", "kpo_rules", "check", "--jobs", "2", str(folder)]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline and run.poll() is None:
+        workers = _children(run.pid)
+        time.sleep(0.01)
+    if run.poll() is not None:
+        pytest.skip("the run ended before it could be interrupted")
+    run.send_signal(sig)
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == status, stderr
+    assert "Traceback" not in stderr
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(
+            f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
 
 
 # --------------------------------------------------------------------------- exit codes
@@ -388,6 +509,42 @@ def test_init_writes_a_starter_that_passes(tmp_path, run_cli):
     assert json.loads(checked.stdout)["findings"] == []
     again = run_cli("init", str(tmp_path))
     assert again.exit_code == 2 and "not overwriting" in again.stderr
+
+
+MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.M)
+
+
+def modelines(path: Path) -> list[tuple[str, Path]]:
+    """(kind, schema file the modeline names) of each document of ``path``; the modeline
+    must open the document, as the YAML language server reads it from its header."""
+    import yaml
+
+    out = []
+    for text in path.read_text().split("\n---\n"):
+        match = MODELINE.match(text)
+        assert match, f"{path}: a document without a modeline"
+        out.append((yaml.safe_load(text)["kind"], (path.parent / match[1]).resolve()))
+    return out
+
+
+def test_examples_name_their_schema_by_a_path_that_works_offline():
+    root = Path(__file__).parent.parent
+    files = sorted((root / "examples").rglob("*.yaml")) + sorted(
+        (root / "docs" / "examples").glob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        for kind, schema in modelines(path):
+            assert schema == root / "schemas" / f"{kind.lower()}.schema.json", path
+
+
+def test_init_writes_the_schemas_its_starter_names(tmp_path, run_cli):
+    from kpo_rules.schemas import dump_schema
+
+    assert run_cli("init", str(tmp_path)).exit_code == 0
+    ((kind, schema),) = modelines(tmp_path / "engagements" / "example.yaml")
+    assert schema.read_text() == dump_schema(kind.lower())
+    roster = tmp_path / ".kpo-rules" / "roster.schema.json"
+    assert roster.read_text() == run_cli("schema", "roster").stdout
 
 
 def test_pre_commit_hook_definition():

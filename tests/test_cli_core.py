@@ -35,7 +35,7 @@ def only(report: dict, rule: str) -> list[dict]:
 def test_clean_engagement_passes_with_exit_0(run_cli):
     result = run_cli("check", str(DATA / "clean" / "minimal.yaml"))
     assert result.exit_code == 0, result.stdout
-    assert "1 file, 1 engagement checked: 0 errors, 0 warnings, 0 infos" in result.stdout
+    assert "1 file, 1 engagement checked: 0 errors, 0 warnings, 0 info" in result.stdout
 
 
 # ------------------------------------------------------------------ categories with positions
@@ -184,8 +184,8 @@ def test_text_report_groups_by_file_without_colour_when_not_a_tty(tmp_path, run_
     assert result.exit_code == 1
     assert "\033[" not in result.stdout
     lines = result.stdout.splitlines()
-    assert lines[0] == path.as_posix()
-    assert lines[1].startswith("  21:17  error    KPO-REF-001  service 'invoices' names assignee")
+    assert lines[0].startswith(
+        f"{path.as_posix()}:21:17: KPO-REF-001 [error] service 'invoices' names assignee")
 
 
 def test_output_file(tmp_path, run_cli):

@@ -249,6 +249,59 @@ def test_credential_that_must_carry_an_end_date_cannot_be_judged_without_one(
     assert not only(report, "COM-ELIG-001"), "held but undated: a warning, not an error"
 
 
+def test_lapsed_credential_nothing_relies_on_is_only_a_warning(plugins: PluginSet) -> None:
+    """An expired CMA on a preparer of returns: the returns rest on her PTIN, not on it."""
+    doc = us_tax()
+    doc["staff"][0]["credentials"].append({"id": "in.cma", "valid_until": "2024-03-31"})
+    report = run(plugins, doc)
+    assert not only(report, "COM-CRED-001")
+    finding = one(report, "COM-CRED-004", staff="s-1")
+    assert finding.severity.value == WARNING
+    assert "in.cma" in finding.message and "nothing in this engagement relies on it" in (
+        finding.message)
+    # the finding cites the lapsed credential's own catalogue entry, not the PTIN's statute
+    assert any("ICMAI" in r for r in finding.references)
+    assert not any("6109" in r for r in finding.references)
+
+
+def test_lapsed_credential_is_an_error_where_the_work_relies_on_it(plugins: PluginSet) -> None:
+    # a decision-maker's qualification
+    decider = us_tax()
+    decider["services"][0]["decision_level"] = "decision_maker"
+    decider["staff"][0]["education"] = [{"level": "master", "field": "accounting"}]
+    decider["staff"][0]["credentials"].append(
+        {"id": "us.cpa", "jurisdiction": "US-NY", "valid_until": "2025-06-30"})
+    finding = one(run(plugins, decider), "COM-CRED-001", staff="s-1")
+    assert finding.severity.value == ERROR and "us.cpa" in finding.message
+    assert any("boards of accountancy" in r for r in finding.references)
+    # a supervisor's admission
+    lawyer = person("s-2", "Laura Chen", country="US", zone="America/New_York",
+                    credentials=[{"id": "us.attorney", "jurisdiction": "US-NY",
+                                  "valid_until": "2025-06-30"}])
+    research = engagement(
+        client={"name": "Hudson & Pine LLP", "type": "law_firm", "country": "US",
+                "subdivision": "US-NY"},
+        serves={"legal": ["US"]},
+        services=[service("memos", "legal.research", ["s-1"], supervisor="s-2")],
+        staff=[person("s-1", "Rahul Mehta", education=[{"level": "bachelor", "field": "law"}],
+                      familiar_with=["us.law"]), lawyer])
+    assert one(run(plugins, research), "COM-CRED-001", staff="s-2").severity.value == ERROR
+
+
+def test_decision_maker_credentials_must_be_professional_ones(plugins: PluginSet) -> None:
+    bookkeeping = de_client(
+        [service("fibu", "finance.bookkeeping", ["s-1"], data=EU_DATA,
+                 decision_level="decision_maker")],
+        [person("s-1", "Anna Weber", languages=GERMAN, credentials=[{"id": "de.bookkeeper"}],
+                familiar_with=["de.gaap"])])
+    report = run(plugins, bookkeeping)
+    assert one(report, "COM-SEN-001", staff="s-1").severity.value == ERROR
+    assert not only(report, "COM-ELIG-001"), "the bookkeeper may still book"
+    steuerberater = copy.deepcopy(bookkeeping)
+    steuerberater["staff"][0]["credentials"] = [{"id": "de.stb"}]
+    assert not only(run(plugins, steuerberater), "COM-SEN-001", "COM-ELIG-001")
+
+
 # ------------------------------------------------------------------------------ language
 
 
@@ -278,6 +331,27 @@ def test_court_reporter_credential_proves_c2_in_its_language(plugins: PluginSet)
     assert not only(run(plugins, doc), "COM-LANG-001")
     doc["staff"][0]["credentials"] = []
     assert only(run(plugins, doc), "COM-LANG-001")
+
+
+def test_interpreter_credential_proves_c2_in_the_language_its_entry_names(plugins: PluginSet
+                                                                         ) -> None:
+    def transcripts(credential: dict[str, Any]) -> dict[str, Any]:
+        return engagement(
+            client={"name": "Isar Rechtsanwälte PartGmbB", "type": "law_firm", "country": "DE"},
+            serves={"legal": ["DE"]},
+            services=[service("hearing", "legal.court_transcription", ["s-1"], language="de",
+                              safeguards=["confidentiality_agreement", "secrecy_notice"],
+                              data={"personal_data": True, "transfer_mechanism": "scc"})],
+            staff=[person("s-1", "Anna Kowalska", credentials=[credential],
+                          languages=[{"code": "de", "level": "B2"},
+                                     {"code": "pl", "level": "native"}])])
+
+    german = run(plugins, transcripts({"id": "de.court_interpreter", "language": "de"}))
+    assert not only(german, "COM-LANG-001")
+    polish = run(plugins, transcripts({"id": "de.court_interpreter", "language": "pl"}))
+    assert "de at C2" in one(polish, "COM-LANG-001", staff="s-1").message
+    unnamed = run(plugins, transcripts({"id": "de.court_interpreter"}))
+    assert only(unnamed, "COM-LANG-001"), "an entry that names no language proves none"
 
 
 # ------------------------------------------------------------------------------ eligibility
@@ -311,7 +385,22 @@ def test_german_payroll_is_reserved_to_qualified_bookkeepers(plugins: PluginSet)
     finding = one(report, "COM-ELIG-001", staff="s-2")
     assert finding.severity.value == ERROR
     assert "Jonas Roth (s-2)" in finding.message
-    assert "de.bookkeeper, de.stb, de.wp" in finding.message
+    assert "de.bookkeeper, de.stb, de.stbv, de.wp, de.vbp, de.rechtsanwalt" in finding.message
+
+
+@pytest.mark.parametrize("credential", ["de.stbv", "de.vbp", "de.rechtsanwalt"])
+def test_german_payroll_and_bookkeeping_by_persons_stberg_3_authorises(plugins: PluginSet,
+                                                                       credential: str) -> None:
+    services = [service("pay", "finance.payroll", ["s-1"], data=EU_DATA),
+                service("fibu", "finance.bookkeeping", ["s-1"], data=EU_DATA)]
+    staff = [person("s-1", "Jonas Roth", languages=GERMAN, credentials=[{"id": credential}],
+                    familiar_with=["de.gaap"])]
+    report = run(plugins, de_client(services, staff))
+    assert not only(report, "COM-ELIG-001")
+    # the finding of an unqualified assignee cites StBerG §3 from the DE profile
+    staff[0]["credentials"] = [{"id": "in.ca"}]
+    finding = one(run(plugins, de_client(services, staff)), "COM-ELIG-001", service="pay")
+    assert any("StBerG §3" in r for r in finding.references)
 
 
 def test_indian_legal_advice_needs_an_advocate(plugins: PluginSet) -> None:
@@ -562,7 +651,16 @@ def test_tax_return_information_offshore_needs_the_taxpayers_consent(plugins: Pl
 
     onshore = copy.deepcopy(no_consent)
     onshore["provider"]["delivery_centres"][0].update(country="US", timezone="America/Chicago")
+    onshore["staff"][0]["location"] = {"country": "US", "timezone": "America/Chicago"}
     assert not only(run(plugins, onshore), "COM-DP-010", "COM-DP-011")
+
+    # A US centre does not keep the return information onshore when the preparer works from
+    # India: the finding points at her entry in the assignees.
+    remote = copy.deepcopy(onshore)
+    remote["staff"][0]["location"] = {"country": "IN"}
+    finding = one(run(plugins, remote), "COM-DP-010", service="returns", staff="s-1")
+    assert "Priya Sharma (s-1) in IN" in finding.message
+    assert finding.path == "/services/0/assignees/0"
 
     corporate = copy.deepcopy(no_consent)
     corporate["client"]["type"] = "corporate"
@@ -595,5 +693,9 @@ def test_every_common_rule_has_basis_references_and_both_kinds_of_example(plugin
         assert rule.basis in ("law", "practice")
         assert rule.references
         assert {e.expect for e in rule.examples} == {"pass", "fail"}
-        if rule.basis == "practice" and rule.severity.value == ERROR:
-            assert any("SPEC" in r for r in rule.references) or "SPEC" in rule.why, rule.id
+        # A rule resting on practice says so in its references: what it cites is the
+        # practice itself, never an internal document.
+        if rule.basis == "practice":
+            assert any(r.startswith("practice") for r in rule.references), rule.id
+        assert not any("SPEC" in text for text in (*rule.references, rule.why, rule.checks,
+                                                   rule.unverified, rule.message)), rule.id

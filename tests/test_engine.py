@@ -413,8 +413,8 @@ def test_thousands_of_engagements_in_one_process_without_growth(tmp_path):
 def test_rules_show_renders_docs_and_examples(run_cli):
     result = run_cli("rules", "show", "COM-LANG-001")
     assert result.exit_code == 0
-    for section in ("## What it checks", "## Why", "## Fix", "## References", "## Example (pass)",
-                    "## Example (fail)"):
+    for section in ("## What it checks", "## Why", "## How to fix", "## Sources", "### Passes",
+                    "### Fails"):
         assert section in result.stdout
 
 
@@ -503,7 +503,7 @@ def test_not_contains_treats_absent_and_empty_lists_as_not_containing(tmp_path):
 def test_rules_show_documents_core_rules_too(run_cli):
     result = run_cli("rules", "show", "KPO-WAI-001")
     assert result.exit_code == 0
-    assert result.stdout.startswith("KPO-WAI-001: Waiver expired")
+    assert result.stdout.startswith("# KPO-WAI-001: Waiver expired")
     assert "## Why" in result.stdout
 
 

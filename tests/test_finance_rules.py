@@ -500,6 +500,69 @@ def test_us_return_preparation_without_ptin_is_reported() -> None:
     assert "us.ptin" in hit.message and hit.subject.staff == "s-1"
 
 
+# ---- German statutory audit: vereidigte Buchprüfer (HGB §319(1) S.2) ------------------------
+
+DE_CENTRE = ("DE", "Europe/Berlin")
+
+
+def de_audit(credentials: list[Doc], size_class: str | None) -> Doc:
+    client: Doc = {"name": "Brenner Maschinenbau AG", "type": "corporate", "country": "DE"}
+    if size_class:
+        client["size_class"] = size_class
+    return engagement(
+        client=client, centre=DE_CENTRE,
+        services=[{"id": "opinion", "task": "finance.statutory_audit",
+                   "delivery_centre": "centre", "assignees": ["m-1"]}],
+        staff=[person("m-1", "Klaus Berger", *DE_CENTRE, credentials=credentials,
+                      languages=[{"code": "de", "level": "native"}],
+                      education=[{"level": "master", "field": "business administration"}],
+                      familiar_with=["de.gaap"])],
+    )
+
+
+VBP = [{"id": "de.vbp"}]
+
+
+@pytest.mark.parametrize(("size_class", "rule", "severity"), [
+    ("large", "FIN-ELIG-004", Severity.ERROR),
+    ("small", "FIN-ELIG-004", Severity.ERROR),
+    (None, "FIN-ELIG-005", Severity.WARNING),
+    ("medium", "FIN-ELIG-006", Severity.INFO),
+])
+def test_a_vbp_signs_statutory_audits_of_medium_sized_companies_only(
+    size_class: str | None, rule: str, severity: Severity,
+) -> None:
+    findings = run(de_audit(VBP, size_class))
+    assert rules_of(findings, "FIN-ELIG") == {rule}
+    [hit] = only(findings, rule)
+    assert hit.severity is severity
+    assert (hit.subject.service, hit.subject.staff) == ("opinion", "m-1")
+    assert "HGB §319(1) S.2" in hit.message and "Klaus Berger (m-1)" in hit.message
+    assert hit.path == "/services/0/assignees/0"
+    assert not only(findings, "COM-ELIG-001"), "the DE profile still accepts de.vbp"
+
+
+@pytest.mark.parametrize("size_class", ["large", "small", None, "medium"])
+def test_a_wirtschaftspruefer_signs_for_any_size(size_class: str | None) -> None:
+    assert rules_of(run(de_audit([{"id": "de.wp"}], size_class)), "FIN-ELIG") == set()
+    both = [{"id": "de.vbp"}, {"id": "de.wp"}]
+    assert rules_of(run(de_audit(both, size_class)), "FIN-ELIG") == set()
+
+
+def test_a_lapsed_wp_does_not_lift_the_vbp_limit() -> None:
+    lapsed = [{"id": "de.vbp"}, {"id": "de.wp", "valid_until": "2025-06-30"}]
+    assert rules_of(run(de_audit(lapsed, "large")), "FIN-ELIG") == {"FIN-ELIG-004"}
+
+
+def test_audit_signing_findings_cite_the_clients_country_only() -> None:
+    doc = de_audit([{"id": "de.wp"}], "large")
+    doc["client"]["type"] = "audit_firm"
+    doc["services"][0]["safeguards"] = ["confidentiality_agreement", "secrecy_notice"]
+    [hit] = only(run(doc), "FIN-ELIG-003")
+    assert hit.references and all("HGB" in r for r in hit.references)
+    assert not any("Sarbanes" in r or "Companies Act" in r for r in hit.references)
+
+
 # ---- regulated clients ---------------------------------------------------------------------
 
 FULL = {"critical": True, "audit_rights": True, "exit_plan": True, "regulator_notified": True}
@@ -535,6 +598,15 @@ REGULATED = {
         "in.regulatory_reporting",
         "RBI",
     ),
+    "in-investment-firm": ("IN", "investment_firm", IN, "en", "in.regulatory_reporting", "RBI"),
+    "gb-payment-institution": (
+        "GB",
+        "payment_institution",
+        PH,
+        "en",
+        "gb.regulatory_reporting",
+        "Payment Services Regulations 2017",
+    ),
 }
 
 
@@ -555,8 +627,11 @@ def regulated(
     }
     if outsourcing is not None:
         service["outsourcing"] = outsourcing
+    client: Doc = {"name": "Example Bank", "type": client_type or kind, "country": country}
+    if country == "IN":
+        client["regulators"] = ["rbi"]  # the RBI directions bind RBI-regulated entities only
     return engagement(
-        client={"name": "Example Bank", "type": client_type or kind, "country": country},
+        client=client,
         centre=centre,
         services=[service],
         period=period,
@@ -600,7 +675,25 @@ def test_critical_outsourcing_needs_each_condition(
     assert hit.severity is Severity.ERROR and hit.category == "eligibility"
     assert hit.subject.service == "returns"
     assert f"outsourcing.{condition}" in hit.message
-    assert REGULATED[case][5] in hit.message
+    # The finding cites its client's regime, the one its message quotes, and no other.
+    assert hit.references and hit.references[0] in hit.message
+    assert not foreign_citations(case, hit.references)
+
+
+#: Words that mark each regime's instruments in a citation.
+REGIME_MARKERS = {
+    "GB": ("SYSC", "PRA ", "SUP 15", "Payment Services Regulations", "MiFID"),
+    "EEA": ("EBA/GL", "MaRisk", "ZAG", "KWG"),
+    "IN": ("RBI",),
+}
+
+
+def foreign_citations(case: str, references: tuple[str, ...]) -> list[str]:
+    """The citations of ``references`` that belong to another regime than the case's."""
+    country = REGULATED[case][0]
+    own = country if country in ("GB", "IN") else "EEA"
+    return [ref for regime, words in REGIME_MARKERS.items() if regime != own
+            for ref in references if any(word in ref for word in words)]
 
 
 @pytest.mark.parametrize("case", sorted(REGULATED))
@@ -609,6 +702,40 @@ def test_regulated_client_cannot_outsource_decisions(case: str) -> None:
     [hit] = only(findings, "FIN-OUT-001")
     assert hit.severity is Severity.ERROR
     assert "decision_maker" in hit.message and REGULATED[case][5] in hit.message
+    assert REGULATED[case][5] in " ".join(hit.references)
+    assert not foreign_citations(case, hit.references)
+
+
+def test_uk_banks_are_not_cited_the_investment_firms_regulation() -> None:
+    bank = only(run(regulated("gb-bank", decision_level="decision_maker")), "FIN-OUT-001")
+    firm = only(run(regulated("gb-investment-firm", decision_level="decision_maker")),
+                "FIN-OUT-001")
+    payments = only(run(regulated("gb-payment-institution", decision_level="decision_maker")),
+                    "FIN-OUT-001")
+    assert "MiFID" not in " ".join(bank[0].references) and "PRA SS2/21" in bank[0].message
+    assert "MiFID Org Regulation" in " ".join(firm[0].references)
+    assert "SYSC" not in " ".join(payments[0].references)
+    assert "Payment Services Regulations 2017" in payments[0].message
+
+
+@pytest.mark.parametrize("kind", ["credit_institution", "investment_firm", "payment_institution"])
+def test_indian_clients_are_judged_by_the_rbi_directions_only_when_they_name_the_rbi(
+    kind: str,
+) -> None:
+    unnamed = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    del unnamed["client"]["regulators"]
+    report = run(unnamed)
+    assert rules_of(report, "FIN-OUT") == {"FIN-OUT-006"}
+    [hit] = only(report, "FIN-OUT-006")
+    assert hit.severity is Severity.WARNING and "cannot judge" in hit.message
+    assert "client.regulators" in hit.message and hit.line > 0
+
+    sebi = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    sebi["client"]["regulators"] = ["sebi"]
+    assert rules_of(run(sebi), "FIN-OUT") == set()
+
+    rbi = regulated("in-bank", decision_level="decision_maker", client_type=kind)
+    assert rules_of(run(rbi), "FIN-OUT") == {"FIN-OUT-001"}
 
 
 @pytest.mark.parametrize("outsourcing", [None, {"audit_rights": True}])
@@ -833,6 +960,10 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None]]] = {
         ("FIN-OUT-005", "liquidity", None),
     ],
     "captive-payroll-chennai.yaml": [],
+    "de-payroll-krakow-remote.yaml": [
+        ("COM-AVAIL-001", "lohn", "mnl-31"),
+        ("COM-DP-001", "lohn", "mnl-31"),
+    ],
     "us-statutory-audit-hyderabad.yaml": [
         ("FIN-ELIG-003", "opinion", None),
         ("COM-ELIG-001", "opinion", "hy-02"),
@@ -884,3 +1015,25 @@ def test_examples_check_together_with_the_whole_examples_tree() -> None:
     ]
     key = sorted((Path(f.file).name, f.line, f.rule) for f in alone)
     assert sorted((Path(f.file).name, f.line, f.rule) for f in together) == key
+
+
+# ---- citations users read (kpo-rules rules show) --------------------------------------------
+
+
+def test_outsourcing_rules_cite_each_uk_regime_for_the_firms_it_governs(run_cli) -> None:
+    shown = run_cli("rules", "show", "FIN-OUT-001")
+    assert shown.exit_code == 0
+    text = shown.output
+    references = text[text.index("## Sources"):text.index("## Examples")]
+    mifid = [line for line in references.splitlines() if "MiFID" in line]
+    assert mifid and all(line.startswith("- UK investment firms:") for line in mifid)
+    assert "UK payment institutions: Payment Services Regulations 2017" in references
+    unverified = text[text.index("## Not verified"):text.index("## How to fix")]
+    assert "Payment Services Regulations 2017" in unverified
+    assert "SPEC" not in text
+
+
+def test_credential_expiry_cites_no_section_the_facts_do_not_give(run_cli) -> None:
+    text = run_cli("rules", "show", "COM-CRED-001").output
+    assert "GDolmG §2" not in text and "GDolmG (10 Dec 2019" in text
+    assert "section of the GDolmG" in text[text.index("## Not verified"):]

@@ -1,5 +1,7 @@
 """The machine formats through the real CLI: SARIF validated against the OASIS schema and
-GitHub's requirements, JUnit parsed the way GitLab and Jenkins read it, GitHub annotations."""
+GitHub's requirements, JUnit against the JUnit XSD and the way GitLab and Jenkins read it,
+GitLab Code Quality against GitLab's schema and documentation, GitHub annotations.
+The schemas' sources are in tests/data/SOURCES.md."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import xmlschema
 from conftest import DATA
 
 from kpo_rules.model import Finding, PluginFailure, Report, Severity, Subject
-from kpo_rules.report import FORMATS, github, junit, sarif
+from kpo_rules.report import FORMATS, github, gitlab, junit, sarif
 
 MINIMAL = (DATA / "clean" / "minimal.yaml").read_text()
 # An unknown assignee (KPO-REF-001, error) and a tool nobody knows (a warning).
@@ -21,6 +24,8 @@ FINDINGS = MINIMAL.replace(
     "    assignees: [s-1]\n", "    assignees: [s-1, s-9]\n    software: [sap]\n"
 )
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+JUNIT_SCHEMA = xmlschema.XMLSchema(DATA / "junit-10.xsd")
+GITLAB_SCHEMA = json.loads((DATA / "gitlab-codeclimate.json").read_text())
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -57,7 +62,7 @@ def validate_sarif(log: dict) -> None:
 
 
 def test_every_format_is_registered():
-    assert {"text", "json", "sarif", "junit", "github"} <= set(FORMATS)
+    assert {"text", "full", "json", "sarif", "junit", "github", "gitlab"} <= set(FORMATS)
 
 
 # --------------------------------------------------------------------------- SARIF
@@ -169,7 +174,7 @@ def finding(**changes) -> Finding:
         "message": "service 'invoices' names assignee 's-9'", "file": "eng.yaml",
         "line": 21, "column": 22, "engagement": "e-1",
         "subject": Subject(service="invoices", staff="s-9"), "path": "/services/0/assignees/1",
-        "remediation": "Add the person.", "references": ("SPEC §2",),
+        "remediation": "Add the person.", "references": ("YAML 1.2.2 specification",),
     }
     return Finding(**{**values, **changes})
 
@@ -241,7 +246,10 @@ def tally(cases: list[ET.Element]) -> dict[str, int]:
 
 
 def check_junit_structure(root: ET.Element) -> None:
-    """The counts GitLab and Jenkins show, and GitLab's key (suite, classname, name) unique."""
+    """Valid against the JUnit schema; the counts GitLab and Jenkins show; GitLab's key
+    (suite, classname, name) unique."""
+    JUNIT_SCHEMA.validate(ET.tostring(root, encoding="unicode"))
+    assert root.get("name") == junit.RUN
     keys = []
     for suite in root.findall("testsuite"):
         cases = suite.findall("testcase")
@@ -251,52 +259,85 @@ def check_junit_structure(root: ET.Element) -> None:
             assert case.get("classname") and case.get("name")
             assert len(case.findall("failure")) + len(case.findall("error")) <= 1
     assert len(keys) == len(set(keys))
-    assert counts(root) == tally(root.findall("testsuite/testcase"))
+    every = tally(root.findall("testsuite/testcase"))
+    assert {k: int(root.get(k)) for k in ("tests", "failures", "errors")} == {
+        k: every[k] for k in ("tests", "failures", "errors")}
 
 
-def test_junit_one_case_per_engagement_and_rule(workdir, fmt, tmp_path):
+def selected_rules(run_cli) -> set[str]:
+    """Every rule a default run evaluates: the plugin rules and the core's."""
+    from kpo_rules.core_rules import CORE_RULES
+
+    listed = json.loads(run_cli("rules", "list", "--format", "json").stdout)["rules"]
+    return {r["id"] for r in listed} | {r.id for r in CORE_RULES}
+
+
+def test_junit_validates_and_has_one_case_per_engagement_and_rule(workdir, fmt, run_cli,
+                                                                   tmp_path):
     (tmp_path / "broken.yaml").write_text("a: [1, 2\n")
     code, out = fmt("junit", "eng.yaml", "broken.yaml", "clean.yaml")
     assert code == 1
     root = parse_junit(out)
     check_junit_structure(root)
+    rules = selected_rules(run_cli)
     expected = json_findings(fmt, "eng.yaml", "broken.yaml", "clean.yaml")
     suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert {"eng.yaml", "broken.yaml"} <= set(suites)
+    assert set(suites) == {"eng.yaml", "broken.yaml", "clean.yaml"}
+    for name, classname in (("eng.yaml", "minimal-clean"), ("clean.yaml", "other-clean"),
+                            ("broken.yaml", "broken.yaml")):
+        cases = suites[name].findall("testcase")
+        assert {c.get("classname") for c in cases} == {classname}
+        assert sorted(c.get("name") for c in cases) == sorted(rules)
 
     eng = {c.get("name"): c for c in suites["eng.yaml"].findall("testcase")}
-    assert set(eng) == {f["rule"] for f in expected if f["file"] == "eng.yaml"}
     for f in (f for f in expected if f["file"] == "eng.yaml"):
         case = eng[f["rule"]]
-        assert case.get("classname") == "minimal-clean"
-        assert case.get("file") == "eng.yaml"
-        assert case.get("line") == str(f["line"])
-        failure = case.find("failure")
-        assert failure is not None
-        assert failure.get("type") == f["severity"]
-        assert failure.get("message") == f["message"]
-        assert f"eng.yaml:{f['line']}:{f['column']}" in failure.text
-        assert f["remediation"] in failure.text
-
-    # A file that never became an engagement: its case is named after the file.
-    (broken,) = suites["broken.yaml"].findall("testcase")
-    assert (broken.get("classname"), broken.get("name")) == ("broken.yaml", "KPO-SYN-001")
-    # The clean engagement is not lost: GitLab shows a passing case for it.
-    clean = suites["clean.yaml"].findall("testcase")
-    assert [c.get("name") for c in clean] == [junit.PASSED]
-    assert junit.RUN not in suites
-    assert counts(root)["failures"] == len({(f["file"], f["rule"]) for f in expected})
+        if f["severity"] == "error":
+            failure = case.find("failure")
+            assert failure.get("type") == f["severity"]
+            assert failure.get("message") == f["message"]
+            assert f"eng.yaml:{f['line']}:{f['column']}" in failure.text
+            assert f["remediation"] in failure.text
+        else:  # a warning does not fail the run, so it fails no test either
+            assert case.find("failure") is None and case.find("skipped") is None
+            assert f"eng.yaml:{f['line']}:{f['column']}" in case.find("system-out").text
+    broken = {c.get("name"): c for c in suites["broken.yaml"].findall("testcase")}
+    assert broken["KPO-SYN-001"].find("failure") is not None
+    errors = {(f["file"], f["rule"]) for f in expected if f["severity"] == "error"}
+    assert int(root.get("failures")) == len(errors)
+    assert counts(suites["clean.yaml"])["failures"] == 0
 
 
-def test_junit_clean_run_passes(workdir, fmt):
-    code, out = fmt("junit", "clean.yaml")
-    assert code == 0
-    root = parse_junit(out)
-    check_junit_structure(root)
-    assert counts(root) == {"tests": 1, "failures": 0, "errors": 0, "skipped": 0}
+def test_junit_counts_do_not_depend_on_findings(workdir, fmt):
+    with_findings = parse_junit(fmt("junit", "eng.yaml", "clean.yaml")[1])
+    (workdir / "eng.yaml").write_text(MINIMAL)
+    without = parse_junit(fmt("junit", "eng.yaml", "clean.yaml")[1])
+    assert int(with_findings.get("failures")) > 0 and int(without.get("failures")) == 0
+    assert with_findings.get("tests") == without.get("tests")
 
 
-def test_junit_groups_findings_and_keeps_names_unique():
+def test_junit_warnings_fail_only_at_fail_on(workdir, run_cli):
+    def failures(*extra: str) -> tuple[int, set[str]]:
+        result = run_cli("check", "--format", "junit", *extra, "eng.yaml")
+        root = parse_junit(result.stdout)
+        check_junit_structure(root)
+        return result.exit_code, {c.get("name") for c in root.iter("testcase")
+                                  if c.find("failure") is not None}
+
+    code, failed = failures()
+    assert code == 1 and "KPO-REF-001" in failed and "COM-SW-001" not in failed
+    code, failed = failures("--fail-on", "warning")
+    assert code == 1 and {"KPO-REF-001", "COM-SW-001"} <= failed
+    code, failed = failures("--fail-on", "never")
+    assert code == 0 and not failed
+    # --report files follow --fail-on too
+    run_cli("check", "--fail-on", "warning", "--report", "junit=r.xml", "eng.yaml")
+    root = parse_junit(Path("r.xml").read_text())
+    assert "COM-SW-001" in {c.get("name") for c in root.iter("testcase")
+                            if c.find("failure") is not None}
+
+
+def test_junit_groups_findings_waivers_and_crashes():
     report = Report(
         findings=(
             finding(),
@@ -304,46 +345,102 @@ def test_junit_groups_findings_and_keeps_names_unique():
             finding(file="eng.yaml", engagement="e-2", line=60),
             finding(rule="KPO-ENG-001", category="engine-error", severity=Severity.ERROR,
                     engagement="e-2", line=50, message="rule X of plugin 'p' failed"),
+            finding(rule="COM-SW-001", severity=Severity.WARNING, engagement="e-2",
+                    message="below"),
         ),
         files=1, engagements=2,
+        checked=(("eng.yaml", "e-1"), ("eng.yaml", "e-2")),
+        rules={"KPO-REF-001": None, "KPO-ENG-001": None, "COM-SW-001": None},
         waived=(finding(rule="COM-SW-001", severity=Severity.WARNING, message="waived one"),),
         plugin_failures=(PluginFailure(name="acme", distribution=None, error="ImportError"),),
     )
-    root = junit.as_junit(report)
+    root = parse_junit(junit.render(report))
     check_junit_structure(root)
     (suite,) = [s for s in root.findall("testsuite") if s.get("name") == "eng.yaml"]
     cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
-    assert set(cases) == {("e-1", "KPO-REF-001"), ("e-1", "COM-SW-001"),
-                          ("e-2", "KPO-REF-001"), ("e-2", "KPO-ENG-001")}
+    assert len(cases) == 6  # two engagements times three rules
     grouped = cases["e-1", "KPO-REF-001"].find("failure")
     assert grouped.get("message").endswith("(+1 more)")
     assert "eng.yaml:21:22" in grouped.text and "eng.yaml:22:5" in grouped.text
     assert cases["e-2", "KPO-ENG-001"].find("error") is not None
     assert cases["e-1", "COM-SW-001"].find("skipped") is not None
-    assert counts(suite) == {"tests": 4, "failures": 2, "errors": 1, "skipped": 1}
+    assert "below --fail-on" in cases["e-2", "COM-SW-001"].find("system-out").text
+    assert counts(suite) == {"tests": 6, "failures": 2, "errors": 1, "skipped": 1}
     (run,) = [s for s in root.findall("testsuite") if s.get("name") == junit.RUN]
     assert run.find("testcase/error").get("type") == "plugin-load-error"
-    assert counts(root)["errors"] == 2
+    assert root.get("errors") == "2"
 
 
-def test_junit_lists_every_checked_engagement_when_told():
-    report = Report(findings=(finding(),), files=2, engagements=3)
-    checked = [("eng.yaml", "e-1"), ("eng.yaml", "e-2"), ("other.yaml", "e-3"),
-               ("roster.yaml", None)]
-    root = junit.as_junit(report, checked=checked)
+def test_junit_survives_characters_xml_cannot_hold_and_escapes_markup():
+    report = Report(findings=(finding(message="binary \x00\x1b here"),
+                              finding(rule="X-1", file='a&b<"c">.yaml', engagement="e&<1>",
+                                      message='tags <x> & "quotes"\nand\ttabs')),
+                    files=1, engagements=1)
+    root = parse_junit(junit.render(report))
     check_junit_structure(root)
-    cases = [(c.get("file"), c.get("classname"), c.get("name"))
-             for c in root.iter("testcase")]
-    assert cases == [
-        ("eng.yaml", "e-1", "KPO-REF-001"), ("eng.yaml", "e-2", junit.PASSED),
-        ("other.yaml", "e-3", junit.PASSED), ("roster.yaml", "roster.yaml", junit.PASSED),
-    ]
+    failures = {c.get("name"): c.find("failure") for c in root.iter("testcase")}
+    assert failures["KPO-REF-001"].get("message") == "binary \ufffd\ufffd here"
+    assert failures["X-1"].get("message") == 'tags <x> & "quotes"\nand\ttabs'
+    assert 'a&b<"c">.yaml:21:22' in failures["X-1"].text
+    suites = {s.get("name") for s in root.findall("testsuite")}
+    assert 'a&b<"c">.yaml' in suites
+    assert {c.get("classname") for c in root.iter("testcase")} == {"e-1", "e&<1>"}
 
 
-def test_junit_survives_characters_xml_cannot_hold():
-    report = Report(findings=(finding(message="binary \x00\x1b here"),), files=1, engagements=1)
-    root = parse_junit(junit.render(report, color=False))
-    assert root.find("testsuite/testcase/failure").get("message") == "binary \ufffd\ufffd here"
+# --------------------------------------------------------------------------- GitLab
+
+
+def validate_gitlab(text: str) -> list[dict]:
+    """GitLab's own schema for each issue, plus what its documentation asks beyond it."""
+    assert not text.startswith("\ufeff")  # GitLab's parser refuses a byte order mark
+    issues = json.loads(text)
+    assert isinstance(issues, list)
+    validator = jsonschema.Draft202012Validator(GITLAB_SCHEMA)
+    for issue in issues:
+        errors = list(validator.iter_errors(issue))
+        assert not errors, [e.message for e in errors]
+        assert issue["check_name"] and issue["description"]
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert not issue["location"]["path"].startswith("/")
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+        assert issue["location"]["lines"]["begin"] >= 1
+    fingerprints = [issue["fingerprint"] for issue in issues]
+    assert len(fingerprints) == len(set(fingerprints))  # GitLab keeps one per fingerprint
+    return issues
+
+
+def test_gitlab_code_quality_validates_and_matches_the_findings(workdir, fmt, tmp_path):
+    code, out = fmt("gitlab", "eng.yaml", "clean.yaml")
+    assert code == 1
+    issues = validate_gitlab(out)
+    expected = json_findings(fmt, "eng.yaml", "clean.yaml")
+    assert len(issues) == len(expected)
+    severity = {"error": "major", "warning": "minor", "info": "info"}
+    for issue, f in zip(issues, expected, strict=True):
+        assert issue["check_name"] == f["rule"]
+        assert f["message"] in issue["description"]
+        assert issue["severity"] == severity[f["severity"]]
+        assert issue["location"] == {"path": f["file"], "lines": {"begin": f["line"]}}
+    # absolute paths given on the command line become paths relative to the job's folder
+    absolute = validate_gitlab(fmt("gitlab", str(tmp_path / "eng.yaml"))[1])
+    assert {i["location"]["path"] for i in absolute} == {"eng.yaml"}
+
+
+def test_gitlab_fingerprints_are_unique_and_survive_lines_moving(workdir, fmt):
+    twice = Report(findings=(finding(), finding(line=40, message="the second document")),
+                   files=1, engagements=1)
+    validate_gitlab(gitlab.render(twice))
+    before = {i["check_name"]: i["fingerprint"] for i in validate_gitlab(fmt("gitlab",
+                                                                             "eng.yaml")[1])}
+    (workdir / "eng.yaml").write_text("# a comment moves every line\n" + FINDINGS)
+    after = {i["check_name"]: i["fingerprint"] for i in validate_gitlab(fmt("gitlab",
+                                                                            "eng.yaml")[1])}
+    assert before == after
+
+
+def test_gitlab_clean_run_is_an_empty_array(workdir, fmt):
+    code, out = fmt("gitlab", "clean.yaml")
+    assert code == 0 and validate_gitlab(out) == []
 
 
 # --------------------------------------------------------------------------- GitHub
@@ -385,7 +482,7 @@ def test_github_escapes_messages_and_properties():
                           message="100% sure, see: line one\nline two\r"),),
         files=1, engagements=1,
     )
-    first = github.render(report, color=False).splitlines()[0]
+    first = github.render(report).splitlines()[0]
     assert first == (
         "::notice file=dir%2Ca%3Ab.yaml,line=21,col=22,title=X-1"
         "::100%25 sure, see: line one%0Aline two%0D"
@@ -397,7 +494,7 @@ def test_github_reports_plugin_failures_as_errors():
     report = Report(findings=(), files=0, engagements=0,
                     plugin_failures=(PluginFailure(name="acme", distribution=None,
                                                    error="No module: x"),))
-    lines = github.render(report, color=False).splitlines()
+    lines = github.render(report).splitlines()
     assert lines[0] == "::error title=kpo-rules%3A incomplete check::plugin acme failed to load: " \
                        "No module: x"
     assert lines[-1].startswith("kpo-rules: 0 files")

@@ -104,7 +104,7 @@ MUNICH_TRANSCRIPTS: dict[str, Any] = {
             "delivery_centre": "krakow",
             "language": "de",
             "data": {"personal_data": True, "categories": ["court_records"]},
-            "safeguards": ["confidentiality_agreement"],
+            "safeguards": ["confidentiality_agreement", "secrecy_notice"],
             "assignees": ["pl-7"],
         }
     ],
@@ -447,6 +447,74 @@ def test_german_law_firm_with_a_centre_outside_the_eu_is_warned() -> None:
     assert "IN" in finding.message
 
 
+def test_german_law_firm_billing_provider_needs_the_agreement_too() -> None:
+    """BRAO §43e names no task: a billing provider sees whom the firm acts for."""
+    billing = {"id": "rechnungen", "task": "finance.billing", "delivery_centre": "krakow",
+               "language": "de", "data": {"personal_data": True}, "assignees": ["pl-7"]}
+    doc = variant(MUNICH_TRANSCRIPTS, services=[billing],
+                  **{"provider.serves": {"finance": ["DE"]}})
+    findings, text = check(doc)
+    (finding,) = by_rule(findings, "LEG-CONF-003")
+    assert finding.severity.value == "error" and finding.subject.service == "rechnungen"
+    assert finding.line == line_of(text, r"^\s*- id: rechnungen$")
+    with_agreement = variant(doc, **{"services.0.safeguards": ["confidentiality_agreement",
+                                                               "secrecy_notice"]})
+    assert not [f for f in check(with_agreement)[0] if f.rule.startswith("LEG-CONF")]
+
+
+def test_german_law_firm_agreement_without_secrecy_notice_is_a_warning() -> None:
+    doc = variant(MUNICH_TRANSCRIPTS, **{"services.0.safeguards": ["confidentiality_agreement"]})
+    findings, _ = check(doc)
+    (finding,) = by_rule(findings, "LEG-CONF-005")
+    assert finding.severity.value == "warning" and "§203 StGB" in finding.message
+    assert rule_ids(findings) == {"LEG-CONF-005"}
+
+
+def test_german_law_firm_typist_working_from_india_is_warned_at_her_entry() -> None:
+    """The centre is in Krakow, but the data goes where the staff member works."""
+    typist = {**MUNICH_TRANSCRIPTS["staff"][0], "location": {"country": "IN"}}
+    findings, text = check(variant(MUNICH_TRANSCRIPTS, **{"staff.0": typist}))
+    (finding,) = by_rule(findings, "LEG-CONF-004")
+    assert (finding.subject.service, finding.subject.staff) == ("transcripts", "pl-7")
+    assert "Anna Kowalska (pl-7) in IN" in finding.message
+    assert finding.line == line_of(text, r"^\s*- pl-7$", after="assignees:")
+
+
+def test_us_law_firm_billing_provider_shares_client_confidences() -> None:
+    billing = {"id": "invoices", "task": "finance.billing", "delivery_centre": "gurugram",
+               "language": "en", "assignees": ["in-1"]}
+    doc = variant(NY_MEMOS, services=[billing], **{"provider.serves": {"finance": ["US"]}})
+    findings, _ = check(doc)
+    (finding,) = by_rule(findings, "LEG-CONF-001")
+    assert finding.severity.value == "warning" and finding.subject.service == "invoices"
+    consented = variant(doc, **{"services.0.safeguards": ["client_consent"]})
+    assert not by_rule(check(consented)[0], "LEG-CONF-001")
+
+
+@pytest.mark.parametrize("subdivision", ["GB-SCT", "GB-NIR"])
+def test_an_english_solicitor_does_not_supervise_for_a_scottish_client(subdivision: str) -> None:
+    review = {"id": "review", "task": "legal.document_review", "delivery_centre": "gurugram",
+              "data": {"personal_data": True, "transfer_mechanism": "idta"},
+              "safeguards": ["confidentiality_agreement"], "assignees": ["in-1"],
+              "supervisor": "us-9"}
+    solicitor = {**NY_MEMOS["staff"][1], "location": {"country": "GB"},
+                 "credentials": [{"id": "gb.solicitor"}], "familiar_with": ["gb.law"]}
+    english = variant(
+        NY_MEMOS,
+        client={"name": "Ashcombe & Reeve LLP", "type": "law_firm", "country": "GB",
+                "subdivision": "GB-ENG"},
+        services=[review],
+        **{"provider.serves": {"legal": ["GB"]}, "staff.0.familiar_with": ["gb.law"],
+           "staff.1": solicitor},
+    )
+    assert not [f for f in check(english)[0] if f.category == "supervision"]
+    findings, _ = check(variant(english, **{"client.subdivision": subdivision}))
+    (finding,) = by_rule(findings, "LEG-SUP-003")
+    assert finding.severity.value == "warning" and finding.subject.staff == "us-9"
+    assert "other parts of the client's country" in finding.message
+    assert rule_ids(findings) & {"LEG-SUP-004", "LEG-SUP-005"} == set()
+
+
 # ----------------------------------------------------------------------------------- coverage
 
 
@@ -461,6 +529,17 @@ def test_legal_coverage_reads_subdivisions(serves: list[str], covered: bool) -> 
     assert (coverage == []) is covered
     if not covered:
         assert [(f.severity.value, f.subject.service) for f in coverage] == [("error", "memos")]
+
+
+def test_states_served_but_none_named_by_the_client_cannot_be_judged() -> None:
+    doc = variant(NY_MEMOS, **{"client.subdivision": None,
+                               "provider.serves": {"legal": ["US-MI", "US-OH"]}})
+    findings, text = check(doc)
+    coverage = [f for f in findings if f.category == "coverage"]
+    assert [(f.rule, f.severity.value, f.subject.service) for f in coverage] == [
+        ("COM-COV-002", "warning", "memos")]
+    assert "cannot judge" in coverage[0].message and "names no subdivision" in coverage[0].message
+    assert coverage[0].line == line_of(text, r"^\s*- id: memos$")
 
 
 # ----------------------------------------------------------------------------------- examples

@@ -10,10 +10,16 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kpo_rules
+from kpo_rules.catalogue import Catalogue
+from kpo_rules.content import load_content
 from kpo_rules.engine.overlap import DAYS, Overlap, daily_overlaps, overlap
+from kpo_rules.engine.zones import single_zone
+from kpo_rules.plugins import create_plugin_set
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 ALL_DAYS = list(DAYS)
@@ -460,3 +466,98 @@ def test_moving_by_whole_days_changes_nothing_when_shifts_run_all_week(
 def test_repeated_calls_with_equal_lists_hit_the_same_answer():
     # The interval caches key on the day *set*: a list and a tuple of the same days agree.
     assert run(required=8, shift_days=tuple(WEEKDAYS)) == run(required=8)
+
+
+# ------------------------------------------- the zone a shift is read in (engagement files)
+
+
+def test_single_zone_of_a_place():
+    profiles = {
+        "DE": {"timezones": ["Europe/Berlin"]},  # zone.tab also lists Europe/Busingen
+        "US": {"timezones": ["America/New_York", "America/Chicago"],
+               "subdivision_timezones": {"US-NY": "America/New_York"}},
+    }
+    assert single_zone(profiles, "DE") == "Europe/Berlin"
+    assert single_zone(profiles, "US") is None
+    assert single_zone(profiles, "US", "US-NY") == "America/New_York"
+    assert single_zone(profiles, "US", "US-TX") is None
+    # no profile: the IANA zone.tab decides
+    assert single_zone({}, "LK") == "Asia/Colombo"
+    assert single_zone({}, "DE") is None  # Berlin and Busingen
+    assert single_zone({}, "XX") is None
+
+
+def pune_engagement(staff_location: dict, shift: tuple[str, str],
+                    centre: dict | None = None) -> str:
+    doc = {
+        "apiVersion": "kpo-rules/v1", "kind": "Engagement", "metadata": {"id": "zones"},
+        "period": {"start": "2026-01-01", "end": "2026-12-31"},
+        "client": {"name": "Example Corp", "type": "corporate", "country": "US",
+                   "timezone": "America/New_York",
+                   "business_hours": {"start": "09:00", "end": "17:00",
+                                      "days": WEEKDAYS}},
+        "provider": {"name": "Example KPO", "serves": {"finance": ["US"]},
+                     "delivery_centres": [centre or {"id": "pune", "country": "IN",
+                                                     "timezone": "Asia/Kolkata"}]},
+        "services": [{"id": "invoices", "task": "finance.billing",
+                      "delivery_centre": (centre or {"id": "pune"})["id"],
+                      "hours_overlap": 4, "assignees": ["s-1"]}],
+        "staff": [{"id": "s-1", "name": "Maria Santos", "location": staff_location,
+                   "working_hours": {"start": shift[0], "end": shift[1]},
+                   "languages": [{"code": "en", "level": "C1"}]}],
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def availability(text: str) -> list[tuple[str, str, int]]:
+    report = kpo_rules.check(sources=[("zones.yaml", text)])
+    assert not [f for f in report.findings if f.category in ("schema", "reference")]
+    return [(f.rule, f.message, f.line) for f in report.findings
+            if f.category == "availability"]
+
+
+def test_a_remote_worker_is_read_in_her_own_countrys_zone_not_the_centres():
+    # 16:00-01:00 in Pune is 05:30-14:30 in New York in winter (5.5 h of overlap); the same
+    # shift in Manila, 2.5 h ahead, is 03:00-12:00 (3 h): short of the 4 h asked.
+    assert availability(pune_engagement({"country": "IN"}, ("16:00", "01:00"))) == []
+    [(rule, message, _)] = availability(pune_engagement({"country": "PH"}, ("16:00", "01:00")))
+    assert rule == "COM-AVAIL-001"
+    assert "by only 3.0 h" in message
+
+
+def test_a_country_with_several_zones_gives_no_zone_and_the_rule_says_so():
+    text = pune_engagement({"country": "US"}, ("09:00", "17:00"))
+    [(rule, message, line)] = availability(text)
+    assert rule == "COM-AVAIL-003" and message.startswith("cannot judge")
+    assert "no time zone follows" in message and "US" in message
+    assert line == next(i for i, row in enumerate(text.splitlines(), 1) if row == "  - s-1")
+    # with the staff member's own zone the overlap is judged: 09:00-17:00 Chicago gives 7 h
+    located = pune_engagement({"country": "US", "timezone": "America/Chicago"},
+                              ("09:00", "17:00"))
+    assert availability(located) == []
+
+
+def test_the_centres_zone_counts_for_staff_in_the_centres_country():
+    chicago = {"id": "chicago", "country": "US", "timezone": "America/Chicago"}
+    assert availability(pune_engagement({"country": "US"}, ("09:00", "17:00"), chicago)) == []
+    # a centre without a zone in a country with several: nothing follows
+    unzoned = {"id": "chicago", "country": "US"}
+    [(rule, _, _)] = availability(pune_engagement({"country": "US"}, ("09:00", "17:00"),
+                                                  unzoned))
+    assert rule == "COM-AVAIL-003"
+
+
+def test_a_centre_timezone_is_optional_where_its_country_has_one_zone():
+    unzoned_pune = {"id": "pune", "country": "IN"}
+    assert availability(pune_engagement({"country": "IN"}, ("18:30", "03:30"),
+                                        unzoned_pune)) == []
+    [(rule, _, _)] = availability(pune_engagement({"country": "IN"}, ("09:30", "18:30"),
+                                                  unzoned_pune))
+    assert rule == "COM-AVAIL-001"
+
+
+def test_profiles_declare_their_zones():
+    catalogue: Catalogue = load_content(create_plugin_set()).catalogue
+    for code, profile in catalogue.countries.items():
+        assert profile.get("timezones"), code
+        assert profile["timezone"] in profile["timezones"], code

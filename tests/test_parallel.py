@@ -1,96 +1,124 @@
-"""Two-phase work in forked workers: the second phase runs where the first kept its data,
-results equal a serial run, and a worker that dies costs only the item that killed it."""
+"""Files checked in forked workers: results equal a run in one process, a worker that dies
+costs only the file it died on, and no worker outlives its parent."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+import time
+from types import SimpleNamespace
 
 import pytest
 
-from kpo_rules.parallel import TwoPhases, map_two_phases
+from kpo_rules import parallel
+from kpo_rules.filters import Filtered
+from kpo_rules.load.files import SourceFile
+from kpo_rules.model import Finding, Severity
+from kpo_rules.pipeline import FileOutcome, Part
 
 
-def _work(crash_first: int = -1, crash_second: int = -1, fail: int = -1) -> TwoPhases:
-    def first(i: int):
-        if i == crash_first:
+def _outcome(index: int, note: str) -> FileOutcome:
+    finding = Finding(rule="T-1", severity=Severity.ERROR, category="schema", message=note,
+                      file=f"f{index}", line=1, column=1)
+    return FileOutcome(name=f"f{index}", parts=(Part(filtered=Filtered(findings=(finding,))),))
+
+
+def _run(count: int, sizes: list[int] | None = None) -> SimpleNamespace:
+    sizes = sizes or [10] * count
+    return SimpleNamespace(files=[SourceFile(name=f"f{i}", content=b"x" * sizes[i])
+                                  for i in range(count)])
+
+
+@pytest.fixture
+def checker(monkeypatch):
+    """check_file replaced by one that says where it ran, and crashes where told."""
+    crash_on: set[int] = set()
+
+    def check_file(run, index):
+        if index in crash_on:
             os.kill(os.getpid(), signal.SIGSEGV)
-        if i == fail:
-            raise ValueError(f"item {i} is bad")
-        return i * 10, (i, os.getpid())  # ships i*10, keeps where it ran
+        return _outcome(index, f"pid {os.getpid()}")
 
-    def between(shipped: list[int]) -> int:
-        return sum(shipped)
-
-    def second(total: int, i: int, kept: tuple[int, int]):
-        if i == crash_second:
-            os.kill(os.getpid(), signal.SIGSEGV)
-        assert kept[0] == i
-        return (i, total, kept[1] == os.getpid())
-
-    return TwoPhases(first=first, between=between, second=second,
-                     first_crashed=lambda i, why: -1, second_crashed=lambda i, why: (i, why),
-                     skipped=lambda i: (i, "skipped"))
+    monkeypatch.setattr(parallel, "check_file", check_file)
+    monkeypatch.setattr(parallel, "crashed",
+                        lambda run, index, why: _outcome(index, f"crashed: {why}"))
+    return crash_on
 
 
-def test_two_phases_equal_a_serial_run_and_keep_data_in_the_worker():
-    serial = map_two_phases(_work(), 9, 1)
-    shipped, outcomes = map_two_phases(_work(), 9, 2, weights=[5, 1, 1, 1, 1, 1, 1, 1, 5])
-    assert shipped == serial[0] == [i * 10 for i in range(9)]
-    assert outcomes == serial[1] == [(i, 360, True) for i in range(9)]
-    # ... and really in two other processes, each item's phases in the same one
-    pids = map_two_phases(_pids(), 9, 2, weights=[5, 1, 1, 1, 1, 1, 1, 1, 5])[1]
-    assert len(set(pids)) == 2 and os.getpid() not in pids
-    assert pids[0] != pids[8]  # the two heavy items went to different workers
+def _notes(outcomes: list[FileOutcome]) -> list[str]:
+    return [o.parts[0].filtered.findings[0].message for o in outcomes]
 
 
-def _pids() -> TwoPhases:
-    return TwoPhases(first=lambda i: (None, os.getpid()), between=lambda shipped: None,
-                     second=lambda context, i, kept: kept if kept == os.getpid() else -1,
-                     first_crashed=lambda i, why: None, second_crashed=lambda i, why: -1,
-                     skipped=lambda i: -1)
+def test_workers_check_every_file_in_order_in_other_processes(checker):
+    notes = _notes(parallel.check_in_workers(_run(9, [50, 1, 1, 1, 1, 1, 1, 1, 50]), 2))
+    assert len(notes) == 9
+    pids = {note for note in notes}
+    assert len(pids) == 2 and f"pid {os.getpid()}" not in pids
+    assert notes[0] != notes[8]  # the two heavy files went to different workers
 
 
-def test_a_crash_in_the_first_phase_costs_one_item():
-    shipped, outcomes = map_two_phases(_work(crash_first=3), 8, 2)
-    assert shipped == [0, 10, 20, -1, 40, 50, 60, 70]
-    total = sum(shipped)
-    assert outcomes[3] == (3, "skipped")  # no second phase for an item that crashed
-    assert [o for i, o in enumerate(outcomes) if i != 3] == [
-        (i, total, True) for i in range(8) if i != 3
-    ]
+@pytest.mark.parametrize("count", [2, 31, 32, 33, 64, 65, 131])
+def test_results_in_batches_of_any_size_arrive_whole(checker, count):
+    # 64 files make each worker's batches end exactly full
+    outcomes = parallel.check_in_workers(_run(count), 2)
+    assert [o.name for o in outcomes] == [f"f{i}" for i in range(count)]
 
 
-def test_a_crash_in_the_second_phase_costs_one_item():
-    shipped, outcomes = map_two_phases(_work(crash_second=6), 8, 2)
-    assert shipped == [i * 10 for i in range(8)]
-    assert outcomes[6] == (6, "the worker process checking it died (a crash in the engine)")
-    assert all(o[:2] == (i, 280) for i, o in enumerate(outcomes) if i != 6)
+def test_a_worker_that_dies_costs_only_the_file_it_died_on(checker):
+    checker.add(3)
+    notes = _notes(parallel.check_in_workers(_run(8), 2))
+    assert notes[3] == f"crashed: {parallel.CRASH}"
+    assert all(note.startswith("pid ") for i, note in enumerate(notes) if i != 3)
 
 
-def test_an_exception_in_a_worker_is_raised_in_the_parent():
-    with pytest.raises(ValueError, match="item 4 is bad"):
-        map_two_phases(_work(fail=4), 8, 2)
+def test_one_worker_isolates_a_crash_too(checker):
+    checker.add(0)
+    notes = _notes(parallel.check_in_workers(_run(5), 1))
+    assert notes[0].startswith("crashed") and all(n.startswith("pid") for n in notes[1:])
 
 
-@pytest.mark.parametrize("count", [2, 63, 64, 65, 128, 131])
-def test_results_in_batches_of_any_size_arrive_whole(count):
-    # 64 and 128 items make each worker's batches end exactly full
-    assert map_two_phases(_work(), count, 2) == map_two_phases(_work(), count, 1)
+def test_after_a_crash_only_the_files_it_may_have_died_on_run_alone(checker, monkeypatch):
+    checker.add(70)
+    alone = []
+    real = parallel._alone
+    monkeypatch.setattr(parallel, "_alone",
+                        lambda run, index, workers: alone.append(index)
+                        or real(run, index, workers))
+    notes = _notes(parallel.check_in_workers(_run(100), 2))
+    assert notes[70].startswith("crashed")
+    assert sum(note.startswith("crashed") for note in notes) == 1
+    assert 70 in alone
+    assert len(alone) <= parallel.BATCH  # not every file of the dead worker
 
 
-def test_the_collector_is_restored_after_a_check(tmp_path):
-    import gc
+def test_a_failing_check_is_reported_as_that_file_only(monkeypatch):
+    """An exception that escapes a worker (check_file catches everything it knows of)
+    ends that worker; the file is retried alone and reported, never the whole run."""
+    def check_file(run, index):
+        if index == 4:
+            raise ValueError("file 4 is bad")
+        return _outcome(index, "ok")
 
+    monkeypatch.setattr(parallel, "check_file", check_file)
+    monkeypatch.setattr(parallel, "crashed", lambda run, index, why: _outcome(index, "lost"))
+    notes = _notes(parallel.check_in_workers(_run(8), 2))
+    assert notes == ["ok"] * 4 + ["lost"] + ["ok"] * 3
+
+
+def test_check_leaves_the_callers_collector_alone(tmp_path):
     import kpo_rules
 
     (tmp_path / "bad.yaml").write_text("{{{ not yaml")
     (tmp_path / "good.yaml").write_text("apiVersion: kpo-rules/v1\nkind: Roster\n")
     for jobs in (1, 2):
-        assert gc.isenabled()
+        before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
         kpo_rules.check([tmp_path], jobs=jobs)
-        assert gc.isenabled()
-        assert gc.get_freeze_count() == 0  # nothing left out of the collector's walks
+        kpo_rules.check([tmp_path / "bad.yaml"], jobs=jobs)  # one file: in this process
+        assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
     gc.disable()
     try:
         kpo_rules.check([tmp_path], jobs=1)
@@ -99,33 +127,81 @@ def test_the_collector_is_restored_after_a_check(tmp_path):
         gc.enable()
 
 
-def test_without_fork_the_work_runs_in_this_process(monkeypatch):
-    from kpo_rules import parallel
+def test_without_fork_files_are_checked_in_this_process(tmp_path, monkeypatch):
+    import kpo_rules
 
     monkeypatch.setattr(parallel, "can_fork", lambda: False)  # as on Windows
-    pids = map_two_phases(_pids(), 4, 2)[1]
-    assert pids == [os.getpid()] * 4
-    assert map_two_phases(_work(), 9, 2) == map_two_phases(_work(), 9, 1)
+    monkeypatch.setattr(parallel, "check_in_workers",
+                        lambda *a, **k: pytest.fail("no workers where they cannot fork"))
+    for i in range(3):
+        (tmp_path / f"{i}.yaml").write_text("{{{ not yaml")
+    report = kpo_rules.check([tmp_path], jobs=2)
+    assert [f.rule for f in report.findings] == ["KPO-SYN-001"] * 3
 
 
-@pytest.mark.parametrize("crash", [{"crash_first": 3}, {"crash_second": 70}])
-def test_after_a_crash_only_the_items_it_may_have_died_on_run_alone(crash, monkeypatch):
+def test_a_process_with_threads_does_not_fork(monkeypatch):
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not parallel.can_fork()
+    finally:
+        stop.set()
+        thread.join()
+    assert parallel.can_fork() == ("fork" in __import__("multiprocessing")
+                                   .get_all_start_methods())
+
+
+# ------------------------------------------------------------------ nothing left behind
+
+_SLOW_RUN = textwrap.dedent("""
+    import os, sys, time
+    from types import SimpleNamespace
     from kpo_rules import parallel
+    from kpo_rules.load.files import SourceFile
 
-    alone = []
-    real = parallel._alone_call
-    monkeypatch.setattr(parallel, "_alone_call",
-                        lambda task, index, crashed: alone.append(index)
-                        or real(task, index, crashed))
-    shipped, outcomes = map_two_phases(_work(**crash), 100, 2)
-    culprit = next(iter(crash.values()))
-    total = sum(shipped)
-    expected = [(i, total, True) for i in range(100)]
-    if "crash_first" in crash:
-        assert shipped[culprit] == -1
-        expected[culprit] = (culprit, "skipped")
-    else:
-        expected[culprit] = (culprit, parallel._CRASH)
-    assert outcomes == expected
-    assert culprit in alone
-    assert len(alone) <= parallel._BATCH  # not every item of the dead worker
+    def check_file(run, index):
+        os.write(1, f"{os.getpid()}\\n".encode())  # one write: workers print at once
+        time.sleep(60)
+
+    parallel.check_file = check_file
+    run = SimpleNamespace(files=[SourceFile(name=str(i), content=b"x") for i in range(4)])
+    parallel.check_in_workers(run, 2)
+""")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead; it only waits to be reaped by its (new) parent
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = [pid for pid in pids if _alive(pid)]
+        if not left:
+            return []
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_no_worker_outlives_its_parent(sig):
+    with subprocess.Popen([sys.executable, "-c", _SLOW_RUN], stdout=subprocess.PIPE,
+                          text=True) as parent:
+        assert parent.stdout is not None
+        workers = [int(parent.stdout.readline()) for _ in range(2)]
+        assert all(_alive(pid) for pid in workers)
+        parent.send_signal(sig)
+        parent.wait(timeout=10)
+    assert _wait_gone(workers) == []

@@ -728,7 +728,7 @@ def test_conformance_reports_a_misspelt_hook(tmp_path):
     (problem,) = check_plugin(package)
     assert problem.check == "load" and problem.file == str(package / "plugin.py")
     assert "unknown hook 'kpo_rule_file'" in problem.what
-    assert "docs/plugins.md" in problem.fix
+    assert "kpo-rules docs plugins" in problem.fix
 
 
 def kpo_version() -> str:

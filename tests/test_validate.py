@@ -331,7 +331,7 @@ def test_unknown_field_points_at_the_key() -> None:
     assert unknown.subject == Subject(service="returns")
     assert unknown.file == "t.yaml"
     assert unknown.remediation == "Rename 'asignees' to 'assignees'."
-    assert unknown.references[0].startswith("SPEC §2")
+    assert unknown.references[0].startswith("The engagement file format")
     colour = by_path["/services/0/colour"]
     assert colour.message == "unknown field 'colour' in services[0]"
     assert (colour.line, colour.column) == (15, 5)

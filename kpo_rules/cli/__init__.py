@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 
 import click
@@ -17,6 +18,7 @@ from kpo_rules._version import __version__
 #: command name -> "module:attribute"
 COMMANDS = {
     "check": "kpo_rules.cli.check:check_cmd",
+    "docs": "kpo_rules.cli.docs_cmd:docs_cmd",
     "init": "kpo_rules.cli.init_cmd:init_cmd",
     "plugin": "kpo_rules.cli.plugin_cmd:plugin_cmd",
     "plugins": "kpo_rules.cli.plugins_cmd:plugins_cmd",
@@ -70,12 +72,33 @@ def cli() -> None:
     """Check knowledge-process-outsourcing engagements against declarative rules."""
 
 
+#: Exit statuses of a run ended by a signal: 128 + the signal's number, as shells report.
+INTERRUPTED, TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Ctrl-C exits 130 and SIGTERM 143, after the run has
+    ended its worker processes (they never outlive it)."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli(prog_name="kpo-rules")
+        # Not standalone: click would turn Ctrl-C into "Aborted!" and exit 1.
+        status = cli.main(prog_name="kpo-rules", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("kpo-rules: interrupted", err=True)
+        sys.exit(INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     finally:
         # The process ends here. Its last collections would walk every object alive (the
         # rules, catalogues and modules) to find what the exit frees anyway: a tenth of a
         # one-file check (measured). Frozen objects are left out of those walks.
         gc.freeze()
+    sys.exit(status if isinstance(status, int) else 0)  # ctx.exit(n) returns n here
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    """SIGTERM unwinds the run like an error, so ``finally`` blocks reap the workers."""
+    sys.exit(TERMINATED)

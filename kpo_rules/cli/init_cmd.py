@@ -16,15 +16,22 @@ STARTER = {
     "kpo-rules.toml": ".kpo-rules.toml",
     "github-workflow.yml": ".github/workflows/kpo-rules.yml",
 }
+#: JSON Schemas for editors, named by the starter engagement's modeline (docs/editors.md).
+SCHEMAS = {"engagement": ".kpo-rules/engagement.schema.json",
+           "roster": ".kpo-rules/roster.schema.json"}
 
 
 @click.command("init")
 @click.argument("directory", required=False, default=".",
                 type=click.Path(file_okay=False, path_type=Path))
 def init_cmd(directory: Path) -> None:
-    """Write a starter engagement, .kpo-rules.toml and a GitHub Actions workflow to DIRECTORY."""
+    """Write a starter engagement, its JSON Schemas for editors, .kpo-rules.toml and a GitHub
+    Actions workflow to DIRECTORY."""
+    from kpo_rules.schemas import dump_schema  # noqa: PLC0415
+
     targets = {name: directory / target for name, target in STARTER.items()}
-    existing = [str(t) for t in targets.values() if t.exists()]
+    schemas = {name: directory / target for name, target in SCHEMAS.items()}
+    existing = [str(t) for t in (*targets.values(), *schemas.values()) if t.exists()]
     if existing:
         click.echo(f"kpo-rules: error: not overwriting {', '.join(existing)}", err=True)
         sys.exit(ExitCode.USAGE)
@@ -32,5 +39,9 @@ def init_cmd(directory: Path) -> None:
     for name, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+        click.echo(f"wrote {target}")
+    for name, target in schemas.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump_schema(name), encoding="utf-8")
         click.echo(f"wrote {target}")
     click.echo(f"next: kpo-rules check {directory / 'engagements'}")

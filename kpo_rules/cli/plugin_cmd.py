@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @click.group("plugin")
 def plugin_cmd() -> None:
-    """Scaffold and check third-party plugins (tutorial: docs/plugins.md)."""
+    """Scaffold and check third-party plugins (tutorial: `kpo-rules docs plugins`)."""
 
 
 @plugin_cmd.command("new")

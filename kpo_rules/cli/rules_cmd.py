@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from kpo_rules.core_rules import CoreRule
 from kpo_rules.engine.model import Rule
 from kpo_rules.errors import ExitCode
 
@@ -31,37 +30,6 @@ def rule_summary(rule: Rule) -> dict[str, object]:
         "references": list(rule.references), "file": rule.file, "line": rule.line,
         "examples": len(rule.examples),
     }
-
-
-def render_rule(rule: Rule) -> str:
-    """A rule's documentation: what it checks, why, the fix, sources, examples."""
-    import yaml  # noqa: PLC0415
-
-    effective = ""
-    if rule.effective_from or rule.effective_until:
-        start = rule.effective_from.isoformat() if rule.effective_from else "always"
-        end = rule.effective_until.isoformat() if rule.effective_until else "open"
-        effective = f"\nIn force: {start} to {end} (judged at the engagement period)"
-    out = [
-        f"{rule.id}: {rule.title}",
-        "",
-        f"Plugin: {rule.plugin}   Category: {rule.category}   Severity: {rule.severity.value}"
-        f"   Rests on: {rule.basis}{effective}",
-        f"Defined in: {rule.file}:{rule.line}",
-        "",
-        "## What it checks", rule.checks, "",
-        "## Why", rule.why, "",
-    ]
-    if rule.unverified:
-        out += ["## Not verified", rule.unverified, ""]
-    out += ["## Fix", rule.remediation, "", "## References"]
-    out += [f"- {ref}" for ref in rule.references]
-    for example in rule.examples:
-        title = f" - {example.name}" if example.name else ""
-        out += ["", f"## Example ({example.expect}){title}", ""]
-        out += ["  " + line for line in yaml.safe_dump(
-            dict(example.document), sort_keys=False, allow_unicode=True).splitlines()]
-    return "\n".join(out) + "\n"
 
 
 @click.group("rules")
@@ -90,32 +58,23 @@ def list_cmd(fmt: str) -> None:
 @rules_cmd.command("show")
 @click.argument("rule_id")
 def show_cmd(rule_id: str) -> None:
-    """Print the documentation of rule RULE_ID."""
+    """Print the documentation of rule RULE_ID: what it checks, why, how to fix it, its
+    sources and examples (the page docs/rules/RULE_ID.md holds the same text)."""
     import difflib  # noqa: PLC0415
 
     from kpo_rules.core_rules import CORE_RULES  # noqa: PLC0415
+    from kpo_rules.rule_docs import core_rule_page, plugin_rule_page  # noqa: PLC0415
 
+    wanted = rule_id.upper()
+    core = {r.id: r for r in CORE_RULES}
+    if wanted in core:
+        click.echo(core_rule_page(core[wanted]), nl=False)
+        return
     rules, _ = _rules()
     found = {r.id: r for r in rules}
-    core = {r.id: r for r in CORE_RULES}
-    wanted = rule_id.upper()
-    if wanted in core:
-        click.echo(render_core_rule(core[wanted]), nl=False)
-        return
     rule = found.get(rule_id) or found.get(wanted)
     if rule is None:
         close = difflib.get_close_matches(wanted, [*found, *core], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `kpo-rules rules list`"
         raise click.UsageError(f"unknown rule '{rule_id}'{hint}")
-    click.echo(render_rule(rule), nl=False)
-
-
-def render_core_rule(rule: CoreRule) -> str:
-    """Documentation of a rule the core itself reports (no rule file, no examples)."""
-    out = [f"{rule.id}: {rule.title}", "",
-           f"Reported by the kpo-rules core   Category: {rule.category}   "
-           f"Severity: {rule.severity.value}", "",
-           "## What it checks", rule.checks, "", "## Why", rule.why, "",
-           "## Fix", rule.remediation, "", "## References"]
-    out += [f"- {ref}" for ref in rule.references] or ["- SPEC"]
-    return "\n".join(out) + "\n"
+    click.echo(plugin_rule_page(rule), nl=False)

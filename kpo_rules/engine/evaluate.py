@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
+from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import Engagement
 from kpo_rules.engine.durable import Copy, Derive, DurableRunner, Firing, SessionResult
 from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
@@ -27,7 +28,7 @@ from kpo_rules.engine.facts import build_facts
 from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.plan_cache import cached_plan
 from kpo_rules.engine.template import Filler, compile_template
-from kpo_rules.model import Finding, Severity, Subject
+from kpo_rules.model import Finding, Subject
 
 ENGINE_ERROR = "KPO-ENG-001"
 _EMPTY: Mapping[str, Any] = {}  # the bindings of an alias that has none (never changed)
@@ -149,9 +150,8 @@ class Evaluator:
             # The engine refused the session as a whole (a durable-rules limit): the
             # engagement is unjudged, which must show as an error, never as a pass.
             line, column = engagement.document.locate("/metadata/id")
-            return [Finding(
-                rule=ENGINE_ERROR, severity=Severity.ERROR, category="engine-error",
-                message=f"the rule engine could not check this engagement: {exc}",
+            return [core_finding(
+                ENGINE_ERROR, message=f"the rule engine could not check this engagement: {exc}",
                 file=engagement.file, line=line, column=column, engagement=engagement.id,
                 path="/metadata/id",
                 remediation="Report this to the kpo-rules maintainers with the file.",
@@ -168,13 +168,12 @@ class Evaluator:
             owner = self._rules.get(failure.rule) or self._derivations.get(failure.rule)
             plugin = owner.plugin if owner else "?"
             line, column = engagement.document.locate("/metadata/id")
-            findings.append(Finding(
-                rule=ENGINE_ERROR, severity=Severity.ERROR, category="engine-error",
+            findings.append(core_finding(
+                ENGINE_ERROR,
                 message=f"rule {failure.rule} of plugin '{plugin}' failed while checking this "
                         f"engagement: {failure.error}",
                 file=engagement.file, line=line, column=column, engagement=engagement.id,
                 path="/metadata/id", plugin=plugin,
-                remediation="Report this to the plugin's authors; the other rules still ran.",
             ))
         return findings
 
@@ -191,9 +190,21 @@ class Evaluator:
             column=column, engagement=engagement.id,
             subject=Subject(service=service if isinstance(service, str) else None,
                             staff=staff if isinstance(staff, str) else None),
-            path=pointer, remediation=rule.remediation, references=rule.references,
-            plugin=rule.plugin,
+            path=pointer, remediation=rule.remediation,
+            references=_cited(rule, bindings) or rule.references, plugin=rule.plugin,
         )
+
+
+def _cited(rule: Rule, bindings: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """What this finding cites when the rule says so (``report.references``): its literal
+    citations and those of the facts that produced it, each once, in order."""
+    out: dict[str, None] = {}
+    for item in rule.cites:
+        value = _lookup(item, bindings)
+        for text in ([value] if isinstance(value, str) else value or ()):
+            if isinstance(text, str) and text.strip():
+                out[text] = None
+    return tuple(out)
 
 
 def _no_derived_facts(firing: Firing) -> tuple[()]:

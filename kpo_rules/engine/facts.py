@@ -17,6 +17,7 @@ from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement, StaffDef
 from kpo_rules.engine.durable_compile import ID_FIELD, TYPE_FIELD
 from kpo_rules.engine.ordinals import CEFR, DECISION, EDUCATION, day
+from kpo_rules.engine.zones import single_zone
 
 Fact = dict[str, Any]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -28,25 +29,26 @@ VOCABULARY: dict[str, frozenset[str]] = {
         "period_start", "period_end", "period_start_date", "period_end_date",
         "client_name", "client_type", "client_country", "client_subdivision",
         "client_languages", "client_timezone", "client_regime", "client_profile",
-        "client_has_hours",
+        "client_has_hours", "client_regulators", "client_size_class",
         "relationship", "provider_name",
     }),
     "country": frozenset({"code", "name", "profile", "eea", "languages", "timezone",
                           "data_protection", "has_business_hours", "as_of"}),
-    "centre": frozenset({"country", "timezone", "domestic"}),
+    "centre": frozenset({"country", "subdivision", "timezone", "domestic"}),
     "service": frozenset({
         "task", "domain", "centre", "centre_country", "language",
         "decision_level", "decision_rank", "software", "hours_overlap", "personal_data",
         "categories", "transfer_mechanism", "safeguards", "has_outsourcing", "critical",
         "audit_rights", "exit_plan", "regulator_notified", "supervisor", "framework",
     }),
-    "serves": frozenset({"domain", "code"}),
+    "serves": frozenset({"domain", "code", "country", "kind"}),
+    "site": frozenset({"service", "country", "kind", "centre", "staff", "where"}),
     "tool": frozenset({"service", "software"}),
     "task_field": frozenset({"task", "field"}),
     "task": frozenset({"domain", "title", "language_level", "language_rank", "education_level",
                        "education_rank", "education_fields", "framework", "supervision",
                        "mechanical"}),
-    "assignment": frozenset({"service", "staff"}),
+    "assignment": frozenset({"service", "staff", "timezone"}),
     "supervisor": frozenset({"service", "staff"}),
     "staff": frozenset({"name", "role", "country", "subdivision", "timezone", "education_rank",
                         "roster", "has_working_hours"}),
@@ -56,9 +58,12 @@ VOCABULARY: dict[str, frozenset[str]] = {
     "credential": frozenset({"staff", "credential", "jurisdiction", "valid_until",
                              "valid_until_date", "domain", "country", "regional",
                              "requires_valid_until", "proves_language_rank",
-                             "proves_language"}),
+                             "proves_language", "language", "professional", "limited",
+                             "references"}),
+    "credential_area": frozenset({"credential", "subdivision"}),
     "reservation": frozenset({"country", "task", "credential", "except_relationship"}),
-    "reserved_task": frozenset({"country", "task", "except_relationship", "credentials"}),
+    "reserved_task": frozenset({"country", "task", "except_relationship", "credentials",
+                                "references"}),
     "regime": frozenset({"regime", "name"}),
     "regime_member": frozenset({"regime", "country"}),
     "adequacy": frozenset({"regime", "country", "scope", "valid_from", "valid_until",
@@ -79,7 +84,7 @@ class _Facts:
     def __init__(self) -> None:
         self.items: list[Fact] = []
 
-    def add(self, kind: str, pointer: str, **fields: Any) -> Fact:
+    def add(self, kind: str, pointer: str, /, **fields: Any) -> Fact:
         ident = f"{kind}:{len(self.items)}"
         # Every fact has an `id` rules can join on: its domain id, or this generated one.
         fact: Fact = {TYPE_FIELD: kind, "id": ident, ID_FIELD: ident, "pointer": pointer}
@@ -112,21 +117,27 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
         client_regime=country.get("data_protection", {}).get("regime"),
         client_profile=country.get("profile"),
         client_has_hours=_business_hours(client, country) is not None,
+        client_regulators=[str(r).lower() for r in client.get("regulators", ())],
+        client_size_class=client.get("size_class"),
         relationship=data["provider"].get("relationship", "third_party"),
         provider_name=data["provider"]["name"],
     )
     if country:
         facts.add("country", "/client/country", **_country_fields(country))
         _reservation_facts(facts, country)
-    places = {c["country"] for c in data["provider"]["delivery_centres"]}
-    _regime_facts(facts, catalogue, country.get("data_protection", {}).get("regime"), places)
     centres = {c["id"]: c for c in data["provider"]["delivery_centres"]}
+    zones = _Zones(engagement, catalogue, centres)
+    places = {c["country"] for c in centres.values()} | {
+        m.data["location"]["country"] for m in engagement.staff.values()}
+    _regime_facts(facts, catalogue, country.get("data_protection", {}).get("regime"), places)
     for domain, codes in sorted(data["provider"]["serves"].items()):
         for j, code in enumerate(codes):
-            facts.add("serves", f"/provider/serves/{domain}/{j}", domain=domain, code=code)
+            facts.add("serves", f"/provider/serves/{domain}/{j}", domain=domain, code=code,
+                      country=code[:2], kind="subdivision" if "-" in code else "country")
     for i, centre in enumerate(data["provider"]["delivery_centres"]):
         facts.add("centre", f"/provider/delivery_centres/{i}", **{ID_FIELD: centre["id"]},
-                  country=centre["country"], timezone=centre.get("timezone"),
+                  country=centre["country"], subdivision=centre.get("subdivision"),
+                  timezone=zones.centre(centre["id"]),
                   domestic=centre["country"] == client["country"])
     tasks_seen: set[str] = set()
     for i, service in enumerate(data.get("services", ())):
@@ -137,11 +148,48 @@ def build_facts(engagement: Engagement, catalogue: Catalogue) -> list[Fact]:
             # One fact per accepted field of study, so a rule can join a degree on it.
             for field in _lower((task.get("education") or {}).get("fields")):
                 facts.add("task_field", f"/services/{i}/task", task=service["task"], field=field)
-        _service_facts(facts, i, service, data, languages, centres, task)
+        _service_facts(facts, i, service, data, languages, centres, task, zones)
+        _site_facts(facts, i, service, engagement, centres)
     for member in engagement.staff.values():
-        _staff_facts(facts, engagement.staff_pointer(member.id), member, catalogue)
-    _overlap_facts(facts, engagement, country, centres)
+        _staff_facts(facts, engagement.staff_pointer(member.id), member, catalogue, zones)
+    _area_facts(facts, engagement, catalogue)
+    _overlap_facts(facts, engagement, country, zones)
     return facts.items
+
+
+class _Zones:
+    """The zone a shift is read in, in the order the engagement format gives: the staff
+    member's own ``location.timezone``; else the one zone of their location's subdivision
+    or country; else the delivery centre's zone when they sit in the centre's country.
+    A centre's zone is its own ``timezone`` or the one zone of its place. None: no zone
+    follows, and the rules say they cannot judge."""
+
+    def __init__(self, engagement: Engagement, catalogue: Catalogue,
+                 centres: Mapping[str, Mapping[str, Any]]) -> None:
+        self._engagement, self._countries, self._centres = engagement, catalogue.countries, centres
+
+    def centre(self, centre_id: str) -> str | None:
+        centre = self._centres.get(centre_id)
+        if centre is None:
+            return None
+        own: str | None = centre.get("timezone")
+        return own or single_zone(self._countries, centre["country"], centre.get("subdivision"))
+
+    def staff(self, member: StaffDef) -> str | None:
+        location = member.data["location"]
+        own: str | None = location.get("timezone")
+        return own or single_zone(self._countries, location["country"],
+                                  location.get("subdivision"))
+
+    def shift(self, staff_id: str, centre_id: str) -> str | None:
+        member = self._engagement.staff.get(staff_id)
+        if member is None:
+            return None
+        zone = self.staff(member)
+        if zone is None and member.data["location"]["country"] == (
+                self._centres.get(centre_id) or {}).get("country"):
+            zone = self.centre(centre_id)
+        return zone
 
 
 def _business_hours(client: Mapping[str, Any], country: Mapping[str, Any]
@@ -152,7 +200,7 @@ def _business_hours(client: Mapping[str, Any], country: Mapping[str, Any]
 
 
 def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, Any],
-                   centres: Mapping[str, Mapping[str, Any]]) -> None:
+                   zones: _Zones) -> None:
     """Overlap of each assignee's shifts with the client's business hours, in real time.
 
     Computed only where a service asks for overlap and both sides' hours are known; the
@@ -171,11 +219,10 @@ def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, 
         required = service.get("hours_overlap", 0)
         if not required:
             continue
-        centre_zone = centres.get(service["delivery_centre"], {}).get("timezone")
         for j, staff_id in enumerate(service["assignees"]):
             member = engagement.staff.get(staff_id)
             shift = member.data.get("working_hours") if member else None
-            zone = (member.data["location"].get("timezone") if member else None) or centre_zone
+            zone = zones.shift(staff_id, service["delivery_centre"])
             if shift is None or zone is None:
                 continue
             found = overlap(
@@ -226,7 +273,7 @@ def _task_fields(task_id: str, task: Mapping[str, Any]) -> dict[str, Any]:
 def _service_facts(
     facts: _Facts, i: int, service: Mapping[str, Any], data: Mapping[str, Any],
     languages: list[str], centres: Mapping[str, Mapping[str, Any]],
-    task: Mapping[str, Any] | None,
+    task: Mapping[str, Any] | None, zones: _Zones,
 ) -> None:
     base = f"/services/{i}"
     client_country: str = data["client"]["country"]
@@ -260,13 +307,40 @@ def _service_facts(
         facts.add("tool", f"{base}/software/{j}", service=service["id"],
                   software=str(software).lower())
     for j, staff_id in enumerate(service["assignees"]):
-        facts.add("assignment", f"{base}/assignees/{j}", service=service["id"], staff=staff_id)
+        facts.add("assignment", f"{base}/assignees/{j}", service=service["id"], staff=staff_id,
+                  timezone=zones.shift(staff_id, service["delivery_centre"]))
     if "supervisor" in service:
         facts.add("supervisor", f"{base}/supervisor", service=service["id"],
                   staff=service["supervisor"])
 
 
-def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalogue) -> None:
+def _site_facts(facts: _Facts, i: int, service: Mapping[str, Any], engagement: Engagement,
+                centres: Mapping[str, Mapping[str, Any]]) -> None:
+    """Where a service's work is done, for the rules on data sent abroad: its delivery
+    centre, and each assignee or supervisor located in another country than the centre
+    (a remote worker handles the client's data where they sit)."""
+    base = f"/services/{i}"
+    centre = centres.get(service["delivery_centre"])
+    here = centre["country"] if centre else None
+    if centre is not None:
+        facts.add("site", base, service=service["id"], country=here, kind="centre",
+                  centre=centre["id"], where=f"delivery centre '{centre['id']}'")
+    people = [(f"{base}/assignees/{j}", s) for j, s in enumerate(service["assignees"])]
+    if "supervisor" in service:
+        people.append((f"{base}/supervisor", service["supervisor"]))
+    for pointer, staff_id in people:
+        member = engagement.staff.get(staff_id)
+        country = member.data["location"]["country"] if member else None
+        if member is None or country == here:
+            continue
+        name = member.data.get("name", staff_id)
+        facts.add("site", pointer, service=service["id"], country=country, kind="staff",
+                  centre=service["delivery_centre"], staff=staff_id,
+                  where=f"staff member {name} ({staff_id})")
+
+
+def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalogue,
+                 zones: _Zones) -> None:
     staff_id, member = staff.id, staff.data
     location = member["location"]
     degrees = member.get("education", ())
@@ -274,7 +348,7 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
         "staff", pointer, **{ID_FIELD: staff_id},
         name=member.get("name", staff_id), role=str(member.get("role", "")).lower(),
         country=location["country"], subdivision=location.get("subdivision"),
-        timezone=location.get("timezone"),
+        timezone=zones.staff(staff),
         education_rank=max((EDUCATION[d["level"]] for d in degrees), default=0),
         roster=staff.roster,
         has_working_hours="working_hours" in member,
@@ -294,7 +368,15 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
             regional=known.get("regional", False),
             requires_valid_until=known.get("requires_valid_until", False),
             proves_language_rank=CEFR.get(proves) if proves else None,
-            proves_language=known.get("proves_language"),
+            # The catalogue fixes the language where the credential does (a US court
+            # reporter's record is English); otherwise the holder's entry names it (the
+            # language an interpreter is sworn for).
+            proves_language=(known.get("proves_language") or credential.get("language")
+                             if proves else None),
+            language=credential.get("language"),
+            professional=known.get("professional", True),
+            limited="subdivisions" in known,
+            references=list(known.get("references", ())),
         )
     for language in member["languages"]:
         facts.add("language", pointer, staff=staff_id, code=language["code"],
@@ -305,6 +387,18 @@ def _staff_facts(facts: _Facts, pointer: str, staff: StaffDef, catalogue: Catalo
         facts.add("skill", pointer, staff=staff_id, software=str(software).lower())
 
 
+def _area_facts(facts: _Facts, engagement: Engagement, catalogue: Catalogue) -> None:
+    """One fact per subdivision an admission held in the engagement is limited to (a
+    solicitor's admission covers England and Wales, not Scotland), so rules can join the
+    client's subdivision on it."""
+    held = sorted({c["id"] for m in engagement.staff.values()
+                   for c in m.data.get("credentials", ())})
+    for credential in held:
+        for code in (catalogue.credentials.get(credential) or {}).get("subdivisions", ()):
+            facts.add("credential_area", "/client/country", credential=credential,
+                      subdivision=code)
+
+
 def _reservation_facts(facts: _Facts, country: Mapping[str, Any]) -> None:
     """One fact per reserved task, and one per credential that permits it (for joins)."""
     pointer = "/client/country"
@@ -312,7 +406,8 @@ def _reservation_facts(facts: _Facts, country: Mapping[str, Any]) -> None:
         except_relationship = entry.get("except_relationship")
         facts.add("reserved_task", pointer, country=country["country"], task=entry["task"],
                   except_relationship=except_relationship,
-                  credentials=list(entry["credentials"]))
+                  credentials=list(entry["credentials"]),
+                  references=list(entry.get("references", ())))
         for credential in entry["credentials"]:
             facts.add("reservation", pointer, country=country["country"], task=entry["task"],
                       credential=credential, except_relationship=except_relationship)

@@ -60,7 +60,7 @@ class Pattern:
 
 @dataclass(frozen=True, kw_only=True)
 class Example:
-    """An engagement a rule must pass or fail (SPEC 7)."""
+    """An engagement a rule must pass or fail (its ``examples``)."""
 
     expect: str  # "pass" | "fail"
     document: Mapping[str, Any]
@@ -94,6 +94,10 @@ class Rule:
     effective_until: dt.date | None = None
     examples: tuple[Example, ...] = ()
     unverified: str = ""  # what of the rule's grounding is not verified (rendered in docs)
+    #: What a finding cites when that differs per finding (``report.references``): literal
+    #: citations and Refs to list fields of bound facts (a country profile's citations).
+    #: Empty: findings cite ``references``.
+    cites: tuple[str | Ref, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

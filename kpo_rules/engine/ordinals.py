@@ -10,7 +10,7 @@ CEFR = {"A1": 1, "A2": 2, "B1": 3, "B2": 4, "C1": 5, "C2": 6, "native": 7}
 #: ISCED 2011 levels (UNESCO 36 C/19): secondary 3, bachelor 6, master 7, doctorate 8.
 EDUCATION = {"secondary": 3, "bachelor": 6, "master": 7, "doctorate": 8}
 
-#: Seniority of ``decision_level`` (SPEC 2).
+#: Seniority of ``decision_level``.
 DECISION = {"preparer": 1, "reviewer": 2, "decision_maker": 3}
 
 

@@ -1,4 +1,4 @@
-"""How many hours a staff member's shifts overlap a client's business hours (SPEC 3, Availability).
+"""How many hours a staff member's shifts overlap a client's business hours.
 
 The ``availability`` rule needs the overlap on *every* ordinary working day of the period, in
 real time-zone arithmetic: the two zones may change their clocks on different dates (the US
@@ -19,7 +19,7 @@ Reading local wall-clock times (PEP 495, as :mod:`zoneinfo` does with ``fold=0``
 * Every interval's length is ``end_utc - start_utc``: a 09:00-17:00 day across a change lasts
   what the clocks really measure, never a wall-clock difference.
 
-Public holidays are not considered: they are the provider's rota to plan (SPEC 3).
+Public holidays are not considered: they are the provider's rota to plan.
 """
 
 from __future__ import annotations

@@ -283,6 +283,8 @@ def _rule(item: Mapping[str, Any], i: int, ctx: _Context, prefixes: Sequence[str
         key: _value(report[key], bound, ctx, f"{pointer}/report/{key}")
         for key in ("service", "staff") if key in report
     }
+    cites = _cites(report.get("references", ()), bound, ctx, f"{pointer}/report/references",
+                   facts)
     return Rule(
         id=item["id"], plugin=ctx.plugin, file=ctx.doc.file, line=ctx.doc.locate(pointer)[0],
         category=item["category"], severity=Severity(item["severity"]), basis=item["basis"],
@@ -295,4 +297,19 @@ def _rule(item: Mapping[str, Any], i: int, ctx: _Context, prefixes: Sequence[str
         examples=_examples(item.get("examples", ()), item["id"], bases, ctx,
                            f"{pointer}/examples"),
         unverified=item.get("unverified", ""),
+        cites=cites,
     )
+
+
+def _cites(raw: Sequence[str], bound: Sequence[str], ctx: _Context, pointer: str,
+           facts: Mapping[str, str]) -> tuple[str | Ref, ...]:
+    """``report.references``: literal citations, and ``$alias.field`` of a bound fact whose
+    field holds citations (a string or a list of them, e.g. ``$reserved.references``)."""
+    out: list[str | Ref] = []
+    for i, item in enumerate(raw):
+        value = _value(item, bound, ctx, f"{pointer}/{i}")
+        if isinstance(value, Ref) and value.name not in ctx.vocabulary[facts[value.alias]]:
+            raise ctx.fail(f"{pointer}/{i}", f"'{item}': fact '{facts[value.alias]}' has no "
+                                             f"field '{value.name}'")
+        out.append(value)
+    return tuple(out)

@@ -35,7 +35,7 @@ __all__ = ["RULE_ID", "validate_as", "validate_document"]
 
 RULE_ID = "KPO-SCH-001"
 CATEGORY = "schema"
-_SPEC = "SPEC §2 (engagement files)"
+_FORMAT = "The engagement file format: `kpo-rules docs engagement-file`"
 _MAX_SHOWN = 40  # characters of a found value shown in a message
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -123,7 +123,7 @@ def validate_document(doc: Document) -> list[Finding]:
     """
     problems = _check_envelope(doc.data)
     if problems:
-        return _findings(doc, problems, (_SPEC,))
+        return _findings(doc, problems, (_FORMAT,))
     return validate_as(doc, KINDS[doc.data["kind"]])
 
 
@@ -136,7 +136,7 @@ def validate_as(doc: Document, schema: str) -> list[Finding]:
     :raises kpo_rules.schemas.UnknownSchemaError: no schema of that name is registered.
     """
     problems = _explain_all(_validator(schema).iter_errors(doc.data), doc.data)
-    references = (_SPEC, schema_id(schema)) if schema in KINDS.values() else (schema_id(schema),)
+    references = (_FORMAT, schema_id(schema)) if schema in KINDS.values() else (schema_id(schema),)
     return _findings(doc, problems, references)
 
 

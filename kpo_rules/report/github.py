@@ -2,12 +2,17 @@
 
 ``::error file=F,line=L,col=C,title=RULE title::message`` (warning -> ``::warning``,
 info -> ``::notice``), escaped as the Actions toolkit does (``escapeData`` for the
-message, ``escapeProperty`` for values), then one plain summary line.
+message, ``escapeProperty`` for values), then one plain summary line. Control characters
+from the checked files (an ESC sequence would colour or rewrite the job log) are shown as
+escapes first; newlines stay, as ``%0A``, since annotations may span lines.
 """
 
 from __future__ import annotations
 
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.terminal import printable_except_newlines
+from kpo_rules.report.text import plural
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 #: Actions shows at most this many annotations of one type per step.
@@ -15,6 +20,7 @@ SHOWN_PER_TYPE = 10
 
 
 def escape_data(text: str) -> str:
+    text = printable_except_newlines(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -42,12 +48,8 @@ def _titles(report: Report) -> dict[str, str]:
     return {rule_id: str(getattr(rule, "title", "")) for rule_id, rule in report.rules.items()}
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def render(report: Report, *, color: bool) -> str:
-    del color  # the runner's log renders the commands, not ANSI colour
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    del options  # the runner's log renders the commands, not ANSI colour
     titles = _titles(report)
     out = [
         command("error", f"plugin {failure.name} failed to load: {failure.error}",
@@ -57,9 +59,9 @@ def render(report: Report, *, color: bool) -> str:
     out += [annotation(f, titles.get(f.rule)) for f in report.findings]
     counts = [report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     summary = (
-        f"kpo-rules: {_plural(report.files, 'file')}, "
-        f"{_plural(report.engagements, 'engagement')} checked: {_plural(counts[0], 'error')}, "
-        f"{_plural(counts[1], 'warning')}, {_plural(counts[2], 'info')}"
+        f"kpo-rules: {plural(report.files, 'file')}, "
+        f"{plural(report.engagements, 'engagement')} checked: {plural(counts[0], 'error')}, "
+        f"{plural(counts[1], 'warning')}, {plural(counts[2], 'info')}"
     )
     if report.waived:
         summary += f" ({len(report.waived)} waived)"

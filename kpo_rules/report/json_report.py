@@ -1,4 +1,4 @@
-"""``--format json``: one object, the shape of SPEC 4."""
+"""``--format json``: one object with the run's summary and every finding (docs/output.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from kpo_rules._version import __version__
 from kpo_rules.model import Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.json_text import dumps_indented
 
 #: Bumped when the JSON shape changes incompatibly.
@@ -26,11 +27,12 @@ def as_dict(report: Report) -> dict[str, Any]:
             "info": report.count(Severity.INFO),
             "waived": len(report.waived),
         },
+        "waivers": [w.as_dict() for w in report.waivers],
         "baseline": {"known": report.baselined, "gone": list(report.baseline_gone)},
         "findings": [f.as_dict() for f in report.findings],
     }
 
 
-def render(report: Report, *, color: bool) -> str:
-    del color  # JSON is for machines
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    del options  # JSON is for machines
     return dumps_indented(as_dict(report)) + "\n"

@@ -5,13 +5,13 @@ each result points at its rule by ``ruleIndex``. Rule documentation comes from t
 report (``Report.rules``: the core table plus the run's plugin rules); :func:`as_sarif`
 takes it as a parameter for callers that hold their own.
 
-``partialFingerprints`` hashes what identifies a finding (rule, file, engagement, subject,
-JSON Pointer) but not its line, so an alert survives lines being added above it.
+``partialFingerprints`` holds the fingerprint baselines use too
+(:func:`kpo_rules.fingerprint.fingerprint`): it leaves out the line, so an alert survives
+lines being added above it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PureWindowsPath
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kpo_rules._version import __version__
+from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.json_text import dumps_indented
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ SARIF_SCHEMA = (
 )
 INFORMATION_URI = "https://kpo-rules.dev/"
 #: Key of our fingerprint in ``partialFingerprints``; bump the version if the recipe changes.
-FINGERPRINT_KEY = "kpoFindingHash/v1"
+FINGERPRINT_KEY = "kpoFindingHash/v2"
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -54,19 +56,11 @@ def artifact_location(file: str) -> dict[str, str]:
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
-def fingerprint(finding: Finding, occurrence: int = 0) -> str:
-    """Stable across line moves: no line or column, only what names the finding's subject."""
-    parts = [
-        finding.rule,
-        artifact_location(finding.file)["uri"],
-        finding.engagement or "",
-        finding.subject.service or "",
-        finding.subject.staff or "",
-        finding.path,
-    ]
-    if occurrence:  # the same rule twice on one node (e.g. two documents of one file)
-        parts.append(str(occurrence))
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+def occurrence_fingerprint(finding: Finding, occurrence: int) -> str:
+    """The baseline's fingerprint, told apart when one file has the same finding twice
+    (e.g. in two documents)."""
+    mark = fingerprint(finding)
+    return f"{mark}:{occurrence}" if occurrence else mark
 
 
 def _help(rule: CoreRule | Rule) -> tuple[str, str]:
@@ -117,7 +111,7 @@ def _descriptor(rule_id: str, rule: CoreRule | Rule | None, example: Finding) ->
 
 
 def _result(finding: Finding, index: int, fingerprints: dict[str, int],
-            waived: bool) -> dict[str, Any]:
+            waived: Any) -> dict[str, Any]:
     key = fingerprint(finding)
     occurrence = fingerprints.get(key, 0)
     fingerprints[key] = occurrence + 1
@@ -143,11 +137,16 @@ def _result(finding: Finding, index: int, fingerprints: dict[str, int],
                            "startColumn": max(1, finding.column)},
             },
         }],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, occurrence)},
+        "partialFingerprints": {FINGERPRINT_KEY: occurrence_fingerprint(finding, occurrence)},
         "properties": properties,
     }
-    if waived:
-        result["suppressions"] = [{"kind": "external", "status": "accepted"}]
+    if waived is not None:
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        if waived:  # the waiver that silenced it: who approved it, why, until when
+            suppression["justification"] = waived.reason
+            suppression["properties"] = {"approvedBy": waived.approved_by,
+                                         "expires": waived.expires}
+        result["suppressions"] = [suppression]
     return result
 
 
@@ -155,7 +154,8 @@ def as_sarif(report: Report, rules: Mapping[str, CoreRule | Rule] | None = None
              ) -> dict[str, Any]:
     """The SARIF log of ``report``; ``rules`` defaults to ``report.rules``."""
     tagged = sorted(
-        [(f, False) for f in report.findings] + [(f, True) for f in report.waived],
+        [(f, None) for f in report.findings]
+        + [(f, _waiver_of(f, report.waivers) or False) for f in report.waived],
         key=lambda item: item[0].sort_key,
     )
     first: dict[str, Finding] = {}
@@ -180,11 +180,22 @@ def as_sarif(report: Report, rules: Mapping[str, CoreRule | Rule] | None = None
         # YAML columns count characters, not SARIF's default UTF-16 code units.
         "columnKind": "unicodeCodePoints",
         "results": results,
-        "properties": {"files": report.files, "engagements": report.engagements},
+        "properties": {"files": report.files, "engagements": report.engagements,
+                       "waivers": [w.as_dict() for w in report.waivers]},
     }
     if not run["tool"]["extensions"]:
         del run["tool"]["extensions"]
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _waiver_of(finding: Finding, waivers: Iterable[Any]) -> Any:
+    """The applied waiver that silenced ``finding`` (its engagement, rule and subject)."""
+    for waiver in waivers:
+        if (waiver.engagement, waiver.rule) == (finding.engagement, finding.rule) and (
+                waiver.subject is None
+                or waiver.subject in (finding.subject.service, finding.subject.staff)):
+            return waiver
+    return None
 
 
 def _extensions(report: Report) -> Iterable[dict[str, Any]]:
@@ -200,7 +211,7 @@ def _extensions(report: Report) -> Iterable[dict[str, Any]]:
 
 
 def _invocation(report: Report) -> dict[str, Any]:
-    # A plugin that failed to load makes the check incomplete (SPEC 5): say so in SARIF too.
+    # A plugin that failed to load makes the check incomplete (exit code 2): say so in SARIF too.
     invocation: dict[str, Any] = {"executionSuccessful": not report.plugin_failures}
     if report.plugin_failures:
         invocation["toolExecutionNotifications"] = [
@@ -217,6 +228,6 @@ def _invocation(report: Report) -> dict[str, Any]:
     return invocation
 
 
-def render(report: Report, *, color: bool) -> str:
-    del color  # SARIF is for machines
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    del options  # SARIF is for machines
     return dumps_indented(as_sarif(report)) + "\n"

@@ -1,61 +1,82 @@
-"""``--format text``: findings grouped by file, for people at a terminal."""
+"""``--format text``: one line per finding, ``file:line:col: RULE [severity] message
+(subject)``, sorted by file, then a summary; the shape ruff, mypy and compilers print,
+which editors and terminals turn into links.
+
+Every value from a checked file goes through :func:`~kpo_rules.report.terminal.printable`.
+"""
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from kpo_rules.model import Finding, Report, Severity
+from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.terminal import BOLD, DIM, SEVERITY_COLORS, printable, style
 
-_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
-_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
 
-def _finding(f: Finding, color: bool) -> list[str]:
-    sev = f.severity.value
-    if color:
-        sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
-    pad = " " * (7 - len(f.severity.value))
-    lines = [f"  {f.line}:{f.column}  {sev}{pad}  {f.rule}  {f.message}  [{f.category}]"]
-    detail = []
-    if f.remediation:
-        detail.append(f"fix: {f.remediation}")
-    if f.references:
-        detail.append("see: " + "; ".join(f.references))
-    for text in detail:
-        lines.append(f"      {_DIM}{text}{_RESET}" if color else f"      {text}")
-    return lines
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 or word == 'info' else 's'}"
 
 
-def render(report: Report, *, color: bool) -> str:
-    out: list[str] = []
+def subject(f: Finding) -> str:
+    """``(service returns, staff s-002)``, or ``""`` for a finding about no one."""
+    parts = [f"{kind} {value}" for kind, value in (("service", f.subject.service),
+                                                   ("staff", f.subject.staff)) if value]
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def headline(f: Finding, color: bool) -> str:
+    """The one line of a finding."""
+    where = style(printable(f.file), BOLD, color) + f":{f.line}:{f.column}:"
+    tint = SEVERITY_COLORS[f.severity.value]
+    about = subject(f)
+    line = (f"{where} {style(printable(f.rule), BOLD + tint, color)} "
+            f"[{style(f.severity.value, tint, color)}] {printable(f.message)}")
+    return f"{line} {style(printable(about), DIM, color)}" if about else line
+
+
+def plugin_failures(report: Report) -> list[str]:
+    out = []
     for failure in report.plugin_failures:
         dist = f" ({failure.distribution})" if failure.distribution else ""
-        out.append(f"plugin {failure.name}{dist} failed to load: {failure.error}")
-    if report.plugin_failures:
-        out.append("")
-    for file, group in groupby(report.findings, key=lambda f: f.file):
-        out.append(f"{_BOLD}{file}{_RESET}" if color else file)
-        for f in group:
-            out += _finding(f, color)
-        out.append("")
-    counts = ", ".join(
-        _plural(report.count(s), s.value) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-    )
-    summary = (
-        f"{_plural(report.files, 'file')}, {_plural(report.engagements, 'engagement')} checked: "
-        f"{counts}"
-    )
+        out.append(printable(f"plugin {failure.name}{dist} failed to load: {failure.error}"))
+    return [*out, ""] if out else []
+
+
+def summary(report: Report) -> list[str]:
+    """Counts by severity, what was waived or baselined, what the baseline lost."""
+    counts = ", ".join(plural(report.count(s), s.value) for s in SEVERITIES)
+    line = (f"{plural(report.files, 'file')}, {plural(report.engagements, 'engagement')} "
+            f"checked: {counts}")
     if report.waived:
-        summary += f" ({len(report.waived)} waived)"
+        line += f" ({len(report.waived)} waived)"
     if report.baselined:
-        summary += f" ({report.baselined} in the baseline)"
-    out.append(summary)
+        line += f" ({report.baselined} in the baseline)"
+    out = [line]
     if report.baseline_gone:
         gone = len(report.baseline_gone)
         entries = "entry no longer occurs" if gone == 1 else "entries no longer occur"
         out.append(f"{gone} baseline {entries}; rewrite the baseline with --write-baseline")
+    return out
+
+
+def waived(report: Report, options: RenderOptions) -> list[str]:
+    if not (options.show_waived and report.waived):
+        return []
+    return ["", "waived findings:", *(headline(f, options.color) for f in report.waived)]
+
+
+def render(report: Report, options: RenderOptions = PLAIN) -> str:
+    out = plugin_failures(report)
+    out += [headline(f, options.color) for f in report.findings]
+    out += waived(report, options)
+    while out and not out[0]:
+        out.pop(0)
+    if out:
+        out.append("")
+    out += summary(report)
+    if report.findings:
+        out.append(style("`--format full` shows the source line, the fix and the sources of "
+                         "each finding; `kpo-rules rules show RULE` explains a rule.", DIM,
+                         options.color))
     return "\n".join(out) + "\n"

@@ -33,7 +33,7 @@ _NOTES = {
         "rules": "The rules.",
     },
     "rule": {
-        "category": "SPEC section 3 category of the findings.",
+        "category": "What kind of problem the findings are (one of the values listed).",
         "severity": "How bad a finding is; `--fail-on` compares it.",
         "references": "Citations: statute and section, regulator guidance with its date, "
                       "or 'practice: ...'.",
@@ -41,7 +41,8 @@ _NOTES = {
         "when": "Patterns that must all match, in order; each binds an alias.",
         "unless": "Patterns that must not match (absence); they may use `when` aliases.",
         "report": "`at`: the alias whose YAML node the finding points at; `service`, "
-                  "`staff`: the finding's subject (`$alias.field`).",
+                  "`staff`: the finding's subject (`$alias.field`); `references`: what each "
+                  "finding cites when it depends on the data (`$reserved.references`).",
         "examples": "At least one `pass` and one `fail` example.",
     },
     "example": {"expect": "`fail`: the rule ids must be reported; `pass`: they must not."},

@@ -1,4 +1,4 @@
-"""The JSON Schemas (draft 2020-12) of the files users write: the machine form of SPEC 2.
+"""The JSON Schemas (draft 2020-12) of the files users write (engagements and rosters).
 
 Schemas are built as Python dicts so that the engagement and roster schemas share one
 set of definitions (a roster's ``staff`` items are exactly an engagement's) and so that
@@ -131,6 +131,7 @@ RELATIONSHIPS = ("third_party", "captive")
 DECISION_LEVELS = ("preparer", "reviewer", "decision_maker")
 TRANSFER_MECHANISMS = ("adequacy", "scc", "idta", "bcr", "consent", "derogation", "none")
 SAFEGUARDS = ("client_consent", "confidentiality_agreement", "secrecy_notice")
+SIZE_CLASSES = ("small", "medium", "large")
 EDUCATION_LEVELS = ("secondary", "bachelor", "master", "doctorate")
 LANGUAGE_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2", "native")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -148,6 +149,7 @@ COUNTRY = "^[A-Z]{2}$"
 SUBDIVISION = "^[A-Z]{2}-[A-Z0-9]{1,3}$"
 REGION = "^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 LANGUAGE = "^[a-z]{2}$"
+REGULATOR = "^[a-z][a-z0-9_]*$"
 TIME = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 END_TIME = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 TIMEZONE = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$"
@@ -252,7 +254,10 @@ def _defs() -> dict[str, Schema]:
                 "subdivision": _ref("subdivisionCode", "Optional ISO 3166-2 subdivision."),
                 "timezone": _ref(
                     "timezone",
-                    "IANA zone of working_hours; default: the country profile's zone.",
+                    "IANA zone of working_hours; default: the one zone of the subdivision or "
+                    "country where it has only one, else the delivery centre's zone when the "
+                    "staff member works in the centre's country; otherwise availability "
+                    "cannot be judged.",
                 ),
             },
             required=("country",),
@@ -287,6 +292,11 @@ def _defs() -> dict[str, Schema]:
                     "regionCode", "Where the admission applies, when it is regional (e.g. US-NY)."
                 ),
                 "number": _text("Licence or membership number."),
+                "language": _ref(
+                    "languageCode",
+                    "The language the credential proves, where it proves one per holder "
+                    "(the language a court interpreter is sworn for).",
+                ),
             },
             required=("id",),
         ),
@@ -355,6 +365,23 @@ def _engagement_parts() -> dict[str, Schema]:
                 ),
                 "timezone": _ref("timezone", "IANA zone; default: the country profile's."),
                 "business_hours": _ref("businessHours"),
+                "regulators": _list(
+                    "Supervisors whose outsourcing rules apply to the client, e.g. rbi, sebi "
+                    "(lower case); rules for a regulator's entities judge only clients that "
+                    "name it.",
+                    _pattern(
+                        REGULATOR,
+                        "a regulator id of lowercase letters, digits and '_' such as 'rbi'",
+                        "A regulator id, e.g. rbi, sebi, bafin, fca.",
+                    ),
+                    min_items=1,
+                ),
+                "size_class": _enum(
+                    "small | medium | large: the client's size class under its country's "
+                    "accounting law (e.g. HGB §267), which decides statutory-audit "
+                    "eligibility.",
+                    SIZE_CLASSES,
+                ),
             },
             required=("name", "type", "country"),
         ),
@@ -364,9 +391,13 @@ def _engagement_parts() -> dict[str, Schema]:
                 "id": _ref("localId", "Centre id, named by services[].delivery_centre."),
                 "country": _ref("countryCode", "Country of the centre."),
                 "subdivision": _ref("subdivisionCode", "Optional ISO 3166-2 subdivision."),
-                "timezone": _ref("timezone", "IANA zone of the centre."),
+                "timezone": _ref(
+                    "timezone",
+                    "IANA zone of the centre; default: the one zone of its subdivision or "
+                    "country where it has only one.",
+                ),
             },
-            required=("id", "country", "timezone"),
+            required=("id", "country"),
         ),
         "provider": _obj(
             "Who does the work.",
@@ -459,7 +490,12 @@ def _engagement_parts() -> dict[str, Schema]:
             {
                 "rule": _ref("ruleId", "The rule id waived."),
                 "subject": _ref(
-                    "localId", "Optional staff or service id the waiver is limited to."
+                    "localId", "Staff or service id the waiver is limited to; without one, "
+                    "'scope: engagement' must say that the whole engagement is meant."
+                ),
+                "scope": _enum(
+                    "'engagement': the waiver silences the rule for the whole engagement "
+                    "(stated explicitly, since that hides the most).", ("engagement",)
                 ),
                 "reason": _text("Why the exception is acceptable.", non_empty=True),
                 "approved_by": _text("Who approved it.", non_empty=True),

@@ -13,6 +13,8 @@ Schema = dict[str, Any]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 COUNTRY = "^[A-Z]{2}$"
+SUBDIVISION = "^[A-Z]{2}-[A-Z0-9]{1,3}$"
+ZONE = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$"
 REGION = "^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 TASK = "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"
 QUALIFIED_ID = "^[a-z]{2,8}\\.[a-z0-9_]+$"
@@ -173,6 +175,20 @@ def country_schema(schema_id: str) -> Schema:
             {"type": "string", "pattern": LANGUAGE}, "Business languages, first is the default.", 1
         ),
         "timezone": _text("Default IANA zone of clients in this country."),
+        "timezones": _list(
+            {"type": "string", "pattern": ZONE},
+            "Every IANA zone of the country (IANA zone.tab). A country with exactly one is "
+            "the zone of staff and centres located there that state none; absent: the "
+            "IANA zone.tab decides.",
+            1,
+        ),
+        "subdivision_timezones": {
+            "type": "object",
+            "description": "The one IANA zone of subdivisions that have only one, for staff "
+            "and centres located there that state none (e.g. US-NY: America/New_York).",
+            "propertyNames": {"pattern": SUBDIVISION},
+            "additionalProperties": {"type": "string", "pattern": ZONE},
+        },
         "business_hours": hours,
         "eea": {"type": "boolean", "description": "EU/EEA member (EU GDPR applies)."},
         "data_protection": _obj(
@@ -208,9 +224,27 @@ def credentials_schema(schema_id: str) -> Schema:
             },
             "requires_valid_until": {"type": "boolean"},
             "proves_language_level": {"enum": CEFR},
-         "proves_language": {"type": "string", "pattern": LANGUAGE,
-                             "description": "The language the credential proves at "
-                                            "proves_language_level (ISO 639-1)."},
+            "proves_language": {
+                "type": "string",
+                "pattern": LANGUAGE,
+                "description": "The language the credential proves at proves_language_level "
+                "(ISO 639-1); absent: the language the holder's entry names (an "
+                "interpreter's).",
+            },
+            "professional": {
+                "type": "boolean",
+                "default": True,
+                "description": "A professional qualification of its domain (a licence or "
+                "membership that stands for the domain's judgement, such as CPA, CA, StB, "
+                "attorney), which counts for decision-makers; false for identifying numbers "
+                "and clerical or language credentials (PTIN, bookkeeper, court reporter).",
+            },
+            "subdivisions": _list(
+                {"type": "string", "pattern": SUBDIVISION},
+                "The subdivisions of its country the admission covers, where it covers only "
+                "some (a solicitor of England and Wales: GB-ENG, GB-WLS); absent: all.",
+                1,
+            ),
             "references": _refs(),
         },
         ("id", "name", "country", "domain"),

@@ -180,6 +180,15 @@ def _rule() -> Schema:
                     },
                     "service": {"type": "string"},
                     "staff": {"type": "string"},
+                    "references": {
+                        "type": "array",
+                        "minItems": 1,
+                        "description": "What each finding cites, when it differs per finding: "
+                        "literal citations and $alias.field of a bound fact holding citations "
+                        "(e.g. $reserved.references, the client country profile's). Without "
+                        "it, findings cite the rule's references.",
+                        "items": _text("A citation, or $alias.field."),
+                    },
                 },
             },
             "examples": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/example"}},

@@ -1,0 +1,126 @@
+"""The documentation a user reads: generated pages in step with the code, every rule's
+page equal to what ``kpo-rules rules show`` prints, ``kpo-rules docs`` working from the
+installed package, and the complete examples the field reference quotes valid."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from kpo_rules import docgen
+from kpo_rules.core_rules import CORE_RULES
+from kpo_rules.schema_docs import fields
+from kpo_rules.schemas import get_schema
+
+DOCS = ROOT / "docs"
+
+
+def shipped_rule_ids(run_cli) -> list[str]:
+    listed = json.loads(run_cli("rules", "list", "--format", "json").stdout)["rules"]
+    return sorted({r["id"] for r in listed} | {r.id for r in CORE_RULES})
+
+
+def test_generated_docs_are_up_to_date():
+    stale = docgen.stale()
+    assert not stale, (f"out of date: {[str(p.relative_to(ROOT)) for p in stale]}; "
+                       "run `python -m kpo_rules.docgen`")
+
+
+def test_every_rule_has_a_page_equal_to_rules_show(run_cli):
+    ids = shipped_rule_ids(run_cli)
+    assert len(ids) > 40
+    pages = {p.stem for p in (DOCS / "rules").glob("*.md")} - {"index"}
+    assert pages == set(ids)
+    for rule_id in ids:
+        shown = run_cli("rules", "show", rule_id)
+        assert shown.exit_code == 0, rule_id
+        assert shown.stdout == (DOCS / "rules" / f"{rule_id}.md").read_text(), rule_id
+        assert run_cli("docs", f"rules/{rule_id}").stdout == shown.stdout
+
+
+def test_rule_pages_have_every_section(run_cli):
+    for rule_id in shipped_rule_ids(run_cli):
+        page = (DOCS / "rules" / f"{rule_id}.md").read_text()
+        assert page.startswith(f"# {rule_id}: "), rule_id
+        for section in ("## What it checks", "## Why", "## How to fix"):
+            assert section in page, (rule_id, section)
+        if not rule_id.startswith("KPO-"):  # plugin rules carry sources and examples
+            assert "## Sources" in page and "### Fails" in page and "### Passes" in page, \
+                rule_id
+    index = (DOCS / "rules" / "index.md").read_text()
+    for rule_id in shipped_rule_ids(run_cli):
+        assert f"[{rule_id}]({rule_id}.md)" in index
+
+
+@pytest.mark.parametrize("kind", ["engagement", "roster"])
+def test_field_reference_covers_every_schema_field(kind):
+    page = (DOCS / "engagement-file.md").read_text()
+    for field in fields(get_schema(kind)):
+        assert f"| `{field.path}` |" in page, field.path
+
+
+def test_complete_examples_are_valid_and_pass(run_cli):
+    result = run_cli("check", "--format", "json", "--today", "2026-06-01",
+                     str(DOCS / "examples" / "engagement.yaml"),
+                     str(DOCS / "examples" / "roster.yaml"))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["findings"] == [], report["findings"]
+    assert report["summary"]["waived"] == 2  # the example shows both kinds of waiver at work
+
+
+def test_docs_command_lists_and_prints_pages(run_cli):
+    listed = run_cli("docs")
+    assert listed.exit_code == 0
+    for page in ("getting-started", "engagement-file", "ci", "configuration",
+                 "waivers-and-baselines", "exit-codes", "output", "editors", "plugins"):
+        assert page in listed.stdout, page
+    assert run_cli("docs", "plugins").stdout == (DOCS / "plugins.md").read_text()
+    assert run_cli("docs", "plugins.md").stdout == (DOCS / "plugins.md").read_text()
+    assert run_cli("docs", "--path", "ci").stdout.strip() == str(DOCS / "ci.md")
+    missing = run_cli("docs", "plugin")
+    assert missing.exit_code == 2 and "did you mean plugins" in missing.stderr
+
+
+def test_unknown_rule_suggests_close_ids(run_cli):
+    result = run_cli("rules", "show", "COM-ELIG-01")
+    assert result.exit_code == 2 and "COM-ELIG-001" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_pages(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                    "--disable-pip-version-check", "-w", str(tmp_path), str(ROOT)],
+                   check=True, timeout=600, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for page in DOCS.rglob("*.md"):
+        assert f"kpo_rules/_docs/{page.relative_to(DOCS).as_posix()}" in names, page
+
+
+def test_the_site_config_names_every_guide_page():
+    config = (ROOT / "mkdocs.yml").read_text()
+    for page in DOCS.glob("*.md"):
+        assert page.name in config, f"{page.name} is not in mkdocs.yml's nav"
+
+
+def test_no_docs_page_links_to_a_missing_page():
+    import re
+
+    for page in DOCS.rglob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).resolve().is_file(), (page, target)
+
+
+def test_the_cli_points_to_docs_by_a_name_that_works_after_pip(run_cli):
+    from kpo_rules import conformance
+    from kpo_rules.cli import plugin_cmd
+
+    for text in (Path(conformance.__file__).read_text(), Path(plugin_cmd.__file__).read_text()):
+        assert "docs/plugins.md" not in text
+    assert "kpo-rules docs plugins" in run_cli("plugin", "--help").stdout
