@@ -163,8 +163,27 @@ def test_a_directory_others_may_write_to_is_not_used(run_cli, tmp_path, uncached
     runs = [check(run_cli, cache) for _ in range(3)]
     assert [r[:2] for r in runs] == [uncached[:2]] * 3
     assert not list(cache.iterdir())
-    assert f"kpo-rules: not using the cache in {cache}: others may write to it" in runs[0][2]
+    note = f"kpo-rules: not using the cache in {cache}: others may write to it (chmod 700"
+    assert runs[0][2].count(note) == 1
+    assert runs[0][2].count("kpo-rules: not using the cache") == 1
     assert stat.S_IMODE(cache.stat().st_mode) == mode  # left as it was
+
+
+def test_each_run_says_once_why_the_cache_is_not_used(tmp_path):
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    cache.chmod(0o777)
+    env = {**os.environ, "KPO_RULES_CACHE_DIR": str(cache)}
+    env.pop("KPO_RULES_NO_CACHE", None)
+    for _ in range(2):  # a process of its own each time, as a user or CI runs it
+        done = subprocess.run([sys.executable, "-m", "kpo_rules", "check", "--format", "json",
+                               ENGAGEMENT], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.stdout == check_apart(None)
+        assert done.stderr.splitlines() == [
+            f"kpo-rules: not using the cache in {cache}: others may write to it"
+            f" (chmod 700 {cache})"]
+    assert not list(cache.iterdir())
 
 
 def test_a_directory_of_another_user_is_not_used(run_cli, tmp_path, uncached, monkeypatch):
@@ -175,7 +194,8 @@ def test_a_directory_of_another_user_is_not_used(run_cli, tmp_path, uncached, mo
     runs = [check(run_cli, cache) for _ in range(3)]
     assert [r[:2] for r in runs] == [uncached[:2]] * 3
     assert not list(cache.iterdir())
-    assert "belongs to another user" in runs[0][2]
+    assert runs[0][2].count("kpo-rules: not using the cache") == 1
+    assert f"not using the cache in {cache}: it belongs to another user" in runs[0][2]
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
