@@ -116,10 +116,11 @@ def _engine_stage(evaluator: Any, engagements: list[Any], catalogue: Any) -> tup
 
 def stages(n: int) -> None:
     from kpo_rules.api import check
+    from kpo_rules.config import Config
     from kpo_rules.content import load_content
     from kpo_rules.engine.evaluate import evaluator_for
     from kpo_rules.gc_pause import gc_paused
-    from kpo_rules.load.files import collect
+    from kpo_rules.load.discovery import discover
     from kpo_rules.load.schema_check import validate_document
     from kpo_rules.load.yaml12 import parse_yaml
     from kpo_rules.plugins import create_plugin_set
@@ -129,7 +130,7 @@ def stages(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(n):
             Path(tmp, f"e{i:06d}.yaml").write_text(engagement(i, rng))
-        files = collect([tmp])
+        files = discover([tmp], Config()).files
         blobs = [f.read() for f in files]
         print(f"portfolio: {n} engagements, {sum(map(len, blobs)) / 1e6:.1f} MB of YAML")
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpo_rules.config import Config
-from kpo_rules.load.files import SourceFile, collect
-from kpo_rules.model import Report
-from kpo_rules.plugins import PluginSet, create_plugin_set
+from kpo_rules.config import Config, run_record
+from kpo_rules.load.discovery import Discovery, discover
+from kpo_rules.load.files import SourceFile
+from kpo_rules.model import Report, sort_findings
+from kpo_rules.plugins import PluginSet, blocked_from_env, create_plugin_set
 
 if TYPE_CHECKING:
     from kpo_rules import pipeline
+    from kpo_rules.filters import Filters
     from kpo_rules.parallel import Progress
 
 #: With ``jobs=0``, files from which more than one worker is used: starting them costs
@@ -39,6 +42,7 @@ def check(
     baseline: str | Path | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    stdin_filename: str | None = None,
 ) -> Report:
     """Check engagement files and return a :class:`~kpo_rules.model.Report`.
 
@@ -59,6 +63,7 @@ def check(
         in the rule engine costs only the file it happened on.
     :param progress: called as ``progress(files checked, files in the run)`` as files are
         checked (the CLI draws a progress line from it).
+    :param stdin_filename: the name standard input (``-``) has in findings and excludes.
     :raises kpo_rules.errors.UsageError: a named path does not exist, or the baseline
         cannot be read.
     """
@@ -66,7 +71,8 @@ def check(
     from kpo_rules.filters import Filters  # noqa: PLC0415
 
     config = config or Config()
-    files = _without_excluded(collect(paths), config)
+    found = discover(paths, config, stdin_filename=stdin_filename)
+    files = list(found.files)
     files += [
         SourceFile(name=name, content=text.encode() if isinstance(text, str) else text)
         for name, text in sources
@@ -83,7 +89,24 @@ def check(
                        filters=filters)
     outcomes = _check_files(run, jobs, progress)
     settled = pipeline.settle(run, outcomes)
-    return pipeline.build_report(run, settled, plugin_set, config, entries or ())
+    report = pipeline.build_report(run, settled, plugin_set, config, entries or ())
+    return _with_run(report, found, filters, plugin_set)
+
+
+def _with_run(report: Report, found: Discovery, filters: Filters, plugins: PluginSet
+              ) -> Report:
+    """The report with what discovery found (unlistable directories, paths left out) and
+    what was in force."""
+    from kpo_rules.filters import apply_filters  # noqa: PLC0415
+
+    run = run_record(filters.config, run_date=filters.today, waivers=filters.waivers,
+                     disabled_by_environment=plugins.blocked & blocked_from_env(),
+                     skipped=[*found.skipped, *report.run.skipped])
+    findings = report.findings
+    problems = apply_filters(found.problems, filters).findings
+    if problems:
+        findings = tuple(sort_findings([*findings, *problems]))
+    return replace(report, findings=findings, run=run)
 
 
 def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
@@ -122,24 +145,3 @@ def _baseline(path: str | Path | None) -> list[dict[str, Any]] | None:
     from kpo_rules.baseline import read_baseline  # noqa: PLC0415
 
     return read_baseline(Path(path))
-
-
-def _without_excluded(files: list[SourceFile], config: Config) -> list[SourceFile]:
-    if not config.exclude or config.root is None:
-        return files
-    root = config.root
-
-    def excluded(source: SourceFile) -> bool:
-        if source.path is None:
-            return False
-        try:
-            relative = source.path.resolve().relative_to(root)
-        except ValueError:
-            return False
-        return any(relative.match(pattern) or relative.as_posix().startswith(pattern.rstrip("/")
-                                                                               + "/")
-                   for pattern in config.exclude)
-
-    return [f for f in files if not excluded(f)]
-
-

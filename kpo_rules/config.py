@@ -1,12 +1,16 @@
 """Project configuration: ``[tool.kpo-rules]`` in ``pyproject.toml`` or ``.kpo-rules.toml``.
 
-Found by walking up from the checked paths (like ruff); flags override the file. Every
-problem is a :class:`~kpo_rules.errors.ConfigError` naming the file and the key, so CI
-fails with something a person can fix (exit 2).
+Found by walking up from the checked paths (like ruff), no further than the repository
+root (the directory holding ``.git``), so a file in some parent directory never changes a
+project's CI; flags override the file. Every problem is a
+:class:`~kpo_rules.errors.ConfigError` naming the file and the key, so CI fails with
+something a person can fix (exit 2).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kpo_rules.errors import ConfigError
+from kpo_rules.model import DisabledPlugin, RunRecord, SkippedPath
 
 CONFIG_FILE = ".kpo-rules.toml"
 SEVERITIES = ("error", "warning", "info")
@@ -45,8 +50,23 @@ def config_schema(schema_id: str) -> dict[str, Any]:
             },
             "fail-on": {"enum": list(FAIL_ON), "description": "Lowest severity that fails."},
             "exclude": {"type": "array", "items": {"type": "string"},
-                        "description": "Glob patterns of files not to check "
-                                       "(relative to the config file)."},
+                        "description": "Gitignore-style patterns of files and directories "
+                                       "not to check, relative to the config file; replaces "
+                                       "the default excludes (.git, .venv, node_modules...)."},
+            "extend-exclude": {"type": "array", "items": {"type": "string"},
+                               "description": "Patterns excluded in addition to 'exclude'."},
+            "respect-gitignore": {"type": "boolean",
+                                  "description": "Skip files that .gitignore or "
+                                                 ".git/info/exclude ignore (default true)."},
+            "force-exclude": {"type": "boolean",
+                              "description": "Apply excludes and skip files that are not "
+                                             "kpo-rules files even when named explicitly "
+                                             "(default false; the pre-commit hook sets it)."},
+            "rosters": {"type": "array", "items": {"type": "string"},
+                        "description": "Roster files or directories, relative to the config "
+                                       "file, that every run loads whatever paths it is "
+                                       "given (so a changed-files run knows every staff "
+                                       "member)."},
             "max-waiver-days": {
                 "type": "integer", "minimum": 1,
                 "description": "Longest a waiver may run: an 'expires' date more than this "
@@ -74,7 +94,12 @@ class Config:
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)
     fail_on: str = "error"
-    exclude: tuple[str, ...] = ()
+    #: Patterns not to check; None means the default excludes (like ruff's ``exclude``).
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    rosters: tuple[str, ...] = ()
     max_waiver_days: int | None = None
     disable_plugins: tuple[str, ...] = ()
     require_plugins: tuple[str, ...] = ()
@@ -97,6 +122,24 @@ def is_selected(config: Config, rule: str) -> bool:
     return best_select >= 0 and best_select > best_ignore
 
 
+def unknown_selector(selector: str, rule_ids: Iterable[str]) -> str | None:
+    """Why ``selector`` names no rule of ``rule_ids`` (with a suggestion), or None if it does.
+
+    A selector that matches nothing silently checks nothing (``--select NOPE``) or ignores
+    nothing (a mistyped ``ignore``), so a run must refuse it rather than pass.
+    """
+    ids = list(rule_ids)
+    if selector == "ALL" or any(_specificity(selector, rule) >= 0 for rule in ids):
+        return None
+    import difflib  # noqa: PLC0415 - only for a selector that names nothing
+
+    prefixes = sorted({"-".join(parts[:n]) for parts in (rule.split("-") for rule in ids)
+                       for n in range(1, len(parts) + 1)})
+    close = difflib.get_close_matches(selector.rstrip("-"), prefixes, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else "`kpo-rules rules list` shows every rule"
+    return f"unknown rule or prefix '{selector}'; {hint}"
+
+
 def severity_for(config: Config, rule: str) -> str | None:
     """The configured severity of ``rule`` (most specific entry), or None."""
     matches = [(_specificity(s, rule), level) for s, level in config.severity.items()]
@@ -105,7 +148,10 @@ def severity_for(config: Config, rule: str) -> str | None:
 
 
 def find_config(paths: Sequence[str | Path], explicit: str | Path | None = None) -> Config:
-    """Load ``explicit``, or the nearest config file above the checked paths, or defaults."""
+    """Load ``explicit``, or the nearest config file above the checked paths, or defaults.
+
+    The search stops at the repository root (the directory holding ``.git``).
+    """
     if explicit is not None:
         return load_config(Path(explicit))
     starts = [Path(p).resolve() for p in paths if str(p) != "-"] or [Path.cwd()]
@@ -115,6 +161,8 @@ def find_config(paths: Sequence[str | Path], explicit: str | Path | None = None)
             for candidate in (folder / CONFIG_FILE, folder / "pyproject.toml"):
                 if candidate.is_file() and _has_config(candidate):
                     return load_config(candidate)
+            if (folder / ".git").exists():
+                break
     return Config()
 
 
@@ -172,7 +220,11 @@ def load_config(path: Path) -> Config:
         ignore=tuple(table.get("ignore", ())),
         severity=dict(table.get("severity", {})),
         fail_on=table.get("fail-on", "error"),
-        exclude=tuple(table.get("exclude", ())),
+        exclude=tuple(table["exclude"]) if "exclude" in table else None,
+        extend_exclude=tuple(table.get("extend-exclude", ())),
+        respect_gitignore=table.get("respect-gitignore", True),
+        force_exclude=table.get("force-exclude", False),
+        rosters=tuple(table.get("rosters", ())),
         max_waiver_days=table.get("max-waiver-days"),
         disable_plugins=tuple(table.get("disable-plugins", ())),
         require_plugins=tuple(table.get("require-plugins", ())),
@@ -229,3 +281,28 @@ def missing_plugins(config: Config, loaded: Iterable[tuple[str, str | None, str 
             problems.append(f"required plugin '{spec}' is loaded in version "
                             f"{', '.join(str(v) for v in versions)}")
     return problems
+
+
+def run_record(config: Config, *, run_date: dt.date | None, waivers: bool,
+               disabled_by_environment: Iterable[str],
+               skipped: Iterable[SkippedPath] = ()) -> RunRecord:
+    """What a run had in force, for every report format to show."""
+    disabled = [DisabledPlugin(name=name, by="config") for name in config.disable_plugins]
+    disabled += [DisabledPlugin(name=name, by="environment")
+                 for name in sorted(disabled_by_environment)]
+    return RunRecord(
+        config_file=_shown(config.file) if config.file else None,
+        disabled_plugins=tuple(disabled),
+        select=tuple(config.select),
+        ignore=tuple(config.ignore),
+        fail_on=config.fail_on,
+        run_date=run_date.isoformat() if run_date else None,
+        waivers=waivers,
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+    )
+
+
+def _shown(file: str) -> str:
+    """A path as a person would name it: relative to the current directory when below it."""
+    relative = os.path.relpath(file)
+    return file if relative.startswith("..") else Path(relative).as_posix()

@@ -50,6 +50,30 @@ class RuleDefinitionError(KpoError):
 class YamlSyntaxError(KpoError):
     """A file is not readable YAML (or not UTF-8); becomes a ``syntax`` finding."""
 
+    #: What the finding tells the user to do, when more specific than the rule's fix.
+    remediation: str | None = None
+
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)
         self.message, self.line, self.column = message, line, column
+
+
+class OutputError(KpoError):
+    """A report or baseline could not be written; names the file and the system's reason."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"cannot write {path}: {why}")
+        self.path, self.why = path, why
+
+
+class FileReadError(YamlSyntaxError):
+    """A named file cannot be read: not a regular file, over the size limit, or an I/O error.
+
+    A finding on that file like a syntax error (the other files are still checked), with
+    its own remediation: there is no YAML position to fix.
+    """
+
+    remediation = (
+        "Name a regular YAML file within the size limit (use '-' to read standard input); "
+        "the file was not checked."
+    )

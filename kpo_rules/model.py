@@ -185,6 +185,77 @@ class PluginFailure:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SkippedPath:
+    """A file or directory a run did not check, and why (``--show-files`` lists them)."""
+
+    path: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisabledPlugin:
+    """A plugin a run was told not to load, and who said so (``environment`` or ``config``)."""
+
+    name: str
+    by: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "by": self.by}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    """What was in force for a run, so a report shows what was turned off and by whom."""
+
+    config_file: str | None = None
+    disabled_plugins: tuple[DisabledPlugin, ...] = ()
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    fail_on: str = "error"
+    #: The date waiver expiry was judged against (ISO), None when no run date applied.
+    run_date: str | None = None
+    waivers: bool = True
+    skipped: tuple[SkippedPath, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config_file,
+            "disabled_plugins": [d.as_dict() for d in self.disabled_plugins],
+            "select": list(self.select),
+            "ignore": list(self.ignore),
+            "fail_on": self.fail_on,
+            "run_date": self.run_date,
+            "waivers": self.waivers,
+            "skipped": [s.as_dict() for s in self.skipped],
+        }
+
+    def turned_off(self) -> list[str]:
+        """Short notes on everything that narrowed the run, for a one-line summary."""
+        notes = [f"plugin {d.name} disabled ({d.by})" for d in self.disabled_plugins]
+        if tuple(self.select) != ("ALL",):
+            notes.append(f"select {','.join(self.select)}")
+        if self.ignore:
+            notes.append(f"ignore {','.join(self.ignore)}")
+        if self.fail_on == "never":
+            notes.append("fail-on never")
+        if not self.waivers:
+            notes.append("waivers off")
+        if self.skipped:
+            notes.append(f"{len(self.skipped)} skipped (--show-files lists them)")
+        return notes
+
+    def summary_note(self) -> str:
+        """`` [config: FILE; turned off: ...]`` for the text summary line, or ``""``."""
+        parts = [f"config: {self.config_file}"] if self.config_file else []
+        if self.turned_off():
+            parts.append("turned off: " + ", ".join(self.turned_off()))
+        return f" [{'; '.join(parts)}]" if parts else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """The outcome of one run: findings plus what is needed to judge and render them."""
 
@@ -203,6 +274,8 @@ class Report:
     rules: Mapping[str, Any] = field(default_factory=dict)
     baselined: int = 0  # findings a baseline accepted (not in ``findings``)
     baseline_gone: tuple[Mapping[str, Any], ...] = ()  # baseline entries no longer found
+    #: What was in force: config file, plugins disabled, selection, run date, paths skipped.
+    run: RunRecord = field(default_factory=RunRecord)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

@@ -95,7 +95,7 @@ class _Shared:
             part.filtered, findings=tuple(self.finding(f) for f in part.filtered.findings),
             waived=tuple(self.finding(f) for f in part.filtered.waived)))
             for part in outcome.parts)
-        return FileOutcome(name=self(outcome.name), parts=parts)
+        return replace(outcome, name=self(outcome.name), parts=parts)
 
     def finding(self, f: Finding) -> Finding:
         return Finding(

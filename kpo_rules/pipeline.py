@@ -22,10 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.config import Config, is_selected, missing_plugins
 from kpo_rules.core_rules import core_finding
-from kpo_rules.errors import YamlSyntaxError
+from kpo_rules.errors import FileReadError, YamlSyntaxError
 from kpo_rules.filters import Filtered, Filters, apply_filters, capped
 from kpo_rules.load.files import SourceFile
-from kpo_rules.model import Document, Finding, PluginFailure, Report, sort_findings
+from kpo_rules.load.ownership import NOT_PARSED, text_declares_ours, why_not_ours
+from kpo_rules.model import (
+    Document,
+    Finding,
+    PluginFailure,
+    Report,
+    RunRecord,
+    SkippedPath,
+    sort_findings,
+)
 
 if TYPE_CHECKING:
     from kpo_rules.content import Content
@@ -71,20 +80,33 @@ class FileResult:
     name: str
     documents: tuple[Document, ...]
     findings: tuple[Finding, ...]
+    #: Why the file was not checked (found by a walk, it is not ours), or None.
+    skipped: str | None = None
 
 
 def read(source: SourceFile) -> FileResult:
-    """Parse and schema-check one file; every problem becomes a finding, never an exception."""
+    """Parse and schema-check one file; every problem becomes a finding, never an exception.
+
+    A file found by a walk (``source.only_ours``) that declares no kpo-rules document is
+    skipped, not reported: :mod:`kpo_rules.load.ownership`.
+    """
     from kpo_rules.load.schema_check import validate_document  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
+    raw: bytes | None = None
     try:
-        documents = parse_yaml(source.read(), source.name)
+        raw = source.read()
+        documents = parse_yaml(raw, source.name)
     except YamlSyntaxError as exc:
+        if raw is not None and source.only_ours and not text_declares_ours(raw):
+            return FileResult(name=source.name, documents=(), findings=(), skipped=NOT_PARSED)
         return FileResult(name=source.name, documents=(), findings=(_syntax(source.name, exc),))
     except OSError as exc:
         error = YamlSyntaxError(f"cannot read the file: {exc.strerror or exc}")
         return FileResult(name=source.name, documents=(), findings=(_syntax(source.name, error),))
+    skipped = why_not_ours(d.data for d in documents) if source.only_ours else None
+    if skipped is not None:
+        return FileResult(name=source.name, documents=(), findings=(), skipped=skipped)
     if not documents:
         return FileResult(name=source.name, documents=(), findings=(core_finding(
             "KPO-SCH-002", message="the file holds no YAML document", file=source.name),))
@@ -100,7 +122,7 @@ def read(source: SourceFile) -> FileResult:
 
 def _syntax(name: str, exc: YamlSyntaxError) -> Finding:
     return core_finding("KPO-SYN-001", message=exc.message, file=name, line=exc.line,
-                        column=exc.column)
+                        column=exc.column, remediation=exc.remediation)
 
 
 # ------------------------------------------------------------------------- rosters
@@ -136,7 +158,7 @@ def read_rosters(files: Sequence[SourceFile], rules: RuleSet) -> Rosters:
     for index, source in enumerate(files):
         try:
             raw = source.read()
-        except OSError:
+        except FileReadError:
             continue  # reported when the file is checked
         if not might_hold_roster(raw):
             continue
@@ -181,6 +203,8 @@ class FileOutcome:
 
     name: str
     parts: tuple[Part, ...]
+    #: Why the file was not checked (not ours), or None.
+    skipped: str | None = None
 
 
 def check_file(run: Run, index: int) -> FileOutcome:
@@ -192,6 +216,8 @@ def check_file(run: Run, index: int) -> FileOutcome:
         result = run.rosters.read.get(index) or read(source)
     except Exception as exc:  # noqa: BLE001 - any error becomes a finding on this file
         return failed(source.name, exc)
+    if result.skipped is not None:
+        return FileOutcome(name=result.name, parts=(), skipped=result.skipped)
     parts = [Part(filtered=apply_filters(result.findings, run.filters))]
     for doc in result.documents:
         if doc.data["kind"] == "Engagement":
@@ -287,7 +313,11 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
 
     parts = [settled.cross, *(p.filtered for o in settled.outcomes for p in o.parts)]
     checked: list[tuple[str, str | None]] = []
+    skipped = [SkippedPath(path=o.name, reason=o.skipped) for o in settled.outcomes
+               if o.skipped is not None]
     for outcome in settled.outcomes:
+        if outcome.skipped is not None:
+            continue
         ids = [p.engagement for p in outcome.parts if p.engagement is not None]
         checked += [(outcome.name, eid) for eid in ids] or [(outcome.name, None)]
     matched = frozenset().union(*(part.matched for part in parts))
@@ -297,7 +327,7 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
                  for problem in missing_plugins(config, loaded)]
     return Report(
         findings=tuple(sort_findings([f for part in parts for f in part.findings])),
-        files=len(settled.outcomes),
+        files=len(settled.outcomes) - len(skipped),
         engagements=sum(1 for _, eid in checked if eid is not None),
         checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),
         # The rules the run evaluated (JUnit has one test case per engagement and rule).
@@ -312,4 +342,5 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         baselined=sum(part.baselined for part in parts),
         baseline_gone=tuple(entry for entry in baseline
                             if entry["fingerprint"] not in matched),
+        run=RunRecord(skipped=tuple(skipped)),
     )

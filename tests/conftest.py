@@ -48,3 +48,14 @@ def run_subprocess(*args: str, input: bytes | None = None, env: dict[str, str] |
                    ) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "kpo_rules", *args], input=input,
                           capture_output=True, env=env, timeout=120, check=False)
+
+
+def write(root: Path, name: str, content: str | bytes) -> Path:
+    """Write ``content`` to ``root/name``, making the folders it needs."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path

@@ -97,8 +97,8 @@ def test_severity_overrides(tmp_path, run_cli):
 def test_exclude_globs(tmp_path, run_cli):
     target = project(tmp_path, 'exclude = ["engagements/drafts/**", "engagements/old-*.yaml"]\n')
     (target / "drafts").mkdir()
-    (target / "drafts" / "broken.yaml").write_text("{{{")
-    (target / "old-1.yaml").write_text("{{{")
+    (target / "drafts" / "broken.yaml").write_text("kind: Engagement\n{{{")  # ours, broken
+    (target / "old-1.yaml").write_text("kind: Engagement\n{{{")
     report = json.loads(run_cli("check", "--format", "json", str(target)).stdout)
     assert report["summary"]["files"] == 1
 
@@ -337,8 +337,8 @@ def many(tmp_path: Path, count: int = 40) -> Path:
         text = WITH_FINDINGS.replace("minimal-clean", f"e-{i}")
         if i % 7 == 0:
             text = text.replace("type: corporate", "type: bank")
-        if i % 11 == 0:
-            text = "{{{ not yaml"
+        if i % 11 == 0:  # ours (it says so), but broken
+            text = "apiVersion: kpo-rules/v1\n{{{ not yaml"
         (folder / f"e{i:03d}.yaml").write_text(text)
     return folder
 
@@ -499,14 +499,22 @@ def test_exit_codes_with_fail_on(tmp_path, run_cli, fail_on, code):
 
 
 def test_init_writes_a_starter_that_passes(tmp_path, run_cli):
+    from kpo_rules import __version__
+
     result = run_cli("init", str(tmp_path))
     assert result.exit_code == 0
     for written in ("engagements/example.yaml", ".kpo-rules.toml",
                     ".github/workflows/kpo-rules.yml"):
         assert (tmp_path / written).is_file()
-    checked = run_cli("check", "--format", "json", str(tmp_path / "engagements"))
+    # The whole directory, workflow included: the workflow is not ours, so it is skipped.
+    checked = run_cli("check", "--format", "json", str(tmp_path))
     assert checked.exit_code == 0, checked.stdout
-    assert json.loads(checked.stdout)["findings"] == []
+    report = json.loads(checked.stdout)
+    assert report["findings"] == [] and report["summary"]["files"] == 1
+    assert [s["path"] for s in report["run"]["skipped"]] == [
+        f"{tmp_path.as_posix()}/.github/workflows/kpo-rules.yml"]
+    workflow = (tmp_path / ".github" / "workflows" / "kpo-rules.yml").read_text()
+    assert f"pip install kpo-rules=={__version__}\n" in workflow
     again = run_cli("init", str(tmp_path))
     assert again.exit_code == 2 and "not overwriting" in again.stderr
 
@@ -547,10 +555,161 @@ def test_init_writes_the_schemas_its_starter_names(tmp_path, run_cli):
     assert roster.read_text() == run_cli("schema", "roster").stdout
 
 
+def test_the_readme_pins_pre_commit_to_the_version_the_workflow_pins():
+    from kpo_rules import __version__
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert f"rev: v{__version__}" in readme
+    assert f"kpo-rules=={__version__}" in readme
+
+
 def test_pre_commit_hook_definition():
     import yaml
 
     (hook,) = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml")
                              .read_text())
-    assert hook["id"] == "kpo-rules" and hook["entry"] == "kpo-rules check"
-    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    assert hook["id"] == "kpo-rules" and hook["entry"] == "kpo-rules check --force-exclude"
+    assert hook["language"] == "python" and hook.get("pass_filenames", True) is True
+    assert hook["types"] == ["yaml"] and hook["require_serial"] is True
+
+
+# --------------------------------------------------------------------------- what was in force
+
+
+def test_json_sarif_and_text_show_what_was_turned_off(tmp_path, run_cli, monkeypatch):
+    import jsonschema
+
+    monkeypatch.chdir(tmp_path)
+    project(tmp_path, 'disable-plugins = ["country_fr"]\nignore = ["COM-SW"]\n'
+                      'fail-on = "never"\n')
+    env = {"KPO_RULES_DISABLE_PLUGINS": "legal"}
+    args = ("check", "--today", "2026-06-01", "--no-waivers", "engagements")
+    run = json.loads(run_cli(*args, "--format", "json", env=env).stdout)["run"]
+    assert run == {
+        "config": ".kpo-rules.toml",
+        "disabled_plugins": [{"name": "country_fr", "by": "config"},
+                             {"name": "legal", "by": "environment"}],
+        "select": ["ALL"], "ignore": ["COM-SW"], "fail_on": "never",
+        "run_date": "2026-06-01", "waivers": False, "skipped": [],
+    }
+    log = json.loads(run_cli(*args, "--format", "sarif", env=env).stdout)
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["properties"]["configFile"] == ".kpo-rules.toml"
+    assert invocation["properties"]["disabledPlugins"] == run["disabled_plugins"]
+    assert [n["message"]["text"] for n in invocation["toolConfigurationNotifications"]] == [
+        "plugin country_fr disabled (config)", "plugin legal disabled (environment)"]
+    (text,) = [line for line in run_cli(*args, env=env).stdout.splitlines()
+               if " checked: " in line]
+    assert text.endswith(
+        "[config: .kpo-rules.toml; turned off: plugin country_fr disabled (config), "
+        "plugin legal disabled (environment), ignore COM-SW, fail-on never, waivers off]")
+
+
+def test_sarif_says_the_execution_failed_when_a_plugin_is_missing(tmp_path, run_cli):
+    target = project(tmp_path, 'require-plugins = ["nl"]\n')
+    result = run_cli("check", "--format", "sarif", str(target))
+    assert result.exit_code == 2
+    (invocation,) = json.loads(result.stdout)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+
+
+def test_text_summary_is_unchanged_when_nothing_is_turned_off(tmp_path, run_cli):
+    result = run_cli("check", str(project(tmp_path)))
+    assert "1 file, 1 engagement checked: 1 error, 1 warning, 0 info\n" in result.stdout
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_an_output_onto_an_input_is_refused_and_the_input_kept(tmp_path, run_cli,
+                                                               monkeypatch):
+    target = project(tmp_path)
+    before = (target / "e.yaml").read_text()
+    for args in (("-o", str(target / "e.yaml")), ("--report", f"json={target / 'e.yaml'}"),
+                 ("--write-baseline", str(target / "e.yaml"))):
+        result = run_cli("check", "--format", "json", *args, str(target))
+        assert result.exit_code == 2, args
+        assert "is an input of this run" in result.stderr
+    # Found by walking the directory, not named: still an input.
+    monkeypatch.chdir(target)
+    result = run_cli("check", "-o", "e.yaml", ".")
+    assert result.exit_code == 2 and "is an input of this run" in result.stderr
+    assert (target / "e.yaml").read_text() == before
+
+
+def test_an_output_that_is_a_directory_or_named_twice_is_refused(tmp_path, run_cli):
+    target = project(tmp_path)
+    result = run_cli("check", "-o", str(tmp_path), str(target))
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    out = tmp_path / "r.json"
+    result = run_cli("check", "-o", str(out), "--report", f"sarif={out}", str(target))
+    assert result.exit_code == 2 and "is written twice" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--report", "--write-baseline"])
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, run_cli, option):
+    target = project(tmp_path)
+    missing = tmp_path / "no" / "such" / "dir" / "out.json"
+    value = f"json={missing}" if option == "--report" else str(missing)
+    result = run_cli("check", option, value, str(target))
+    assert result.exit_code == 2
+    assert result.stderr == f"kpo-rules: error: cannot write {missing}: No such file or " \
+                            "directory\n"
+    full = run_cli("check", option, "json=/dev/full" if option == "--report" else "/dev/full",
+                   str(target))
+    assert full.exit_code == 2
+    assert full.stderr == "kpo-rules: error: cannot write /dev/full: No space left on device\n"
+
+
+def test_a_failed_baseline_write_keeps_the_previous_baseline(tmp_path, run_cli, monkeypatch):
+    import errno
+
+    from kpo_rules import atomic_write
+
+    target = project(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    assert run_cli("check", "--write-baseline", str(baseline), str(target)).exit_code == 0
+    before = baseline.read_bytes()
+    (target / "e.yaml").write_text(MINIMAL)  # nothing to record now
+
+    def disk_full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic_write.os, "fsync", disk_full)
+    result = run_cli("check", "--write-baseline", str(baseline), str(target))
+    assert result.exit_code == 2
+    assert result.stderr == f"kpo-rules: error: cannot write {baseline}: No space left on " \
+                            "device\n"
+    assert baseline.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "engagements"]
+
+
+def test_outputs_replace_the_previous_file_whole(tmp_path, run_cli):
+    target = project(tmp_path)
+    out = tmp_path / "r.json"
+    out.write_text("x" * 100_000)
+    out.chmod(0o640)
+    assert run_cli("check", "-o", str(out), "--format", "json", str(target)).exit_code == 1
+    assert json.loads(out.read_text())["summary"]["files"] == 1
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"version": 1, "findings": [{"fingerprint": "a"}, {"rule": "X"}]}',
+     'findings[1]: expected an object with a "fingerprint" string, got {"rule": "X"}'),
+    ('{"version": 1, "findings": {}}', "findings: expected a list of entries"),
+    ('{"version": 1,\n "findings": [}', ":2:15: not a kpo-rules baseline: Expecting value"),
+])
+def test_a_malformed_baseline_names_the_file_and_the_entry(tmp_path, run_cli, content, message):
+    bad = tmp_path / "b.json"
+    bad.write_text(content)
+    result = run_cli("check", "--baseline", str(bad), str(project(tmp_path)))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"kpo-rules: error: {bad}")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

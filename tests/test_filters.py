@@ -29,7 +29,7 @@ def _portfolio(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "a.yaml").write_text(WITH_FINDINGS.replace("minimal-clean", "a"))
     (folder / "b.yaml").write_text(WAIVED.replace("minimal-clean", "b"))
-    (folder / "c.yaml").write_text("{{{ not yaml")
+    (folder / "c.yaml").write_text("apiVersion: kpo-rules/v1\n{{{ not yaml")  # ours, broken
     return folder
 
 

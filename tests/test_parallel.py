@@ -134,7 +134,7 @@ def test_without_fork_files_are_checked_in_this_process(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "check_in_workers",
                         lambda *a, **k: pytest.fail("no workers where they cannot fork"))
     for i in range(3):
-        (tmp_path / f"{i}.yaml").write_text("{{{ not yaml")
+        (tmp_path / f"{i}.yaml").write_text("kind: Engagement\n{{{ not yaml")  # ours, broken
     report = kpo_rules.check([tmp_path], jobs=2)
     assert [f.rule for f in report.findings] == ["KPO-SYN-001"] * 3
 

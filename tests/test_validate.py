@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import json
 import re
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
     Draft202012Validator,
     FormatChecker,
@@ -22,6 +25,7 @@ from kpo_rules.load.validate import RULE_ID, validate_document
 from kpo_rules.load.yaml12 import parse_yaml
 from kpo_rules.model import Document, Finding, Severity, SourceMap, Subject
 from kpo_rules.schemas import (
+    API_VERSION,
     PATTERN_HINTS,
     SCHEMA_NAMES,
     UnknownSchemaError,
@@ -1011,3 +1015,70 @@ def test_quick_check_of_plugin_files_agrees_with_jsonschema(value: Any) -> None:
                 assert quick.document_check(schema)(probe) == (not full), (path, pointer)
                 checked += 1
     assert checked > 100
+
+
+# ----------------------------------------------------------------- what a schema cannot say
+
+dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=dates, end=dates)
+def test_period_problems_exactly_when_the_period_is_wrong(start: dt.date, end: dt.date) -> None:
+    from kpo_rules.load import document_checks, schema_check
+
+    (doc,) = parse(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    data = {**doc.data, "period": {"start": start.isoformat(), "end": end.isoformat()}}
+    probe = Document(file="p.yaml", index=0, data=data, source=doc.source)
+    findings = schema_check.validate_document(probe)
+    assert findings == validate_document(probe)  # the quick path and jsonschema's agree
+    first, last = document_checks.PERIOD_YEARS
+    in_years = first <= start.year <= last and first <= end.year <= last
+    wrong = not in_years or end < start or (end - start).days > round(
+        document_checks.MAX_PERIOD_YEARS * 365.2425)
+    assert len(findings) == int(wrong)
+    for finding in findings:
+        assert finding.rule == RULE_ID and finding.path.startswith("/period")
+        assert finding.line == doc.locate("/period", at_key=True)[0]  # the period's line
+        assert finding.engagement == data["metadata"]["id"]
+
+
+def test_period_check_is_silent_where_the_schema_speaks() -> None:
+    for period in ({"start": "2026-12-31"}, {"start": "2026-12-31", "end": "someday"},
+                   {"start": 5, "end": "2026-01-01"}, "2026"):
+        found = edited(lambda data, p=period: data.__setitem__("period", p))
+        assert not [f for f in found if "before the start" in f.message], period
+
+
+def test_caps_agree_on_both_paths_and_stop_before_the_schema(monkeypatch) -> None:
+    from kpo_rules.load import document_checks, schema_check
+
+    monkeypatch.setattr(document_checks, "MAX_SERVICES", 2)
+    monkeypatch.setattr(document_checks, "MAX_ITEMS", 10)
+    data = spec_data()
+    data["services"] = [{"wrong": True}] * 3  # the schema would give a finding per item
+    data["client"]["languages"] = ["en"] * 11
+    doc = doc_of(data)
+    found = schema_check.validate_document(doc)
+    assert found == validate_document(doc)
+    assert sorted(messages(found)) == [
+        "client.languages: 11 items in one list; the limit is 10",
+        "services: 3 services in one engagement; the limit is 2",
+    ]
+    data["unknown"] = dict.fromkeys(map(str, range(11)))
+    assert "unknown: 11 keys in one mapping; the limit is 10" in messages(
+        schema_check.validate_document(doc_of(data)))
+    assert messages(schema_check.validate_document(doc_of({**data, **dict.fromkeys(
+        map(str, range(11)))}))) == ["the document: 21 keys in one mapping; the limit is 10"]
+    assert {f.path for f in found} == {"/client/languages", "/services"}
+
+
+def test_a_big_valid_roster_is_within_bounds() -> None:
+    from kpo_rules.load import schema_check
+
+    staff = [{"id": f"r-{i}", "name": "N", "location": {"country": "IN"},
+              "languages": [{"code": "en", "level": "C1"}]} for i in range(3_000)]
+    data = {"apiVersion": API_VERSION, "kind": "Roster", "metadata": {"id": "r"}, "staff": staff}
+    values = {f"/staff/{i}": (i + 1, 1) for i in range(3_000)}
+    doc = Document(file="r.yaml", index=0, data=data, source=SourceMap(values=values))
+    assert schema_check.validate_document(doc) == validate_document(doc) == []

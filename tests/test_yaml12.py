@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.load import yaml12
 from kpo_rules.load.yaml12 import MAX_DEPTH, MAX_FILE_BYTES, parse_yaml
+from kpo_rules.load.yaml_scalars import MAX_INT_DIGITS
 from kpo_rules.model import Document
 
 
@@ -149,7 +150,7 @@ def test_root_scalar() -> None:
         ("1.5: a", "1.5"),
         ("'quoted': a", "quoted"),
         ("!!int 7: a", "7"),
-        ("<<: a", "<<"),
+        ("'<<': a", "<<"),  # quoted: a key; plain, a YAML 1.1 merge (refused)
         ("? explicit\n: a", "explicit"),
     ],
 )
@@ -157,11 +158,49 @@ def test_keys_are_strings_as_written(source: str, expected: str) -> None:
     assert load(source + "\n").data == {expected: "a"}
 
 
-@pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"), reason="no int() digit limit")
 def test_integer_too_long_for_int() -> None:
     exc = error("a: " + "1" * 5000 + "\n")
     assert "too long" in exc.message
     assert where(exc) == (1, 4)
+
+
+@pytest.mark.parametrize(
+    ("top", "base", "prefix"),
+    [("9", 10, ""), ("9", 10, "-"), ("9", 10, "+"), ("7", 8, "0o"), ("f", 16, "0x")],
+)
+def test_integers_of_every_base_are_capped_alike(top: str, base: int, prefix: str) -> None:
+    """Python converts hex and octal of any length (its digit limit is for decimal only),
+    and a number too long to print breaks every message that shows it."""
+    at_limit = prefix + top * MAX_INT_DIGITS
+    value = load(f"a: {at_limit}\n").data["a"]
+    assert value == int(at_limit.replace("0o", "").replace("0x", ""), base)
+    str(value)  # printable under the lowest digit limit Python can be set to (640)
+    exc = error(f"a: {prefix}{'1' * (MAX_INT_DIGITS + 1)}\n")
+    assert exc.message == (
+        f"integer with {MAX_INT_DIGITS + 1} digits is too long (the limit is {MAX_INT_DIGITS}); "
+        "put it in quotes if it is text"
+    )
+    assert where(exc) == (1, 4)
+    assert load(f"a: '{prefix}{'1' * 5000}'\n").data["a"].endswith("1")  # quoted: text
+
+
+def test_tagged_integer_is_capped_too() -> None:
+    assert "too long" in error("a: !!int 0x" + "f" * 3600 + "\n").message
+
+
+@given(st.integers(min_value=-(10**MAX_INT_DIGITS) + 1, max_value=10**MAX_INT_DIGITS - 1),
+       st.sampled_from(["d", "o", "x"]))
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_integers_round_trip_in_every_base(value: int, base: str) -> None:
+    text = {"d": str(value), "o": f"0o{value:o}", "x": f"0x{value:x}"}[base]
+    if text.startswith("0") and "-" in text:  # YAML 1.2 has no signed octal or hex
+        text = str(value)
+    digits = len(text.lstrip("+-").removeprefix("0o").removeprefix("0x"))
+    if digits > MAX_INT_DIGITS:
+        assert "too long" in error(f"a: {text}\n").message
+    else:
+        assert load(f"a: {text}\n").data == {"a": value}
 
 
 # --------------------------------------------------------------------------- positions
@@ -348,6 +387,15 @@ def test_binary_file_with_nul_bytes() -> None:
     assert where(exc) == (2, 1)
 
 
+def test_refused_characters_are_exactly_what_yaml_1_2_does_not_print() -> None:
+    """The loader's class of characters to stop at: outside YAML 1.2's c-printable, or one
+    of the three that libyaml takes for line breaks."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    printable = re.compile("[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    expected = {i for i, c in enumerate(every) if not printable.match(c) or c in "\x85\u2028\u2029"}
+    assert {m.start() for m in yaml12._SUSPECT.finditer(every)} == expected
+
+
 def test_other_control_character() -> None:
     exc = error("a: 1\r\nb: x\x07y\n")
     assert "U+0007" in exc.message
@@ -359,8 +407,113 @@ def test_other_control_character() -> None:
 
 def test_tab_indentation() -> None:
     exc = error("a:\n\tb: 1\n")
-    assert "tab" in exc.message
+    assert exc.message == "tab character: YAML indents with spaces, never tabs"
     assert where(exc) == (2, 1)
+
+
+BLANK_TAB = "a blank line holds a tab character; delete it"
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "position"),
+    [
+        ("a: 1\n\t\nb: 2\n", BLANK_TAB, (2, 1)),
+        ("a:\n  - 1\n \t\n  - 2\n", BLANK_TAB, (3, 2)),
+        ("a:\n  b: 1\n  \t\n  c: 2\n", BLANK_TAB, (3, 3)),
+        ("a: |\n  x\n\t\n  y\n", BLANK_TAB, (3, 1)),
+        ("- \tx\n", "tab character after '-'", (1, 3)),
+        ("-\tx\n", "tab character after '-'", (1, 2)),
+        ("a:\n  -\tb\n", "tab character after '-'", (2, 4)),
+        ("- -\tx\n", "tab character after '-'", (1, 4)),
+        ("? a\n:\tb\n", "tab character after ':'", (2, 2)),
+        ("a: b\n\t# c\n", "tab character before a comment", (2, 1)),
+        ("- a: 1\n  \tb: 2\n", "tab character: YAML indents with spaces", (2, 3)),
+    ],
+)
+def test_tabs_that_are_not_indentation_are_named_for_what_they_are(
+    source: str, message: str, position: tuple[int, int]
+) -> None:
+    exc = error(source)
+    assert exc.message.startswith(message)
+    assert where(exc) == position
+
+
+def test_tabs_libyaml_accepts_stay_accepted(parser: str) -> None:
+    source = "a:\t[1]\nb: x\t# c\nc: [1,\t2]\n"
+    if parser == "python":  # PyYAML's own scanner refuses more tabs; it says which
+        assert error(source).message.startswith("tab character after ':'")
+    else:
+        assert load(source).data == {"a": [1], "b": "x", "c": [1, 2]}
+
+
+# --------------------------------------------------------------------------- YAML 1.1 habits
+
+
+@pytest.mark.parametrize(
+    ("source", "position"),
+    [
+        ("base: &b {a: 1}\nc:\n  <<: *b\n  d: 2\n", (3, 3)),
+        ("base: &b {a: 1}\nc: {<<: *b}\n", (2, 5)),
+        ("<<: [1]\n", (1, 1)),
+    ],
+)
+def test_merge_key_is_refused_with_its_own_message(source: str, position: tuple[int, int]) -> None:
+    exc = error(source)
+    assert exc.message.startswith(
+        "merge key '<<': merge keys are YAML 1.1, and kpo-rules reads YAML 1.2; write the "
+        "fields out"
+    )
+    assert where(exc) == position
+
+
+def test_quoted_merge_key_and_merge_text_as_a_value_are_plain_strings() -> None:
+    assert load('"<<": 1\na: <<\n').data == {"<<": 1, "a": "<<"}
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "position", "where_"),
+    [
+        ("a: x\u2028y\n", "U+2028 (LINE SEPARATOR)", (1, 5), "outside quotes"),
+        ("a: 1\nb: x\u2029\n", "U+2029 (PARAGRAPH SEPARATOR)", (2, 5), "outside quotes"),
+        ("# note\u2028b: 1\na: 2\n", "U+2028 (LINE SEPARATOR)", (1, 7), "outside quotes"),
+        ("a: |\n  x\u2028y\n", "U+2028 (LINE SEPARATOR)", (2, 4), "outside quotes"),
+        ("a: x\x85y\n", "U+0085 (NEXT LINE)", (1, 5), "outside quotes"),
+        ("a: 'x\x85y'\n", "U+0085 (NEXT LINE)", (1, 6), "inside quotes"),
+        ('a: "x\u2028y"\nb: c\u2028\n', "U+2028 (LINE SEPARATOR)", (2, 5), "outside quotes"),
+    ],
+)
+def test_yaml_1_1_line_breaks_are_named(
+    source: str, name: str, position: tuple[int, int], where_: str
+) -> None:
+    exc = error(source)
+    line, column = position
+    assert exc.message.startswith(f"character {name} at line {line}, column {column}, {where_}")
+    assert where(exc) == position
+
+
+def test_line_and_paragraph_separators_inside_quotes_are_text() -> None:
+    source = "a: 'x\u2028y'\nb: \"z\u2029\"\nc: 'multi\n  line\u2028'\n"
+    assert load(source).data == {"a": "x\u2028y", "b": "z\u2029", "c": "multi line\u2028"}
+
+
+def test_a_separator_after_an_unrelated_error_leaves_that_error_first() -> None:
+    exc = error("a: [1\nb: x\u2028\n")
+    assert exc.message.startswith("unclosed '['")
+
+
+yaml_like = st.text(st.sampled_from(list(" \t\n-:?#'\"[]{},&*!|><%@`ab01x.\u2028\u2029\x85")))
+
+
+@settings(max_examples=500, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(yaml_like)
+def test_any_text_is_documents_or_a_positioned_syntax_error(text: str) -> None:
+    try:
+        documents = parse_yaml(text, "t.yaml")
+    except YamlSyntaxError as exc:
+        assert exc.message and exc.line >= 1 and exc.column >= 1
+    else:
+        assert all(isinstance(d, Document) for d in documents)
 
 
 def test_unclosed_quote() -> None:
@@ -462,7 +615,7 @@ staff:
   - id: &first s-001
     location: *loc
     again: *first
-  - <<: *loc
+  - "<<": *loc
     id: s-002
 """
 
@@ -474,7 +627,7 @@ def test_aliases_that_are_fine() -> None:
         "defaults": loc,
         "staff": [
             {"id": "s-001", "location": loc, "again": "s-001"},
-            {"<<": loc, "id": "s-002"},  # merge keys are not YAML 1.2
+            {"<<": loc, "id": "s-002"},  # a quoted "<<" is a key like any other
         ],
     }
     values, keys = doc.source.values, doc.source.keys
@@ -627,10 +780,13 @@ def round_trips(text: str) -> bool:
 
 
 def test_pyyaml_cannot_round_trip_nel_with_allow_unicode() -> None:
-    """Why NEL is left out: PyYAML writes it raw in single quotes, where it folds to a space."""
+    """Why NEL is left out: PyYAML writes it raw in single quotes, where it folds to a space.
+
+    YAML 1.2 keeps it, so the loader refuses it rather than change the text silently.
+    """
     dump = yaml.safe_dump("a\x85b", allow_unicode=True)
     assert yaml.safe_load(dump) != "a\x85b"
-    assert parse_yaml(dump, "t")[0].data == yaml.safe_load(dump)
+    assert "U+0085 (NEXT LINE)" in error(dump).message
 
 
 strings = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x85")).filter(

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import click
 
+from kpo_rules._version import __version__
 from kpo_rules.errors import ExitCode
+
+#: Replaced by the version of kpo-rules writing the starter, so the workflow pins it.
+VERSION_MARK = "@KPO_RULES_VERSION@"
 
 #: starter resource -> where it goes in the project
 STARTER = {
@@ -38,10 +42,11 @@ def init_cmd(directory: Path) -> None:
     source = files("kpo_rules") / "starter"
     for name, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+        text = (source / name).read_text(encoding="utf-8").replace(VERSION_MARK, __version__)
+        target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
     for name, target in schemas.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dump_schema(name), encoding="utf-8")
         click.echo(f"wrote {target}")
-    click.echo(f"next: kpo-rules check {directory / 'engagements'}")
+    click.echo(f"next: kpo-rules check {directory}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kpo_rules.load.document_checks import oversized, period_problems
 from kpo_rules.load.quick import document_check
 from kpo_rules.model import Document, Finding
 from kpo_rules.schemas import API_VERSION, KINDS
@@ -19,12 +20,22 @@ def _quickly_valid(data: Any, schema: str) -> bool:
 
 
 def validate_document(doc: Document) -> list[Finding]:
-    """Schema findings (rule ``KPO-SCH-001``) of one engagement or roster document."""
+    """Schema findings (rule ``KPO-SCH-001``) of one engagement or roster document.
+
+    A document over a size limit is refused before any per-item work.
+    """
     data = doc.data
     if isinstance(data, dict) and data.get("apiVersion") == API_VERSION:
         kind = data.get("kind")
-        if isinstance(kind, str) and kind in KINDS and _quickly_valid(data, KINDS[kind]):
-            return []
+        if isinstance(kind, str) and kind in KINDS:
+            too_big = oversized(doc)
+            if too_big:
+                return too_big
+            if _quickly_valid(data, KINDS[kind]):
+                return period_problems(doc)
+            from kpo_rules.load import validate  # noqa: PLC0415 - jsonschema, only for problems
+
+            return validate.validate_in_bounds(doc)
     from kpo_rules.load import validate  # noqa: PLC0415 - jsonschema, only for problems
 
     return validate.validate_document(doc)

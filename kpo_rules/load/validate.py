@@ -15,7 +15,6 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -27,18 +26,23 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
 )
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped,unused-ignore]
 
+from kpo_rules.load.document_checks import oversized, period_problems
 from kpo_rules.load.quick import Check, compile_check, compile_pattern, inlined, is_number_value
-from kpo_rules.model import Document, Finding, Severity, Subject
+from kpo_rules.load.schema_findings import (
+    FORMAT_REFERENCE,
+    RULE_ID,
+    Problem,
+    findings_of,
+    key_text,
+    path_label,
+)
+from kpo_rules.model import Document, Finding
 from kpo_rules.schemas import API_VERSION, KINDS, PATTERN_HINTS, schema_id
 
 __all__ = ["RULE_ID", "validate_as", "validate_document"]
 
-RULE_ID = "KPO-SCH-001"
-CATEGORY = "schema"
-_FORMAT = "The engagement file format: `kpo-rules docs engagement-file`"
 _MAX_SHOWN = 40  # characters of a found value shown in a message
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 _EXPECTED_TYPE = {
     "object": "a mapping",
@@ -119,12 +123,22 @@ def validate_document(doc: Document) -> list[Finding]:
     """Schema findings (rule ``KPO-SCH-001``) of one engagement or roster document.
 
     The envelope is checked first; a document with no usable ``apiVersion``/``kind`` is
-    not validated further. Empty when the document is valid; sorted by position.
+    not validated further, nor one over a size limit (:mod:`kpo_rules.load.document_checks`).
+    Empty when the document is valid; sorted by position.
     """
     problems = _check_envelope(doc.data)
     if problems:
-        return _findings(doc, problems, (_FORMAT,))
-    return validate_as(doc, KINDS[doc.data["kind"]])
+        return findings_of(doc, problems, (FORMAT_REFERENCE,))
+    return oversized(doc) or validate_in_bounds(doc)
+
+
+def validate_in_bounds(doc: Document) -> list[Finding]:
+    """Schema findings of a document whose envelope is valid and whose size is in bounds.
+
+    The schema, then what it cannot express (:func:`period_problems`); sorted by position.
+    """
+    findings = validate_as(doc, KINDS[doc.data["kind"]]) + period_problems(doc)
+    return sorted(findings, key=lambda f: f.sort_key)
 
 
 def validate_as(doc: Document, schema: str) -> list[Finding]:
@@ -136,75 +150,31 @@ def validate_as(doc: Document, schema: str) -> list[Finding]:
     :raises kpo_rules.schemas.UnknownSchemaError: no schema of that name is registered.
     """
     problems = _explain_all(_validator(schema).iter_errors(doc.data), doc.data)
-    references = (_FORMAT, schema_id(schema)) if schema in KINDS.values() else (schema_id(schema),)
-    return _findings(doc, problems, references)
-
-
-def _findings(
-    doc: Document, problems: list[_Problem], references: tuple[str, ...]
-) -> list[Finding]:
-    engagement = _document_id(doc.data)
-    findings = [
-        _finding(doc, problem, engagement=engagement, references=references) for problem in problems
-    ]
-    return sorted(findings, key=lambda f: f.sort_key)
+    references: tuple[str, ...] = (schema_id(schema),)
+    if schema in KINDS.values():
+        references = (FORMAT_REFERENCE, *references)
+    return findings_of(doc, problems, references)
 
 
 # --------------------------------------------------------------------------- problems
 
 
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    """One thing wrong, before it is placed in a file."""
-
-    path: tuple[Any, ...]  # instance path of the node the finding points at
-    message: str
-    remediation: str
-    at_key: bool = False  # point at the mapping key rather than its value
-    rank: int = 9
-
-
-def _finding(
-    doc: Document,
-    problem: _Problem,
-    *,
-    engagement: str | None,
-    references: tuple[str, ...],
-) -> Finding:
-    pointer = _pointer(problem.path)
-    line, column = doc.locate(pointer, at_key=problem.at_key)
-    return Finding(
-        rule=RULE_ID,
-        severity=Severity.ERROR,
-        category=CATEGORY,
-        message=problem.message,
-        file=doc.file,
-        line=line,
-        column=column,
-        engagement=engagement,
-        subject=_subject(doc.data, problem.path),
-        path=pointer,
-        remediation=problem.remediation,
-        references=references,
-    )
-
-
-def _check_envelope(data: Any) -> list[_Problem]:
+def _check_envelope(data: Any) -> list[Problem]:
     kinds = tuple(KINDS)
     if not isinstance(data, dict):
         found = "an empty document" if data is None else _describe(data)
         return [
-            _Problem(
+            Problem(
                 (),
                 f"a document must be a mapping with apiVersion and kind; found {found}",
                 f"Start the document with 'apiVersion: {API_VERSION}' and 'kind: "
                 f"{' | '.join(kinds)}'.",
             )
         ]
-    problems: list[_Problem] = []
+    problems: list[Problem] = []
     if "apiVersion" not in data:
         problems.append(
-            _Problem(
+            Problem(
                 (),
                 f"the document is missing required field 'apiVersion' (expected '{API_VERSION}')",
                 f"Add 'apiVersion: {API_VERSION}'.",
@@ -212,7 +182,7 @@ def _check_envelope(data: Any) -> list[_Problem]:
         )
     elif data["apiVersion"] != API_VERSION:
         problems.append(
-            _Problem(
+            Problem(
                 ("apiVersion",),
                 f"apiVersion: expected '{API_VERSION}'; found {_shown(data['apiVersion'])}",
                 f"Write 'apiVersion: {API_VERSION}'; this version of kpo-rules reads no other.",
@@ -220,7 +190,7 @@ def _check_envelope(data: Any) -> list[_Problem]:
         )
     if "kind" not in data:
         problems.append(
-            _Problem(
+            Problem(
                 (),
                 f"the document is missing required field 'kind' (one of {', '.join(kinds)})",
                 f"Add 'kind:' with one of: {', '.join(kinds)}.",
@@ -229,7 +199,7 @@ def _check_envelope(data: Any) -> list[_Problem]:
     elif not isinstance(data["kind"], str) or data["kind"] not in kinds:
         kind = data["kind"]
         problems.append(
-            _Problem(
+            Problem(
                 ("kind",),
                 f"kind: expected one of {', '.join(kinds)}; found {_shown(kind)}"
                 f"{_suggest_value(kind, kinds)}",
@@ -239,9 +209,9 @@ def _check_envelope(data: Any) -> list[_Problem]:
     return problems
 
 
-def _explain_all(errors: Iterable[Any], data: Any) -> list[_Problem]:
+def _explain_all(errors: Iterable[Any], data: Any) -> list[Problem]:
     """One problem per bad node (per key for unknown/missing fields), best message first."""
-    chosen: dict[tuple[Any, ...], _Problem] = {}
+    chosen: dict[tuple[Any, ...], Problem] = {}
     for error in errors:
         for key, problem in _explain(error, data):
             held = chosen.get(key)
@@ -250,21 +220,21 @@ def _explain_all(errors: Iterable[Any], data: Any) -> list[_Problem]:
     return list(chosen.values())
 
 
-def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]]:
+def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], Problem]]:
     if error.validator in ("anyOf", "oneOf") and error.context:
         error = best_match([error])
     path = tuple(error.absolute_path)
     keyword = error.validator
-    label = _label(data, path)
+    label = path_label(data, path)
 
     if "propertyNames" in error.absolute_schema_path:
         # A bad key of a mapping: error.instance is the key, path is the mapping.
         key = error.instance
         expected, remediation = _expectation(error)
         yield (
-            (path, "key", _key_text(key)),
-            _Problem(
-                (*path, _key_text(key)),
+            (path, "key", key_text(key)),
+            Problem(
+                (*path, key_text(key)),
                 f"{label}: invalid key {_shown(key)}; expected {expected}",
                 remediation.replace("Change the value", "Change the key"),
                 at_key=True,
@@ -277,7 +247,7 @@ def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]
         for key in error.instance:
             if key in error.schema.get("properties", {}):
                 continue
-            text = _key_text(key)
+            text = key_text(key)
             close = difflib.get_close_matches(text, allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             remediation = (
@@ -287,7 +257,7 @@ def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]
             )
             yield (
                 (path, "unknown", text),
-                _Problem(
+                Problem(
                     (*path, text),
                     f"unknown field {_quote(text)} in {label}{hint}",
                     remediation,
@@ -302,7 +272,7 @@ def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]
                 continue
             yield (
                 (path, "missing", field),
-                _Problem(
+                Problem(
                     path,
                     f"{label} is missing required field '{field}'",
                     f"Add '{field}' to {label}.",
@@ -326,7 +296,7 @@ def _explain(error: Any, data: Any) -> Iterator[tuple[tuple[Any, ...], _Problem]
             message += " (no such date)"
     else:
         message = f"{label}: {_short(error.message)}"
-    yield ((path, "value"), _Problem(path, message, remediation, rank=_RANK.get(keyword, 5)))
+    yield ((path, "value"), Problem(path, message, remediation, rank=_RANK.get(keyword, 5)))
 
 
 def _expectation(error: Any) -> tuple[str, str]:
@@ -424,55 +394,6 @@ def _suggest_value(found: Any, choices: Iterable[Any]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _key_text(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    return str(key)
-
-
 # --------------------------------------------------------------------------- places
 
 
-def _pointer(path: Iterable[Any]) -> str:
-    """RFC 6901 JSON Pointer of an instance path."""
-    return "".join("/" + _key_text(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _label(data: Any, path: Sequence[Any]) -> str:
-    """``services[0].data.transfer_mechanism``: the path as a person writes it."""
-    out = ""
-    node = data
-    for part in path:
-        if isinstance(node, list) and isinstance(part, int):
-            out += f"[{part}]"
-            node = node[part] if 0 <= part < len(node) else None
-            continue
-        text = _key_text(part)
-        if _PLAIN_KEY.fullmatch(text):
-            out += f".{text}" if out else text
-        else:
-            out += f"[{json.dumps(text, ensure_ascii=False)}]"
-        node = node.get(part) if isinstance(node, dict) else None
-    return out or "the document"
-
-
-def _subject(data: Any, path: Sequence[Any]) -> Subject:
-    """The service or staff member a path lies inside, when that item has a string id."""
-    if len(path) < 2 or path[0] not in ("services", "staff") or not isinstance(path[1], int):
-        return Subject()
-    items = data.get(path[0]) if isinstance(data, dict) else None
-    if not isinstance(items, list) or not 0 <= path[1] < len(items):
-        return Subject()
-    item = items[path[1]]
-    item_id = item.get("id") if isinstance(item, dict) else None
-    if not isinstance(item_id, str):
-        return Subject()
-    return Subject(service=item_id) if path[0] == "services" else Subject(staff=item_id)
-
-
-def _document_id(data: Any) -> str | None:
-    metadata = data.get("metadata") if isinstance(data, dict) else None
-    doc_id = metadata.get("id") if isinstance(metadata, dict) else None
-    return doc_id if isinstance(doc_id, str) else None

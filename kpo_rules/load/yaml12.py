@@ -28,6 +28,7 @@ from yaml.events import (
 
 from kpo_rules.errors import YamlSyntaxError
 from kpo_rules.gc_pause import gc_paused
+from kpo_rules.load.reading import MAX_FILE_BYTES, too_large
 from kpo_rules.load.yaml_scalars import (
     _TYPED_FIRST,
     Pos,
@@ -47,8 +48,6 @@ __all__ = [
     "parse_yaml",
 ]
 
-#: Files above this size are refused before parsing: a roster of 20,000 staff is ~10 MiB.
-MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Real engagements nest fewer than 10 levels; the limit only has to stop hostile input.
 MAX_DEPTH = 100
 #: Nodes that aliases may add to one document on top of :data:`ALIAS_NODES_PER_NODE` per
@@ -68,11 +67,19 @@ MAX_DOCUMENTS = 10_000
 # libyaml is the fast path; the pure-Python parser emits the same events, only slower.
 _LIBYAML: bool = bool(yaml.__with_libyaml__)
 
-# What libyaml's reader accepts (YAML 1.2 c-printable); checked first for a better message.
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What libyaml's reader refuses (not YAML 1.2 c-printable), found first for a better message,
+# and the three characters it takes for line breaks, which line_breaks judges. Written as
+# the characters to find, not as the complement of those allowed: that class takes ~20 ms
+# to compile on every start.
+_SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _LIBYAML_DEPTH_CAP = "exceeded maximum nesting depth"
 _COLLECTION_KEY = "a mapping key must be a single value, not a mapping or a list"
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_YAML11_BREAKS = "\x85\u2028\u2029"  # line breaks to libyaml, text to YAML 1.2
+_MERGE_KEY = (
+    "merge key '<<': merge keys are YAML 1.1, and kpo-rules reads YAML 1.2; write the fields "
+    "out (an alias may still stand for a whole value: 'key: *anchor')"
+)
 
 
 class _Anchor(NamedTuple):
@@ -90,7 +97,11 @@ def parse_yaml(content: bytes | str, file: str) -> list[Document]:
     Raises :class:`YamlSyntaxError` (message, line, column) for anything that is not safe,
     well-formed UTF-8 YAML within the limits of this module.
     """
-    text = _decode(content)
+    text, breaks = _decode(content)
+    if breaks:  # rare: a second pass over the events, in a module loaded only for it
+        from kpo_rules.load.line_breaks import refuse_yaml11_breaks  # noqa: PLC0415
+
+        refuse_yaml11_breaks(text, _events)
     with gc_paused():  # a big roster allocates a million containers
         try:
             return _compose_stream(_events(text), file)
@@ -127,19 +138,25 @@ def _raise_at_depth_limit(prefix: str, file: str) -> None:
 # --------------------------------------------------------------------------- bytes to text
 
 
-def _decode(content: bytes | str) -> str:
-    """Text without BOM; refuse what libyaml would refuse, but say where and why."""
+def _decode(content: bytes | str) -> tuple[str, bool]:
+    """Text without BOM; refuse what libyaml would refuse, but say where and why.
+
+    Also says whether the text holds a character libyaml reads as a line break where YAML
+    1.2 does not (see :mod:`kpo_rules.load.line_breaks`).
+    """
     if len(content) > MAX_FILE_BYTES:
-        raise YamlSyntaxError(
-            f"file too large: {len(content):,} bytes; the limit is {MAX_FILE_BYTES // 2**20} MiB"
-        )
+        raise too_large(f"{len(content):,} bytes")
     text = _utf8(content) if isinstance(content, bytes) else content
     if text.startswith("\ufeff"):
         text = text[1:]
-    bad = _NOT_PRINTABLE.search(text)
-    if bad is not None:
-        raise _control_character(text, bad.start())
-    return text
+    breaks = False
+    bad = _SUSPECT.search(text)
+    while bad is not None:
+        if text[bad.start()] not in _YAML11_BREAKS:
+            raise _control_character(text, bad.start())
+        breaks = True
+        bad = _SUSPECT.search(text, bad.end())
+    return text, breaks
 
 
 def _utf8(content: bytes) -> str:
@@ -308,6 +325,8 @@ def _key_text(event: Any, anchors: dict[str, _Anchor], pos: Pos) -> str:
             raise YamlSyntaxError(_COLLECTION_KEY, *pos)
         return anchor.text
     text: str = event.value
+    if text == "<<" and not event.style and event.tag is None:
+        raise YamlSyntaxError(_MERGE_KEY, *pos)
     if event.tag is None and event.anchor is None:
         return text
     if event.tag is not None:
@@ -418,7 +437,7 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
     if _LIBYAML_DEPTH_CAP in problem:
         message = f"nesting deeper than {MAX_DEPTH} levels"
     elif "tab" in problem or ("cannot start any token" in problem and char == "\t"):
-        message = "tab character: YAML indents with spaces, never tabs"
+        message = _tab_message(text, mark.index if mark is not None else 0)
     elif "cannot start any token" in problem:
         message = f"{char!r} cannot start a value; put the value in quotes"
     elif "quoted scalar" in context and "end of stream" in problem:
@@ -436,3 +455,32 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
     else:
         message = f"{problem} ({context} at {opened})" if context else problem
     return YamlSyntaxError(message, line, column)
+
+
+def _tab_message(text: str, offset: int) -> str:
+    """Say which tab libyaml refused: on a blank line, as indentation, or after an indicator.
+
+    YAML 1.2 allows a tab on a blank line and after '-', ':' or '?' (separation), but
+    libyaml, which reads our files, refuses them there too; the user only needs to know
+    which tab to replace.
+    """
+    start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    end = len(text)
+    for brk in ("\n", "\r"):
+        found = text.find(brk, offset)
+        if found != -1:
+            end = min(end, found)
+    before, after = text[start:offset], text[offset:end].lstrip(" \t")
+    if not before.strip(" \t"):
+        if not after:
+            return (
+                "a blank line holds a tab character; delete it (a tab at the start of a "
+                "line reads as indentation, and YAML indents with spaces)"
+            )
+        if after.startswith("#"):
+            return "tab character before a comment; indent comments with spaces"
+        return "tab character: YAML indents with spaces, never tabs"
+    indicator = before.rstrip(" \t")[-1]
+    if indicator in "-:?":
+        return f"tab character after '{indicator}'; write a space there instead"
+    return "tab character: write spaces instead of tabs outside quoted strings"

@@ -26,8 +26,10 @@ def as_dict(report: Report) -> dict[str, Any]:
             "warning": report.count(Severity.WARNING),
             "info": report.count(Severity.INFO),
             "waived": len(report.waived),
+            "skipped": len(report.run.skipped),
         },
         "waivers": [w.as_dict() for w in report.waivers],
+        "run": report.run.as_dict(),
         "baseline": {"known": report.baselined, "gone": list(report.baseline_gone)},
         "findings": [f.as_dict() for f in report.findings],
     }

@@ -225,7 +225,28 @@ def _invocation(report: Report) -> dict[str, Any]:
             }
             for failure in report.plugin_failures
         ]
+    run = report.run
+    # What was turned off shows in a SARIF viewer as configuration notes, not just data.
+    notes = [_note(f"plugin {d.name} disabled ({d.by})", "plugin-disabled")
+             for d in run.disabled_plugins]
+    notes += [_note(f"{s.path} not checked: {s.reason}", "path-skipped") for s in run.skipped]
+    if notes:
+        invocation["toolConfigurationNotifications"] = notes
+    invocation["properties"] = {
+        "configFile": run.config_file,
+        "disabledPlugins": [d.as_dict() for d in run.disabled_plugins],
+        "select": list(run.select),
+        "ignore": list(run.ignore),
+        "failOn": run.fail_on,
+        "runDate": run.run_date,
+        "waivers": run.waivers,
+        "skipped": [s.as_dict() for s in run.skipped],
+    }
     return invocation
+
+
+def _note(text: str, descriptor: str) -> dict[str, Any]:
+    return {"level": "note", "message": {"text": text}, "descriptor": {"id": descriptor}}
 
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:

@@ -52,6 +52,7 @@ def summary(report: Report) -> list[str]:
         line += f" ({len(report.waived)} waived)"
     if report.baselined:
         line += f" ({report.baselined} in the baseline)"
+    line += report.run.summary_note()
     out = [line]
     if report.baseline_gone:
         gone = len(report.baseline_gone)
