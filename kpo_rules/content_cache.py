@@ -22,7 +22,7 @@ from kpo_rules import disk_cache
 from kpo_rules._version import __version__
 from kpo_rules.cache_codec import Codec
 from kpo_rules.catalogue import Catalogue
-from kpo_rules.engine.model import Condition, Derivation, Example, Pattern, Ref, Rule, RuleBook
+from kpo_rules.engine.rule_model import Condition, Derivation, Example, Pattern, Ref, Rule, RuleBook
 from kpo_rules.model import Severity
 from kpo_rules.source_stamp import source_stamp
 

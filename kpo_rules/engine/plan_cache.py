@@ -14,11 +14,10 @@ import sys
 import zlib
 from collections.abc import Callable
 
-import durable_rules_engine
-
 from kpo_rules import disk_cache
 from kpo_rules._version import __version__
 from kpo_rules.cache_codec import Codec
+from kpo_rules.engine.durable import _engine
 from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.plan import RulesetPlan
 from kpo_rules.source_stamp import source_stamp
@@ -29,7 +28,7 @@ _CODEC = Codec([RulesetPlan, Derive, Copy])
 
 def _sources() -> tuple[object, ...]:
     """The stamps of kpo-rules' modules and of durable's extension."""
-    return (disk_cache.stamp(durable_rules_engine.__file__), *source_stamp())
+    return (disk_cache.stamp(_engine.__file__), *source_stamp())
 
 
 def plan_key(digest: str) -> str:
