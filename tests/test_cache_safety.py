@@ -25,8 +25,6 @@ from kpo_rules.engine.evaluate import _plan
 from kpo_rules.plugins import create_plugin_set
 
 ENGAGEMENT = str(ROOT / "examples" / "finance" / "us-1040-ny-pune-findings.yaml")
-#: Words of the messages of the two findings ENGAGEMENT raises, as the cache stores them.
-FIRING = (b"sends tax return information", b"holds none of the credentials")
 
 
 def check(run_cli, cache: Path | None, **env: str) -> tuple[int, str, str]:
@@ -72,6 +70,19 @@ def seal(body: bytes) -> bytes:
 
 def body_of(path: Path) -> bytes:
     return path.read_bytes().partition(b"\n")[2]
+
+
+def firing(report: str, body: bytes) -> list[bytes]:
+    """For each finding of ``report``, three words of its message as the content entry
+    ``body`` stores them (the rule's template): where damage would show if believed."""
+    findings = json.loads(report)["findings"]
+    chunks = []
+    for finding in findings:
+        words = finding["message"].split()
+        chunks += [chunk for chunk in (" ".join(words[i:i + 3]).encode()
+                                       for i in range(len(words) - 2)) if chunk in body][:1]
+    assert findings and len(chunks) == len(findings)
+    return chunks
 
 
 # ------------------------------------------------------------------- nothing that can run
@@ -122,7 +133,7 @@ def test_a_flipped_bit_or_a_truncation_anywhere_is_a_miss(warm):
     assert check_apart(warm) == uncached
     # Inside the messages of the rules that fire (a flip there would change the report if
     # the entry were believed), then spread over the whole entry.
-    offsets = [pristine.index(word) + 3 for word in FIRING]
+    offsets = [pristine.index(words) + 3 for words in firing(uncached, pristine)]
     offsets += range(0, len(pristine), len(pristine) // 7)
     for offset in offsets:
         damaged = bytearray(pristine)
@@ -234,17 +245,17 @@ def test_a_cache_directory_that_is_a_symlink_is_not_used(run_cli, tmp_path, unca
 
 # ----------------------------------------------------------------------- planted links
 
-def forged(cache: Path) -> bytes:
+def forged(cache: Path, report: str) -> bytes:
     """A well-sealed copy of the content entry whose findings say FORGED."""
     body = body_of(entry(cache))
-    assert FIRING[0] in body
-    return seal(body.replace(FIRING[0], b"FORGED"))
+    words = firing(report, body)[0]
+    return seal(body.replace(words, b"FORGED"))
 
 
 def test_a_symlink_at_the_entry_is_neither_read_nor_written_through(run_cli, warm, uncached,
                                                                     tmp_path):
     bait = tmp_path / "elsewhere.json"
-    forgery = forged(warm)
+    forgery = forged(warm, uncached[1])
     bait.write_bytes(forgery)
     believed = tmp_path / "believed"
     believed.mkdir(mode=0o700)
