@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kpo_rules._version import __version__
-from kpo_rules.model import Finding, Report, Severity, Subject
-from kpo_rules.plugin_api import DataFile, PluginMeta, data_files, hookimpl
 
 if TYPE_CHECKING:
     from kpo_rules.api import check
+    from kpo_rules.model import Finding, Report, Severity, Subject
+    from kpo_rules.plugin_api import DataFile, PluginMeta, data_files, hookimpl
 
 __all__ = [
     "DataFile",
@@ -35,11 +35,29 @@ __all__ = [
     "hookimpl",
 ]
 
+#: Where each public name lives. Imported on first use: ``check`` pulls in the loader, a
+#: plugin importing ``hookimpl`` should not pay for it, and ``python -m kpo_rules`` imports
+#: nothing outside the standard library before it takes the working directory off
+#: ``sys.path`` (see ``__main__``).
+_PUBLIC = {
+    "check": "kpo_rules.api",
+    "Finding": "kpo_rules.model",
+    "Report": "kpo_rules.model",
+    "Severity": "kpo_rules.model",
+    "Subject": "kpo_rules.model",
+    "DataFile": "kpo_rules.plugin_api",
+    "PluginMeta": "kpo_rules.plugin_api",
+    "data_files": "kpo_rules.plugin_api",
+    "hookimpl": "kpo_rules.plugin_api",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # `check` pulls in the loader and jsonschema; plugins importing `hookimpl` should not pay.
-    if name == "check":
-        from kpo_rules.api import check  # noqa: PLC0415
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kpo_rules' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
 
-        return check
-    raise AttributeError(f"module 'kpo_rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once; later lookups do not come here
+    return value

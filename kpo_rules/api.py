@@ -121,14 +121,17 @@ def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
                  ) -> list[pipeline.FileOutcome]:
     """Every file through :func:`~kpo_rules.pipeline.check_file`: in forked workers
     from two files on (crash isolation), or in this process."""
-    from kpo_rules import parallel, pipeline  # noqa: PLC0415
+    from kpo_rules import pipeline  # noqa: PLC0415
 
     count = len(run.files)
     workers = jobs
     if jobs <= 0:
         workers = available_cores() if count >= AUTO_PARALLEL_FILES else 1
-    if count >= 2 and parallel.can_fork():
-        return parallel.check_in_workers(run, workers, progress)
+    if count >= 2:
+        from kpo_rules import parallel  # noqa: PLC0415 - multiprocessing: 3% of a one-file run
+
+        if parallel.can_fork():
+            return parallel.check_in_workers(run, workers, progress)
     outcomes = []
     for index in range(count):
         outcomes.append(pipeline.pack(pipeline.check_file(run, index), run.dictionary))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,6 +166,12 @@ def find_config(paths: Sequence[str | Path], explicit: str | Path | None = None)
     return Config()
 
 
+#: Where [tool.kpo-rules] can be spelt: a header or dotted key ``tool.kpo-rules`` (quotes and
+#: spaces allowed), or a key under a ``[tool]`` header or in ``tool = {...}``.
+_UNDER_TOOL = (rb"""tool["']?\s*\.\s*["']?kpo-rules"""
+               rb"""|^\s*(\[\s*["']?tool["']?\s*\]|["']?tool["']?\s*=)""")
+
+
 def _has_config(path: Path) -> bool:
     if path.name != "pyproject.toml":
         return True
@@ -173,8 +180,9 @@ def _has_config(path: Path) -> bool:
     except OSError:
         return False
     # Most projects' pyproject.toml has no [tool.kpo-rules]; spare them the TOML parser.
-    # Without the name spelt out or any escape that could spell it, the table is absent.
-    if b"kpo-rules" not in raw and b"\\" not in raw:
+    # Without the name spelt out or any escape that could spell it, the table is absent;
+    # so it is when the name only appears as a dependency or a script, not under ``tool``.
+    if b"\\" not in raw and (b"kpo-rules" not in raw or not re.search(_UNDER_TOOL, raw, re.M)):
         return False
     try:
         return "kpo-rules" in _read_toml(path).get("tool", {})

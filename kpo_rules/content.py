@@ -133,7 +133,7 @@ def load_content(plugins: PluginSet) -> Content:
         if isinstance(cached, Content):
             plugins.content_cache = cached
         else:
-            content = _load(plugins, listing, failures)
+            content = _load(plugins, listing, failures, key and content_cache.digest(key))
             if key and not content.failures:
                 content_cache.store(key, content)
             plugins.content_cache = content
@@ -142,7 +142,7 @@ def load_content(plugins: PluginSet) -> Content:
 
 
 def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]]
-               ) -> str | None:
+               ) -> content_cache.ContentKey | None:
     described = []
     for info in plugins.infos:
         files = [file for hook in listing.values() for name, file in hook if name == info.name]
@@ -152,8 +152,9 @@ def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]
 
 
 def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
-          failures: list[PluginFailure]) -> Content:
-    """Read and compile every file: only when the content cache has nothing to offer."""
+          failures: list[PluginFailure], digest: str | None) -> Content:
+    """Read and compile every file: only when the content cache has nothing to offer.
+    ``digest`` names the rule book when the files it is read from have a cache key."""
     from kpo_rules.engine.evaluate import book_digest  # noqa: PLC0415
     from kpo_rules.engine.facts import VOCABULARY  # noqa: PLC0415
     from kpo_rules.engine.rulefile import parse_rule_file  # noqa: PLC0415
@@ -213,5 +214,5 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
             fail(plugin, exc)
     book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
                     derivations=tuple(sorted(derivations.values(), key=lambda d: d.id)))
-    book = replace(book, digest=book_digest(book))
+    book = replace(book, digest=digest or book_digest(book))
     return Content(catalogue=builder.build(), rules=book, failures=tuple(failures))

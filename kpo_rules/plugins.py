@@ -8,18 +8,15 @@ what failed, naming the plugin and its distribution.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
-from kpo_rules import entry_point_cache, hookspecs
-from kpo_rules.entry_point_cache import EntryPoint
+from kpo_rules import hookspecs
+from kpo_rules.entry_points import entry_points
 from kpo_rules.model import PluginFailure, PluginInfo
 from kpo_rules.plugin_api import PluginMeta
 
@@ -103,58 +100,6 @@ def blocked_from_env(environ: dict[str, str] | None = None) -> frozenset[str]:
     return frozenset(p for p in raw.replace(",", " ").split() if p)
 
 
-def _entry_points() -> list[EntryPoint]:
-    """The group's installed entry points, sorted by name; cached while nothing changed."""
-    fingerprint = entry_point_cache.fingerprint()
-    cached = entry_point_cache.load(fingerprint) if fingerprint is not None else None
-    if cached is not None:
-        return cached
-    found = _scan()
-    if fingerprint is not None:
-        entry_point_cache.store(fingerprint, found)
-    return found
-
-
-def _scan() -> list[EntryPoint]:
-    import importlib.metadata as md  # noqa: PLC0415 - 16 ms; the cache usually spares it
-
-    seen: set[tuple[str, str]] = set()
-    found: list[EntryPoint] = []
-    for dist in md.distributions():
-        for ep in dist.entry_points:
-            if ep.group != ENTRY_POINT_GROUP:
-                continue
-            # Misconfigured environments list one distribution twice on sys.path (flake8).
-            name: str | None = dist.metadata["Name"]
-            key = (name or "", ep.name)
-            if key in seen:
-                continue
-            seen.add(key)
-            found.append(EntryPoint(ep.name, ep.value, name, dist.version))
-    # Sorted for determinism: registration order decides pluggy's call order.
-    return sorted(found, key=lambda entry: entry.name)
-
-
-@functools.cache
-def _value_pattern() -> re.Pattern[str]:
-    # importlib.metadata.EntryPoint.pattern, copied so that loading needs no importlib.metadata.
-    return re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
-
-
-def _load(entry: EntryPoint) -> object:
-    """What ``importlib.metadata.EntryPoint.load`` does: the module, or the object it names."""
-    match = _value_pattern().match(entry.value)
-    if match is None:  # let importlib.metadata fail exactly as it always has
-        import importlib.metadata as md  # noqa: PLC0415
-
-        loaded: object = md.EntryPoint(entry.name, entry.value, ENTRY_POINT_GROUP).load()
-        return loaded
-    found: object = importlib.import_module(match.group("module"))
-    for attr in filter(None, (match.group("attr") or "").split(".")):
-        found = getattr(found, attr)
-    return found
-
-
 def create_plugin_set(
     *,
     load_entrypoints: bool = True,
@@ -174,12 +119,12 @@ def create_plugin_set(
     replaced = {name for name, _ in extra}
     plugins = PluginSet(manager=manager, blocked=block)
     if load_entrypoints:
-        for ep in _entry_points():
+        for ep in entry_points(ENTRY_POINT_GROUP):
             dist_name = ep.distribution
             if ep.name in block or ep.name in replaced or (dist_name and dist_name in block):
                 continue
             try:
-                module = _load(ep)
+                module = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
                 plugins.failures.append(
                     PluginFailure(name=ep.name, distribution=dist_name, error=_describe(exc))

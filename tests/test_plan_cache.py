@@ -25,7 +25,9 @@ def book(tmp_path, monkeypatch):
 
 def test_a_cached_plan_is_used_and_judges_alike(book, tmp_path, monkeypatch):
     first = Evaluator(book, "plan_cache_a", digest=book.digest)
-    (cached,) = tmp_path.glob("engine-*.pickle")
+    assert not list(tmp_path.glob("plan-*.json"))  # the first miss leaves only a note
+    Evaluator(book, "plan_cache_a", digest=book.digest)
+    (cached,) = tmp_path.glob("plan-*.json")
 
     def no_compiling(*args, **kwargs):
         raise AssertionError("the cached plan should have been used")
@@ -43,7 +45,8 @@ def test_a_cached_plan_is_used_and_judges_alike(book, tmp_path, monkeypatch):
 
 
 def test_a_changed_engine_module_or_book_compiles_afresh(book, tmp_path, monkeypatch):
-    Evaluator(book, "plan_cache_b", digest=book.digest)
+    for _ in range(2):
+        Evaluator(book, "plan_cache_b", digest=book.digest)
     key = plan_cache.plan_key(book.digest)
     assert plan_cache.plan_key("another book") != key
     stamps = plan_cache._sources()
@@ -53,18 +56,22 @@ def test_a_changed_engine_module_or_book_compiles_afresh(book, tmp_path, monkeyp
     calls = []
     real = evaluate.compile_plan
     monkeypatch.setattr(evaluate, "compile_plan", lambda *a, **k: calls.append(1) or real(*a, **k))
-    Evaluator(book, "plan_cache_b", digest=book.digest)
-    assert calls == [1]  # compiled afresh, and stored in place of the stale entry
-    assert len(list(tmp_path.glob("engine-*.pickle"))) == 1
+    for _ in range(3):
+        Evaluator(book, "plan_cache_b", digest=book.digest)
+    assert calls == [1, 1]  # compiled afresh, and stored in place of the stale entry
+    assert len(list(tmp_path.glob("plan-*.json"))) == 1
 
 
 def test_a_broken_or_disabled_cache_is_a_miss(book, tmp_path, monkeypatch):
-    Evaluator(book, "plan_cache_c", digest=book.digest)
-    (cached,) = tmp_path.glob("engine-*.pickle")
-    cached.write_bytes(b"not a pickle")
+    for _ in range(2):
+        Evaluator(book, "plan_cache_c", digest=book.digest)
+    (cached,) = tmp_path.glob("plan-*.json")
+    cached.write_bytes(b"not an entry")
     evaluator = Evaluator(book, "plan_cache_c", digest=book.digest)
     assert evaluator._runner is not None
-    cached.unlink()
+    for leftover in tmp_path.glob("plan-*"):
+        leftover.unlink()
     monkeypatch.setenv("KPO_RULES_NO_CACHE", "1")
-    Evaluator(book, "plan_cache_c", digest=book.digest)
-    assert not list(tmp_path.glob("engine-*"))
+    for _ in range(2):
+        Evaluator(book, "plan_cache_c", digest=book.digest)
+    assert not list(tmp_path.glob("plan-*"))

@@ -6,6 +6,7 @@ Subcommands live in one module each and are imported only when invoked, so
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 import sys
@@ -90,6 +91,11 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    finally:
+        # The process ends here. Its last collections would walk every object alive (the
+        # rules, catalogues and modules) to find what the exit frees anyway: a tenth of a
+        # one-file check (measured). Frozen objects are left out of those walks.
+        gc.freeze()
     sys.exit(status if isinstance(status, int) else 0)  # ctx.exit(n) returns n here
 
 

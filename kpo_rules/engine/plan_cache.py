@@ -1,25 +1,29 @@
 """An on-disk cache of compiled rule sets, so a cold ``kpo-rules check`` only registers
-the rule set with durable instead of compiling every rule again (about two thirds of
-building the evaluator, measured).
+the rule set with durable instead of compiling every rule again.
 
 The key covers what a plan is made of: the rule book's digest (every rule and
 derivation), the kpo-rules and Python versions, and the modification time and size of
 kpo-rules' own modules and of durable's extension, so an edited compiler never gets a
-stale plan. Entries are kept as :mod:`kpo_rules.disk_cache` keeps them.
+stale plan. Entries are kept as :mod:`kpo_rules.disk_cache` keeps them, one per
+environment: another rule book replaces the entry rather than adding one.
 """
 
 from __future__ import annotations
 
 import sys
+import zlib
 from collections.abc import Callable
 
 from kpo_rules import disk_cache
 from kpo_rules._version import __version__
+from kpo_rules.cache_codec import Codec
 from kpo_rules.engine.durable import _engine
+from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.plan import RulesetPlan
 from kpo_rules.source_stamp import source_stamp
 
-_FORMAT = 1
+_FORMAT = 2  # 2: JSON entries
+_CODEC = Codec([RulesetPlan, Derive, Copy])
 
 
 def _sources() -> tuple[object, ...]:
@@ -37,10 +41,10 @@ def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
     if disk_cache.cache_dir() is None:
         return build()
     key = plan_key(digest)
-    name = f"engine-{digest[:32]}.pickle"  # one entry per rule book
-    found = disk_cache.read(name, key)
+    name = f"plan-{zlib.crc32(repr((sys.prefix, __file__)).encode()):08x}.json"
+    found = disk_cache.read(name, key, _CODEC)
     if isinstance(found, RulesetPlan):
         return found
     plan = build()
-    disk_cache.write(name, key, plan)
+    disk_cache.write(name, key, plan, _CODEC)
     return plan

@@ -5,9 +5,8 @@ turns them into durable-rules JSON. Nothing here knows durable-rules, so the
 seam to the engine stays in one module.
 
 Unlike the per-engagement values of :mod:`kpo_rules.model`, these have no ``__slots__``:
-a cold start unpickles a thousand of them from the content cache, and a slotted frozen
-dataclass unpickles through a Python ``__setstate__`` (4x slower, 2.5 ms measured) where
-a plain one has its ``__dict__`` filled in C. There are only as many as there are rules.
+there are only as many as there are rules, so slots would save little. The content cache
+keeps them as JSON and rebuilds them by keyword (:mod:`kpo_rules.cache_codec`).
 """
 
 from __future__ import annotations

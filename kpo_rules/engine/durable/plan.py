@@ -3,8 +3,8 @@
 Compiling the caller's rule bodies (validation, variants, strata, the durable text of
 every rule) is most of the time it takes to build a runner, and its result depends on
 the rule bodies alone. :class:`RulesetPlan` holds that result as plain data, so it can
-be pickled and cached across processes: a cold start then only registers the text with
-durable (:class:`~kpo_rules.engine.durable.runner.DurableRunner`).
+be kept on disk as JSON (:mod:`kpo_rules.engine.plan_cache`): a cold start then only
+registers the text with durable (:class:`~kpo_rules.engine.durable.runner.DurableRunner`).
 """
 
 from __future__ import annotations

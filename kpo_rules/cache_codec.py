@@ -1,0 +1,92 @@
+"""Values of the on-disk caches as JSON: data only, nothing that can run.
+
+JSON keeps str, int, float, bool, None, lists and str-keyed dicts exactly. Everything else
+a cached value holds is written as an object tagged with :data:`TAG` and rebuilt by
+:func:`loads` from a fixed list of classes the caller names: tuples, frozensets, dicts
+with other keys, dates, and the frozen dataclasses and enums of that list, given their
+fields. A value of any other type (or a data mapping that uses the tag as a key) cannot
+be encoded: it is not cached, rather than coming back as something else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+#: The key of a tagged object. YAML data could hold it only as a quoted "\0" key.
+TAG = "\x00"
+
+
+class Codec:
+    """Encodes and decodes values made of JSON data and the classes ``types``."""
+
+    def __init__(self, types: Iterable[type]) -> None:
+        self._types: dict[str, type] = {t.__name__: t for t in types}
+        self._fields = {t: tuple(f.name for f in dataclasses.fields(t))
+                        for t in self._types.values() if dataclasses.is_dataclass(t)}
+
+    def dumps(self, value: object) -> bytes:
+        """JSON text of ``value``; TypeError when it holds anything not listed."""
+        try:
+            tree = self._encode(value)
+        except AttributeError as exc:  # a slotted dataclass with a field never set
+            raise TypeError(str(exc)) from exc
+        return json.dumps(tree, separators=(",", ":")).encode()
+
+    def loads(self, text: bytes) -> Any:
+        """The value :meth:`dumps` wrote; ValueError or TypeError for anything else."""
+        try:
+            return json.loads(text, object_hook=self._decode)
+        except (KeyError, IndexError, AttributeError) as exc:  # a tagged object cut short
+            raise ValueError(f"not a cached value: {exc!r}") from exc
+
+    def _encode(self, value: Any) -> Any:
+        kind = type(value)
+        if value is None or kind in (str, int, float, bool):
+            return value
+        if kind is list:
+            return [self._encode(item) for item in value]
+        if kind is dict:
+            if TAG not in value and all(type(k) is str for k in value):
+                return {k: self._encode(v) for k, v in value.items()}
+            return {TAG: "dict", "items": [[self._encode(k), self._encode(v)]
+                                           for k, v in value.items()]}
+        if kind is tuple or kind is frozenset:
+            return {TAG: kind.__name__, "items": [self._encode(item) for item in value]}
+        if kind is dt.date:
+            return {TAG: "date", "iso": value.isoformat()}
+        if self._types.get(kind.__name__) is kind:
+            if isinstance(value, enum.Enum):
+                return {TAG: kind.__name__, "value": self._encode(value.value)}
+            fields = self._fields.get(kind)
+            if fields is not None:
+                encoded = {name: self._encode(getattr(value, name)) for name in fields}
+                encoded[TAG] = kind.__name__
+                return encoded
+        raise TypeError(f"a {kind.__name__} cannot be cached")
+
+    def _decode(self, obj: dict[str, Any]) -> Any:
+        tag = obj.pop(TAG, None)
+        if tag is None:
+            return obj
+        builder = _BUILTIN.get(tag)
+        if builder is not None:
+            return builder(obj)
+        kind = self._types.get(tag)
+        if kind is None:
+            raise ValueError(f"unknown tag {tag!r}")
+        if issubclass(kind, enum.Enum):
+            return kind(obj["value"])
+        return kind(**obj)
+
+
+_BUILTIN: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "tuple": lambda obj: tuple(obj["items"]),
+    "frozenset": lambda obj: frozenset(obj["items"]),
+    "dict": lambda obj: {k: v for k, v in obj["items"]},
+    "date": lambda obj: dt.date.fromisoformat(obj["iso"]),
+}
