@@ -131,7 +131,7 @@ class ServiceSpec:
 def _present(fields: dict[str, Any]) -> dict[str, Any]:
     """Fields that are given: an absent value and an empty list both mean "not said"."""
     return {name: value for name, value in fields.items()
-            if value is not None and value != [] or name == "assignees"}
+            if (value is not None and value != []) or name == "assignees"}
 
 
 def _plain(message: str) -> str:

@@ -149,31 +149,34 @@ def _chosen(found: list[Opening], service: str | None) -> list[Opening]:
     names = {f"{o.engagement}/{o.service['id']}": o for o in found}
     if service in names:
         return [names[service]]
-    import difflib  # noqa: PLC0415 - only for a name that matches nothing
-
-    close = difflib.get_close_matches(service, list(names), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise UsageError(f"--service {service}: no such service in the files given{hint}; "
+    raise UsageError(f"--service {service}: no such service in the files given"
+                     f"{_suggest(service, names)}; "
                      "name it ENGAGEMENT/SERVICE (metadata.id / services[].id)")
 
 
 def _described(judge: Judge, spec: ServiceSpec) -> Opening:
-    from kpo_rules.references import resolve_engagement, unknown_ids  # noqa: PLC0415
-
-    document = spec.document()
-    engagement, _ = resolve_engagement(document, judge.roster_staff)
-    unknown = [f for f in unknown_ids([engagement], [], judge.rules.content.catalogue)
-               if f.rule in ("KPO-REF-007", "KPO-REF-010")]
-    if unknown:
-        raise UsageError("; ".join(f.message for f in unknown))
+    catalogue = judge.rules.content.catalogue
+    for option, value, known, what in (
+            ("--task", spec.task, catalogue.tasks, "no loaded plugin defines this task"),
+            ("--client-country", spec.client_country, catalogue.countries,
+             "no loaded country plugin covers this country")):
+        if value not in known:
+            raise UsageError(f"{option} {value}: {what}{_suggest(value, known)}")
     boss = None
     if spec.supervisor is not None:
         boss = judge.roster_staff.get(spec.supervisor)
         if boss is None:
-            raise UsageError(f"--supervisor {spec.supervisor}: no roster of the run has "
-                             "this staff member")
-    return Opening(document=document, index=0, pool=tuple(judge.roster_staff.values()),
+            raise UsageError(f"--supervisor {spec.supervisor}: no roster of the run has this "
+                             f"staff member{_suggest(spec.supervisor, judge.roster_staff)}")
+    return Opening(document=spec.document(), index=0, pool=tuple(judge.roster_staff.values()),
                    supervisor=boss)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib  # noqa: PLC0415 - only for a name that matches nothing
+
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _by_staff(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
