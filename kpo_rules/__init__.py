@@ -7,6 +7,10 @@ The public face is small::
     for finding in report.findings:
         print(finding.file, finding.line, finding.rule, finding.message)
 
+    answer = kpo_rules.staff(["engagements/", "rosters/"], service="acme-tax/returns")
+    for entry in answer.services[0].candidates:
+        print(entry.staff, entry.name)   # who could be assigned (docs/staffing.md)
+
 Plugins implement hooks with ``@kpo_rules.hookimpl`` and describe themselves
 with :class:`kpo_rules.PluginMeta`.
 """
@@ -21,6 +25,7 @@ from kpo_rules.plugin_api import DataFile, PluginMeta, data_files, hookimpl
 
 if TYPE_CHECKING:
     from kpo_rules.api import check
+    from kpo_rules.staffing import staff
 
 __all__ = [
     "DataFile",
@@ -33,13 +38,19 @@ __all__ = [
     "check",
     "data_files",
     "hookimpl",
+    "staff",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    # `check` pulls in the loader and jsonschema; plugins importing `hookimpl` should not pay.
+    # `check` and `staff` pull in the loader and jsonschema; plugins importing `hookimpl`
+    # should not pay.
     if name == "check":
         from kpo_rules.api import check  # noqa: PLC0415
 
         return check
+    if name == "staff":
+        from kpo_rules.staffing import staff  # noqa: PLC0415
+
+        return staff
     raise AttributeError(f"module 'kpo_rules' has no attribute {name!r}")
