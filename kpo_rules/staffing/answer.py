@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,17 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def blocking(findings: Iterable[Finding]) -> int:
+    """How many of ``findings`` would make a check of the assignment fail: its errors."""
+    return sum(1 for f in findings if f.severity is Severity.ERROR)
+
+
+def rank(findings: Sequence[Finding]) -> int:
+    """Where a person stands among their kind, lowest first: near misses by blocking
+    findings, candidates by findings (warnings and info)."""
+    return blocking(findings) or len(findings)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StaffEntry:
     """One staff member judged for one service, as if assigned to it alone."""
@@ -44,7 +55,7 @@ class StaffEntry:
     @property
     def blocking(self) -> int:
         """Errors among the findings: a check of the assignment would fail on each."""
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return blocking(self.findings)
 
     @property
     def is_candidate(self) -> bool:
@@ -150,28 +161,28 @@ class Tally:
     def add(self, entry: StaffEntry) -> None:
         if entry.is_candidate:
             self.candidate_count += 1
-            self._keep(self.candidates, entry, _candidate_order)
+            self._keep(self.candidates, entry)
         else:
             self.near_miss_count += 1
-            self._keep(self.near_misses, entry, _near_miss_order)
+            self._keep(self.near_misses, entry)
 
-    def _keep(self, kept: list[StaffEntry], entry: StaffEntry,
-              order: Callable[[StaffEntry], tuple[int, str]]) -> None:
+    def left(self, candidates: int, near_misses: int) -> None:
+        """Count people judged but not sent (a batch keeps only its best)."""
+        self.candidate_count += candidates
+        self.near_miss_count += near_misses
+
+    def _keep(self, kept: list[StaffEntry], entry: StaffEntry) -> None:
         if self.limit is None:
             kept.append(entry)
             return
-        bisect.insort(kept, entry, key=order)
+        bisect.insort(kept, entry, key=_order)
         del kept[self.limit:]
 
     def ordered(self) -> tuple[tuple[StaffEntry, ...], tuple[StaffEntry, ...]]:
         """Candidates and near misses, each in the order the answer lists them."""
-        return (tuple(sorted(self.candidates, key=_candidate_order)),
-                tuple(sorted(self.near_misses, key=_near_miss_order)))
+        return (tuple(sorted(self.candidates, key=_order)),
+                tuple(sorted(self.near_misses, key=_order)))
 
 
-def _candidate_order(entry: StaffEntry) -> tuple[int, str]:
-    return (len(entry.findings), entry.staff)
-
-
-def _near_miss_order(entry: StaffEntry) -> tuple[int, str]:
-    return (entry.blocking, entry.staff)
+def _order(entry: StaffEntry) -> tuple[int, str]:
+    return (rank(entry.findings), entry.staff)

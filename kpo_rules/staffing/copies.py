@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import StaffDef
 from kpo_rules.filters import Filters, apply_filters
-from kpo_rules.model import Document, Finding, Severity, Subject
+from kpo_rules.model import Document, Finding, Subject
 
 if TYPE_CHECKING:
     from kpo_rules.pipeline import RuleSet
@@ -253,8 +253,3 @@ def _failure(opening: Opening, rule: str, message: str) -> Finding:
 def _what(exc: BaseException) -> str:
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return f"not judged: an unexpected error: {what}"
-
-
-def blocking(findings: Iterable[Finding]) -> int:
-    """How many of ``findings`` would make a check fail: its errors."""
-    return sum(1 for f in findings if f.severity is Severity.ERROR)

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 from kpo_rules.config import Config
 from kpo_rules.errors import UsageError
 from kpo_rules.model import Document, Finding
-from kpo_rules.staffing.answer import ServiceStaffing, StaffEntry, Staffing, Tally
+from kpo_rules.staffing.answer import (
+    ServiceStaffing,
+    StaffEntry,
+    Staffing,
+    Tally,
+    blocking,
+    rank,
+)
 from kpo_rules.staffing.copies import Judge, Opening, conditions, failed, judge_batch, selected
 
 if TYPE_CHECKING:
@@ -106,7 +113,7 @@ def staff(
             problems += [f for f in result.findings if f.category in ("syntax", "schema")]
             documents += [d for d in result.documents if d.data["kind"] == "Engagement"]
         chosen = _chosen(openings(documents, rosters.staff), service)
-    work = StaffingWork.plan(judge, chosen, batch)
+    work = StaffingWork.plan(judge, chosen, batch, limit)
     tallies = [Tally(limit) for _ in chosen]
     _judge_all(work, tallies, jobs, progress)
     return Staffing(
@@ -195,22 +202,36 @@ Batch = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Judged:
+    """What a batch sends back: the findings of the people who may be listed (by
+    position in the pool), and how many candidates and near misses it left out."""
+
+    kept: tuple[tuple[int, tuple[Finding, ...]], ...]
+    candidates_left: int = 0
+    near_misses_left: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StaffingWork:
-    """Every opening's pool cut into batches (a :class:`kpo_rules.parallel.Work`): each
-    batch's result is the staff-level findings of each of its people."""
+    """Every opening's pool cut into batches (a :class:`kpo_rules.parallel.Work`)."""
 
     judge: Judge
     openings: Sequence[Opening]
     #: Per opening, every finding of the service with nobody assigned.
     conditions: Sequence[tuple[Finding, ...]]
     batches: Sequence[Batch]
+    #: The most people of each kind a service lists: a batch sends back no more (the
+    #: best of all are among the best of each batch), so neither the pipes nor the
+    #: parent's memory grow with the roster.
+    limit: int | None = None
 
     @classmethod
-    def plan(cls, judge: Judge, chosen: Sequence[Opening], size: int) -> StaffingWork:
+    def plan(cls, judge: Judge, chosen: Sequence[Opening], size: int, limit: int | None
+             ) -> StaffingWork:
         batches = [(number, start, min(start + size, len(opening.pool)))
                    for number, opening in enumerate(chosen)
                    for start in range(0, len(opening.pool), size)]
-        return cls(judge=judge, openings=chosen, batches=batches,
+        return cls(judge=judge, openings=chosen, batches=batches, limit=limit,
                    conditions=[conditions(judge, opening) for opening in chosen])
 
     def __len__(self) -> int:
@@ -220,16 +241,31 @@ class StaffingWork:
         _, start, stop = self.batches[index]
         return stop - start
 
-    def do(self, index: int) -> list[tuple[Finding, ...]]:
+    def do(self, index: int) -> Judged:
         number, start, stop = self.batches[index]
         opening = self.openings[number]
-        return judge_batch(self.judge, opening, opening.pool[start:stop],
-                           self.conditions[number])
+        found = judge_batch(self.judge, opening, opening.pool[start:stop],
+                            self.conditions[number])
+        return self._best(opening, start, found)
 
-    def failed(self, index: int, why: str) -> list[tuple[Finding, ...]]:
+    def failed(self, index: int, why: str) -> Judged:
         number, start, stop = self.batches[index]
         opening = self.openings[number]
-        return failed(opening, opening.pool[start:stop], why)
+        return self._best(opening, start, failed(opening, opening.pool[start:stop], why))
+
+    def _best(self, opening: Opening, start: int, found: list[tuple[Finding, ...]]
+              ) -> Judged:
+        judged = list(enumerate(found, start))
+        if self.limit is None:
+            return Judged(kept=tuple(judged))
+        kinds: tuple[list[tuple[int, tuple[Finding, ...]]], ...] = ([], [])
+        for position, findings in judged:
+            kinds[blocking(findings) > 0].append((position, findings))
+        candidates, near_misses = (sorted(kind, key=lambda item: (
+            rank(item[1]), opening.pool[item[0]].id))[:self.limit] for kind in kinds)
+        return Judged(kept=(*candidates, *near_misses),
+                      candidates_left=len(kinds[0]) - len(candidates),
+                      near_misses_left=len(kinds[1]) - len(near_misses))
 
 
 def _judge_all(work: StaffingWork, tallies: list[Tally], jobs: int,
@@ -242,13 +278,14 @@ def _judge_all(work: StaffingWork, tallies: list[Tally], jobs: int,
     total = sum(work.weight(i) for i in range(len(work)))
     judged = 0
 
-    def received(index: int, result: list[tuple[Finding, ...]]) -> None:
+    def received(index: int, result: Judged) -> None:
         nonlocal judged
-        number, start, _ = work.batches[index]
+        number, _, _ = work.batches[index]
         pool = work.openings[number].pool
-        for offset, findings in enumerate(result):
-            tallies[number].add(_entry(pool[start + offset], findings))
-        judged += len(result)
+        for position, findings in result.kept:
+            tallies[number].add(_entry(pool[position], findings))
+        tallies[number].left(result.candidates_left, result.near_misses_left)
+        judged += work.weight(index)
         if progress is not None:
             progress(judged, total)
 
