@@ -11,14 +11,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT, write
 
 import kpo_rules
 from kpo_rules.staffing import ServiceSpec, Staffing, staff
 from kpo_rules.staffing import copies as copies_module
 from kpo_rules.staffing import query as query_module
 from kpo_rules.staffing.copies import key
-
-from conftest import ROOT, write
 
 EXAMPLES = str(ROOT / "examples")
 ROSTER = ROOT / "examples" / "rosters" / "manila-centre.yaml"
@@ -182,6 +181,16 @@ def test_every_answer_is_what_check_says_of_the_person_assigned_alone(everyone):
 def test_batches_give_the_answer_of_one_session_per_person(everyone):
     alone = staff([EXAMPLES], limit=None, batch=1)
     assert alone.as_dict() == everyone.as_dict()
+
+
+def test_a_limited_answer_is_the_head_of_the_whole_one(everyone):
+    """Batches send back only their best: the best of all are still listed, in order."""
+    limited = staff([EXAMPLES], limit=1, batch=2)
+    for whole, cut in zip(everyone.services, limited.services, strict=True):
+        assert cut.candidates == whole.candidates[:1]
+        assert cut.near_misses == whole.near_misses[:1]
+        assert (cut.candidate_count, cut.near_miss_count) == (whole.candidate_count,
+                                                              whole.near_miss_count)
 
 
 def test_a_rule_joining_copies_sends_the_batch_back_to_one_session_each(monkeypatch):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 DESCRIBING = ("task", "client_country", "client_subdivision", "client_type", "client_timezone",
               "client_language", "business_hours", "business_days", "regulator",
               "size_class", "relationship", "period", "delivery_centre", "language",
-              "decision_level", "hours_overlap", "software", "data_category",
+              "decision_level", "hours_overlap", "software", "personal_data", "data_category",
               "transfer_mechanism", "safeguard", "supervisor")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -82,6 +82,7 @@ def _spec(given: dict[str, Any]) -> ServiceSpec:
         "decision_level": given["decision_level"],
         "hours_overlap": given["hours_overlap"],
         "software": _listed(given["software"]),
+        "personal_data": given["personal_data"],
         "data_categories": _listed(given["data_category"]),
         "transfer_mechanism": given["transfer_mechanism"],
         "safeguards": _listed(given["safeguard"]),
@@ -135,6 +136,8 @@ def _spec(given: dict[str, Any]) -> ServiceSpec:
 @click.option("--hours-overlap", type=click.FloatRange(min=0, max=24), default=0.0,
               help="... hours of overlap with the client's business hours each working day.")
 @click.option("--software", multiple=True, help="... the tools the work needs.")
+@click.option("--personal-data/--no-personal-data", default=None,
+              help="... whether personal data is handled [default: not said].")
 @click.option("--data-category", multiple=True,
               help="... personal data categories handled (e.g. tax_return_information).")
 @click.option("--transfer-mechanism", help="... the basis of a transfer abroad (scc, ...).")
@@ -153,7 +156,7 @@ def staff_cmd(paths: tuple[str, ...], service: str | None, fmt: str, limit: int,
     rosters in PATHS.
     """
     try:
-        spec = _spec(described) if any(described[n] for n in DESCRIBING) else None
+        spec = _spec(described) if _describing() else None
         config = _config(paths, config_file, select, ignore)
         plugins = run_plugins(config, flags={"select": bool(select), "ignore": bool(ignore)})
         answer = _staff(paths, service=service, describe=spec, config=config,
@@ -169,6 +172,13 @@ def staff_cmd(paths: tuple[str, ...], service: str | None, fmt: str, limit: int,
     if answer.plugin_failures:
         sys.exit(ExitCode.USAGE)
     sys.exit(ExitCode.FINDINGS if answer.unstaffable() else ExitCode.OK)
+
+
+def _describing() -> bool:
+    """Whether the command line describes a service (any of its options is given)."""
+    context = click.get_current_context()
+    return any(context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+               for name in DESCRIBING)
 
 
 def _staff(paths: tuple[str, ...], **options: Any) -> Any:

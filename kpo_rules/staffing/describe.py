@@ -51,7 +51,9 @@ class ServiceSpec:
     decision_level: str | None = None
     hours_overlap: float = 0
     software: tuple[str, ...] = ()
-    #: Personal data categories handled (any makes ``personal_data`` true).
+    #: Whether personal data is handled; None: not said (categories make it true).
+    personal_data: bool | None = None
+    #: Personal data categories handled.
     data_categories: tuple[str, ...] = ()
     transfer_mechanism: str | None = None
     safeguards: tuple[str, ...] = ()
@@ -93,7 +95,7 @@ class ServiceSpec:
                 "software": list(self.software),
                 "hours_overlap": self.hours_overlap or None,
                 "data": _present({
-                    "personal_data": True if self.data_categories else None,
+                    "personal_data": True if self.data_categories else self.personal_data,
                     "categories": list(self.data_categories),
                     "transfer_mechanism": self.transfer_mechanism,
                 }) or None,
