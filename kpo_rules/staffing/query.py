@@ -68,7 +68,7 @@ def staff(
         (and the configuration's ``rosters``) are the staff considered.
     :param service: ``ENGAGEMENT/SERVICE``: only this service.
     :param describe: a service described field by field instead of read from a file; the
-        staff considered are the rosters' (``service`` is then ignored).
+        staff considered are the rosters'.
     :param limit: the most candidates and near misses listed per service (the counts are
         always whole); None lists everyone.
     :param config: selection and severities (which rules count, and as what); waivers do
@@ -82,7 +82,8 @@ def staff(
     :param progress: called as ``progress(judged, to judge)`` as people are judged.
     :param batch: people judged in one engine session; ``1`` judges each alone.
     :raises kpo_rules.errors.UsageError: a path does not exist, ``service`` names no service
-        of the run, the described service is not valid, or there is nothing to staff.
+        of the run (or is given with ``describe``), the described service is not valid or
+        no roster was found to staff it from, or there is nothing to staff.
     """
     from kpo_rules import pipeline  # noqa: PLC0415 - the pipeline imports the loaders
     from kpo_rules.filters import Filters  # noqa: PLC0415
@@ -93,6 +94,9 @@ def staff(
         raise UsageError("the limit must be 0 or more")
     if batch < 1:
         raise UsageError("a batch holds at least one person")
+    if describe is not None and service is not None:
+        raise UsageError("--service names a service of a file; a described service is "
+                         "the only one staffed")
     config = config or Config()
     found = discover(paths, config)
     files = list(found.files)
@@ -169,6 +173,9 @@ def _described(judge: Judge, spec: ServiceSpec) -> Opening:
              "no loaded country plugin covers this country")):
         if value not in known:
             raise UsageError(f"{option} {value}: {what}{_suggest(value, known)}")
+    if not judge.roster_staff:
+        raise UsageError("no roster found in the paths given: a described service is staffed "
+                         "from the rosters (kind: Roster) named with it")
     boss = None
     if spec.supervisor is not None:
         boss = judge.roster_staff.get(spec.supervisor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpo_rules.model import Finding
+from kpo_rules.model import Finding, Severity
 from kpo_rules.report.json_text import dumps_indented
 from kpo_rules.report.terminal import printable
 from kpo_rules.staffing.answer import DESCRIBED, ServiceStaffing, StaffEntry, Staffing
@@ -52,6 +52,9 @@ def _service(service: ServiceStaffing) -> list[str]:
     if service.conditions:
         out.append("  conditions (whoever is assigned):")
         out += [f"    {_finding(f)}" for f in service.conditions]
+        if any(f.severity is Severity.ERROR for f in service.conditions):
+            out.append("    (a check of this service fails whoever is assigned until these "
+                       "errors are fixed)")
     return out
 
 
