@@ -216,6 +216,22 @@ def test_a_rule_joining_copies_sends_the_batch_back_to_one_session_each(monkeypa
     assert answer.as_dict() == staff([EXAMPLES], service=RETURNS, limit=None).as_dict()
 
 
+def test_a_rule_another_copy_could_silence_makes_every_batch_one_person():
+    from dataclasses import replace
+
+    from kpo_rules.pipeline import load_rules
+    from kpo_rules.plugins import create_plugin_set
+
+    book = load_rules(create_plugin_set()).content.rules
+    assert copies_module.may_see_other_copies(book) == ()  # the shipped rules join by copy
+    (lang,) = [r for r in book.rules if r.id == "COM-LANG-001"]
+    # "unless anyone in the engagement speaks it": another copy's language could silence it
+    loose = replace(lang, unless=tuple(replace(p, conditions=tuple(
+        c for c in p.conditions if c.name != "staff")) for p in lang.unless))
+    rules = tuple(loose if r is lang else r for r in book.rules)
+    assert copies_module.may_see_other_copies(replace(book, rules=rules)) == ("COM-LANG-001",)
+
+
 def test_a_crash_costs_only_its_batch_and_is_never_a_pass(monkeypatch):
     real = query_module.judge_batch
 

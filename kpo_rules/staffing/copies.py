@@ -13,9 +13,11 @@ the service's *conditions*, and they are taken out of every assignee's findings.
 
 One session per batch is about five times cheaper per person than one per person: the
 engagement's own facts and derivations are asserted once. It is sound as long as no rule
-joins one service to another; a finding that shows otherwise (about one copy but naming
+joins one service to another. A finding that shows otherwise (about one copy but naming
 another copy's assignee, or about nobody in particular and not a condition) sends the
-batch back to one session per person, where nothing can be shared by mistake.
+batch back to one session per person, where nothing can be shared by mistake; a rule
+whose ``unless`` could be met by another copy's facts (which no finding would show) makes
+every batch one person (:func:`may_see_other_copies`).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import StaffDef
+from kpo_rules.engine.model import Ref
 from kpo_rules.filters import Filters, apply_filters
 from kpo_rules.model import Document, Finding, Subject
 
 if TYPE_CHECKING:
+    from kpo_rules.engine.model import Derivation, Rule, RuleBook
     from kpo_rules.pipeline import RuleSet
 
 #: Separates a service's id from its copy's number; no id may hold it (ids are letters,
@@ -40,6 +44,43 @@ INTERNAL_ERROR = "KPO-ENG-003"
 
 #: rule, severity, message, service, staff: what makes two findings the same finding.
 Key = tuple[str, str, str, str | None, str | None]
+
+
+#: Fact types built from one service or one staff member (:func:`kpo_rules.engine.facts.
+#: build_facts`): each copy in a batch has its own.
+PER_COPY = frozenset({"service", "tool", "assignment", "supervisor", "site", "overlap",
+                      "staff", "degree", "credential", "language", "familiar", "skill"})
+#: The fields that say which service or staff member a fact is about.
+IDENTITY = frozenset({"id", "service", "staff"})
+
+
+def may_see_other_copies(book: RuleBook) -> tuple[str, ...]:
+    """Rules and derivations with an ``unless`` over facts of one copy that names no fact
+    of the copy it matched by its service or staff id (``unless: {fact: language, code:
+    $as.language}``: anyone in the engagement who speaks it). In a batch another copy's
+    facts could silence them, so such a book is judged one person per session."""
+    per_copy = set(PER_COPY)
+    derived = list(book.derivations)
+    grew = True
+    while grew:  # a fact derived from a copy's facts is the copy's too
+        grew = False
+        for derivation in derived:
+            if derivation.fact not in per_copy and any(p.fact in per_copy
+                                                       for p in derivation.when):
+                per_copy.add(derivation.fact)
+                grew = True
+    out = []
+    items: list[Rule | Derivation] = [*book.rules, *book.derivations]
+    for item in items:
+        mine = {p.alias for p in item.when if p.fact in per_copy}
+        for pattern in item.unless:
+            if pattern.fact in per_copy and not any(
+                    isinstance(c.value, Ref) and c.op == "eq" and c.value.alias in mine
+                    and c.name in IDENTITY and c.value.name in IDENTITY
+                    for c in pattern.conditions):
+                out.append(item.id)
+                break
+    return tuple(out)
 
 
 def copy_id(service: str, number: int) -> str:

@@ -28,7 +28,15 @@ from kpo_rules.staffing.answer import (
     blocking,
     rank,
 )
-from kpo_rules.staffing.copies import Judge, Opening, conditions, failed, judge_batch, selected
+from kpo_rules.staffing.copies import (
+    Judge,
+    Opening,
+    conditions,
+    failed,
+    judge_batch,
+    may_see_other_copies,
+    selected,
+)
 
 if TYPE_CHECKING:
     from kpo_rules.engagement import StaffDef
@@ -117,6 +125,8 @@ def staff(
             problems += [f for f in result.findings if f.category in ("syntax", "schema")]
             documents += [d for d in result.documents if d.data["kind"] == "Engagement"]
         chosen = _chosen(openings(documents, rosters.staff), service)
+    if may_see_other_copies(rules.content.rules):
+        batch = 1
     work = StaffingWork.plan(judge, chosen, batch, limit)
     tallies = [Tally(limit) for _ in chosen]
     _judge_all(work, tallies, jobs, progress)
