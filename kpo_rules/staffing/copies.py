@@ -11,7 +11,7 @@ What the service draws with nobody assigned (coverage, the centre's transfer bas
 outsourcing terms, an unadmitted supervisor...) is what no assignment changes: those are
 the service's *conditions*, and they are taken out of every assignee's findings.
 
-One session per batch is about five times cheaper per person than one per person: the
+One session per batch is about four times cheaper per person than one per person: the
 engagement's own facts and derivations are asserted once. It is sound as long as no rule
 joins one service to another. A finding that shows otherwise (about one copy but naming
 another copy's assignee, or about nobody in particular and not a condition) sends the
