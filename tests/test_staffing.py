@@ -72,7 +72,10 @@ def test_a_service_nobody_can_staff_is_called_out(run_cli):
 def test_json_answer_follows_its_published_schema(run_cli):
     result = run_cli("staff", EXAMPLES, "--format", "json", "--limit", "2")
     answer = json.loads(result.stdout)
-    schema = json.loads((ROOT / "schemas" / "staffing.schema.json").read_text())
+    published = run_cli("schema", "staffing")
+    assert published.exit_code == 0
+    schema = json.loads(published.stdout)
+    assert schema == json.loads((ROOT / "schemas" / "staffing.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(answer)
     assert answer["limit"] == 2
     (opinion,) = [s for s in answer["services"] if s["service"] == "opinion"]
@@ -126,12 +129,90 @@ def test_unknown_service_is_a_usage_error_with_a_suggestion(run_cli):
     (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
       "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-type", "bank"],
      "client.type: expected one of corporate"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-hours", "0900"],
+     "--business-hours 0900: expected START-END, e.g. 09:00-17:00"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-hours", "09:00-17:00",
+      "--business-days", "mon-funday"], "--business-days mon-funday: expected days among mon"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-days", "mon-fri"],
+     "--business-days needs --business-hours"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN@Asia/Pune"],
+     "the described service is not valid: 'Asia/Pune' is not an IANA time zone (KPO-REF-006)"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-timezone", "US/Gotham"],
+     "'US/Gotham' is not an IANA time zone"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-subdivision", "DE-BY"],
+     "--client-subdivision DE-BY is not a subdivision of --client-country US"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-04-15..2027-01-01", "--delivery-centre", "IN"],
+     "period: the end 2027-01-01 is before the start 2027-04-15"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--supervisor", "mnl-11"],
+     "--supervisor mnl-11: no roster of the run has this staff member (did you mean "
+     "'mnl-101'?)"),
+    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--service", RETURNS],
+     "--service names a service of a file; a described service is the only one staffed"),
 ])
 def test_a_described_service_that_is_not_valid_is_a_usage_error(run_cli, args, message):
     result = run_cli("staff", str(ROSTER), *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([str(ROOT / "examples" / "finance" / "us-1040-ny-pune.yaml"), "--task",
+      "finance.tax_preparation", "--client-country", "US", "--period", "2027-01-01..2027-04-15",
+      "--delivery-centre", "IN"], "no roster found in the paths given"),
+    ([str(ROSTER)], "no engagement with a service found: name engagement files, or describe "
+     "a service"),
+    (["no-such-dir/"], "no-such-dir/: no such file or directory"),
+    ([EXAMPLES, "--service", "returns"], "--service returns: no such service in the files "
+     "given; name it ENGAGEMENT/SERVICE"),
+    ([EXAMPLES, "--select", "COM-NOPE"], "--select: unknown rule or prefix 'COM-NOPE'"),
+    ([EXAMPLES, "--limit", "-1"], "Invalid value for '--limit'"),
+    ([EXAMPLES, "--format", "xml"], "Invalid value for '--format'"),
+    ([EXAMPLES, "--hours-overlap", "25"], "Invalid value for '--hours-overlap'"),
+])
+def test_bad_input_is_a_usage_error_without_a_traceback(run_cli, args, message):
+    result = run_cli("staff", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+def _documented_examples() -> list[tuple[str, str]]:
+    """(command, output) of each ``sh`` block of docs/staffing.md followed by ``text``."""
+    import re
+
+    page = (ROOT / "docs" / "staffing.md").read_text()
+    return re.findall(r"```sh\n(kpo-rules staff [^`]*?)```\n\n```text\n(.*?)```", page, re.S)
+
+
+@pytest.mark.parametrize(("command", "shown"), _documented_examples())
+def test_the_guides_worked_examples_are_what_the_command_prints(run_cli, command, shown):
+    """Every line the guide shows is printed (up to a ``...`` where it shortens one)."""
+    import shlex
+
+    args = shlex.split(command.replace("\\\n", " "))[1:]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        result = run_cli(*args)
+    assert result.exit_code in (0, 1), result.output
+    for line in shown.splitlines():
+        head = line.split("...")[0].rstrip(" (")
+        if head.strip():
+            assert head in result.stdout, line
+
+
+def test_the_guide_shows_every_kind_of_example():
+    assert len(_documented_examples()) == 3
 
 
 # ---------------------------------------------------------------- one source of truth

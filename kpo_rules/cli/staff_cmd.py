@@ -51,11 +51,14 @@ def _hours(value: str) -> tuple[str, str]:
 def _days(values: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for item in _listed(values):
-        first, sep, last = item.partition("-")
-        if sep and first in DAYS and last in DAYS:
+        first, sep, last = item.lower().partition("-")
+        if sep and first in DAYS and last in DAYS and DAYS.index(first) <= DAYS.index(last):
             out += DAYS[DAYS.index(first):DAYS.index(last) + 1]
+        elif not sep and first in DAYS:
+            out.append(first)
         else:
-            out.append(item)
+            raise UsageError(f"--business-days {item}: expected days among "
+                             f"{', '.join(DAYS)} or a range of them, e.g. mon-fri")
     return tuple(out)
 
 
@@ -68,6 +71,9 @@ def _spec(given: dict[str, Any]) -> ServiceSpec:
     if missing:
         raise UsageError(f"a described service needs {', '.join(missing)} (where the work is "
                          "delivered from decides which data transfer rules apply)")
+    if given["business_days"] and not given["business_hours"]:
+        raise UsageError("--business-days needs --business-hours (the days are those of "
+                         "the hours given; without both, the country profile's apply)")
     optional = {
         "client_subdivision": given["client_subdivision"],
         "client_type": given["client_type"],

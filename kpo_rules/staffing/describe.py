@@ -119,6 +119,11 @@ class ServiceSpec:
         """
         from kpo_rules.load.schema_check import validate_document  # noqa: PLC0415
 
+        if (self.client_subdivision is not None
+                and not self.client_subdivision.startswith(f"{self.client_country}-")):
+            raise UsageError(f"--client-subdivision {self.client_subdivision} is not a "
+                             f"subdivision of --client-country {self.client_country} "
+                             f"(ISO 3166-2: {self.client_country}-CODE)")
         data = self.engagement()
         # The schema wants an assignee; the query supplies them.
         checked = {**data, "services": [{**s, "assignees": ["x"]} for s in data["services"]]}

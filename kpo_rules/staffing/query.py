@@ -128,6 +128,8 @@ def staff(
     if may_see_other_copies(rules.content.rules):
         batch = 1
     work = StaffingWork.plan(judge, chosen, batch, limit)
+    if describe is not None:
+        _check_described(work.conditions[0])
     tallies = [Tally(limit) for _ in chosen]
     _judge_all(work, tallies, jobs, progress)
     return Staffing(
@@ -194,6 +196,14 @@ def _described(judge: Judge, spec: ServiceSpec) -> Opening:
                              f"staff member{_suggest(spec.supervisor, judge.roster_staff)}")
     return Opening(document=spec.document(), index=0, pool=tuple(judge.roster_staff.values()),
                    supervisor=boss)
+
+
+def _check_described(found: Iterable[Finding]) -> None:
+    """A described service whose own facts the references reject (an unknown time zone):
+    the options are wrong, not the staff, so it is a usage error rather than a condition."""
+    wrong = sorted({f"{f.message} ({f.rule})" for f in found if f.category == "reference"})
+    if wrong:
+        raise UsageError("the described service is not valid: " + "; ".join(wrong))
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
