@@ -187,6 +187,26 @@ def test_bad_input_is_a_usage_error_without_a_traceback(run_cli, args, message):
     assert "Traceback" not in result.output
 
 
+def test_a_roster_that_cannot_be_read_is_named(run_cli, tmp_path):
+    """A described service is staffed from the rosters alone: one that cannot be read is
+    named, whether it leaves nobody to consider (exit 2) or others remain (a warning)."""
+    broken = write(tmp_path, "rosters/broken.yaml",
+                   "apiVersion: kpo-rules/v1\nkind: Roster\nmetadata: {id: r}\nstaff: [\n")
+    described = ["--task", "finance.tax_preparation", "--client-country", "US", "--period",
+                 "2027-01-01..2027-04-15", "--delivery-centre", "IN"]
+    alone = run_cli("staff", str(broken), *described)
+    assert alone.exit_code == 2
+    assert "no roster found in the paths given" in alone.stderr
+    assert f"not read: {broken}:5:1: KPO-SYN-001" in alone.stderr
+    write(tmp_path, "rosters/manila.yaml", ROSTER.read_text())
+    write(tmp_path, "rosters/notes.yaml", "not: a roster\n")
+    both = run_cli("staff", str(tmp_path / "rosters"), *described)
+    assert both.exit_code == 1  # neither Manila analyst holds a PTIN
+    assert f"warning: {broken}:5:1: KPO-SYN-001" in both.stderr
+    assert "2 staff members considered" in both.stdout
+    assert "notes.yaml" not in both.stderr
+
+
 def _documented_examples() -> list[tuple[str, str]]:
     """(command, output) of each ``sh`` block of docs/staffing.md followed by ``text``."""
     import re

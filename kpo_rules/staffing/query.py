@@ -40,6 +40,7 @@ from kpo_rules.staffing.copies import (
 
 if TYPE_CHECKING:
     from kpo_rules.engagement import StaffDef
+    from kpo_rules.load.files import SourceFile
     from kpo_rules.plugins import PluginSet
     from kpo_rules.staffing.describe import ServiceSpec
 
@@ -116,14 +117,18 @@ def staff(
                   roster_problems=_by_staff(rosters.findings),
                   filters=Filters(config=config, known_rules=rules.known, waivers=False))
     problems = [*found.problems]
+    documents: list[Document] = []
+    for index, source in enumerate(files):
+        result = rosters.read.get(index)
+        if result is None:
+            if describe is not None and not _may_be_roster(source):
+                continue  # a described service needs only the rosters
+            result = pipeline.read(source)
+        problems += [f for f in result.findings if f.category in ("syntax", "schema")]
+        documents += [d for d in result.documents if d.data["kind"] == "Engagement"]
     if describe is not None:
-        chosen = [_described(judge, describe)]
+        chosen = [_described(judge, describe, problems)]
     else:
-        documents: list[Document] = []
-        for index, source in enumerate(files):
-            result = rosters.read.get(index) or pipeline.read(source)
-            problems += [f for f in result.findings if f.category in ("syntax", "schema")]
-            documents += [d for d in result.documents if d.data["kind"] == "Engagement"]
         chosen = _chosen(openings(documents, rosters.staff), service)
     if may_see_other_copies(rules.content.rules):
         batch = 1
@@ -177,7 +182,18 @@ def _chosen(found: list[Opening], service: str | None) -> list[Opening]:
                      "name it ENGAGEMENT/SERVICE (metadata.id / services[].id)")
 
 
-def _described(judge: Judge, spec: ServiceSpec) -> Opening:
+def _may_be_roster(source: SourceFile) -> bool:
+    """Whether a file may hold a roster that could not be read (its problem is news)."""
+    from kpo_rules.errors import FileReadError  # noqa: PLC0415
+    from kpo_rules.pipeline import might_hold_roster  # noqa: PLC0415
+
+    try:
+        return might_hold_roster(source.read())
+    except (FileReadError, OSError):
+        return True  # reading it again names the problem
+
+
+def _described(judge: Judge, spec: ServiceSpec, problems: Sequence[Finding]) -> Opening:
     catalogue = judge.rules.content.catalogue
     for option, value, known, what in (
             ("--task", spec.task, catalogue.tasks, "no loaded plugin defines this task"),
@@ -186,8 +202,10 @@ def _described(judge: Judge, spec: ServiceSpec) -> Opening:
         if value not in known:
             raise UsageError(f"{option} {value}: {what}{_suggest(value, known)}")
     if not judge.roster_staff:
+        unread = "".join(f"; not read: {p.file}:{p.line}:{p.column}: {p.rule} {p.message}"
+                         for p in problems)
         raise UsageError("no roster found in the paths given: a described service is staffed "
-                         "from the rosters (kind: Roster) named with it")
+                         f"from the rosters (kind: Roster) named with it{unread}")
     boss = None
     if spec.supervisor is not None:
         boss = judge.roster_staff.get(spec.supervisor)
