@@ -294,6 +294,33 @@ def test_a_limited_answer_is_the_head_of_the_whole_one(everyone):
                                                               whole.near_miss_count)
 
 
+def test_a_batch_sends_back_no_more_people_than_the_answer_can_list():
+    """What keeps memory flat on a large roster: whatever the batch size, the parent
+    receives at most ``limit`` candidates and ``limit`` near misses a batch, and counts the
+    rest."""
+    from kpo_rules.config import Config
+    from kpo_rules.filters import Filters
+    from kpo_rules.load.discovery import discover
+    from kpo_rules.pipeline import load_rules, read, read_rosters
+    from kpo_rules.plugins import create_plugin_set
+
+    files = list(discover([EXAMPLES], Config()).files)
+    rules = load_rules(create_plugin_set())
+    rosters = read_rosters(files, rules)
+    judge = copies_module.Judge(rules=rules, roster_staff=rosters.staff, roster_problems={},
+                                filters=Filters(config=Config(), known_rules=rules.known,
+                                                waivers=False))
+    documents = [d for source in files for d in
+                 (rosters.read.get(files.index(source)) or read(source))
+                 .documents if d.data["kind"] == "Engagement"]
+    (returns,) = [o for o in query_module.openings(documents, rosters.staff)
+                  if f"{o.engagement}/{o.service['id']}" == RETURNS]
+    work = query_module.StaffingWork.plan(judge, [returns], 7, limit=1)
+    (judged,) = [work.do(i) for i in range(len(work))]
+    assert len(judged.kept) == 2  # the best candidate and the best near miss
+    assert (judged.candidates_left, judged.near_misses_left) == (2, 3)
+
+
 def test_a_rule_joining_copies_sends_the_batch_back_to_one_session_each(monkeypatch):
     """Were a rule to join one copy of the service to another copy's assignee, the batch
     could not be told apart by person: each is judged alone instead."""
