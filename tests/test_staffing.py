@@ -117,58 +117,49 @@ def test_unknown_service_is_a_usage_error_with_a_suggestion(run_cli):
     assert "did you mean 'hudson-tax-1040-fy2026/returns'?" in result.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15"], "a described service needs --delivery-centre"),
-    (["--task", "finance.tax_prep", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN"],
-     "--task finance.tax_prep: no loaded plugin defines this task (did you mean "
-     "'finance.tax_preparation'?)"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-04-15", "--delivery-centre", "IN"], "--period 2027-04-15: expected START..END"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-type", "bank"],
-     "client.type: expected one of corporate"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-hours", "0900"],
-     "--business-hours 0900: expected START-END, e.g. 09:00-17:00"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-hours", "09:00-17:00",
-      "--business-days", "mon-funday"], "--business-days mon-funday: expected days among mon"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--business-days", "mon-fri"],
-     "--business-days needs --business-hours"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN@Asia/Pune"],
-     "the described service is not valid: 'Asia/Pune' is not an IANA time zone (KPO-REF-006)"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-timezone", "US/Gotham"],
-     "'US/Gotham' is not an IANA time zone"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--client-subdivision", "DE-BY"],
-     "--client-subdivision DE-BY is not a subdivision of --client-country US"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-04-15..2027-01-01", "--delivery-centre", "IN"],
+#: The options that describe the 2027 returns of a US client prepared in India.
+DESCRIBED = {"--task": "finance.tax_preparation", "--client-country": "US",
+             "--period": "2027-01-01..2027-04-15", "--delivery-centre": "IN"}
+
+
+@pytest.mark.parametrize(("changed", "message"), [
+    ({"--delivery-centre": None}, "a described service needs --delivery-centre"),
+    ({"--task": "finance.tax_prep"}, "--task finance.tax_prep: no loaded plugin defines this "
+     "task (did you mean 'finance.tax_preparation'?)"),
+    ({"--period": "2027-04-15"}, "--period 2027-04-15: expected START..END"),
+    ({"--period": "2027-04-15..2027-01-01"},
      "period: the end 2027-01-01 is before the start 2027-04-15"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--supervisor", "mnl-11"],
-     "--supervisor mnl-11: no roster of the run has this staff member (did you mean "
-     "'mnl-101'?)"),
-    (["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-      "2027-01-01..2027-04-15", "--delivery-centre", "IN", "--service", RETURNS],
+    ({"--client-type": "bank"}, "client.type: expected one of corporate"),
+    ({"--business-hours": "0900"}, "--business-hours 0900: expected START-END, e.g. "
+     "09:00-17:00"),
+    ({"--business-hours": "09:00-17:00", "--business-days": "mon-funday"},
+     "--business-days mon-funday: expected days among mon"),
+    ({"--business-days": "mon-fri"}, "--business-days needs --business-hours"),
+    ({"--delivery-centre": "IN@Asia/Pune"},
+     "the described service is not valid: 'Asia/Pune' is not an IANA time zone (KPO-REF-006)"),
+    ({"--client-timezone": "US/Gotham"}, "'US/Gotham' is not an IANA time zone"),
+    ({"--client-subdivision": "DE-BY"},
+     "--client-subdivision DE-BY is not a subdivision of --client-country US"),
+    ({"--supervisor": "mnl-11"}, "--supervisor mnl-11: no roster of the run has this staff "
+     "member (did you mean 'mnl-101'?)"),
+    ({"--service": RETURNS},
      "--service names a service of a file; a described service is the only one staffed"),
 ])
-def test_a_described_service_that_is_not_valid_is_a_usage_error(run_cli, args, message):
+def test_a_described_service_that_is_not_valid_is_a_usage_error(run_cli, changed, message):
+    options = {**DESCRIBED, **changed}
+    args = [part for name, value in options.items() if value is not None
+            for part in (name, value)]
     result = run_cli("staff", str(ROSTER), *args)
     assert result.exit_code == 2
     assert message in result.stderr
+    assert result.stdout == ""
     assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ([str(ROOT / "examples" / "finance" / "us-1040-ny-pune.yaml"), "--task",
-      "finance.tax_preparation", "--client-country", "US", "--period", "2027-01-01..2027-04-15",
-      "--delivery-centre", "IN"], "no roster found in the paths given"),
+    ([str(ROOT / "examples" / "finance" / "us-1040-ny-pune.yaml"),
+      *(part for option in DESCRIBED.items() for part in option)],
+     "no roster found in the paths given"),
     ([str(ROSTER)], "no engagement with a service found: name engagement files, or describe "
      "a service"),
     (["no-such-dir/"], "no-such-dir/: no such file or directory"),
@@ -192,8 +183,7 @@ def test_a_roster_that_cannot_be_read_is_named(run_cli, tmp_path):
     named, whether it leaves nobody to consider (exit 2) or others remain (a warning)."""
     broken = write(tmp_path, "rosters/broken.yaml",
                    "apiVersion: kpo-rules/v1\nkind: Roster\nmetadata: {id: r}\nstaff: [\n")
-    described = ["--task", "finance.tax_preparation", "--client-country", "US", "--period",
-                 "2027-01-01..2027-04-15", "--delivery-centre", "IN"]
+    described = [part for option in DESCRIBED.items() for part in option]
     alone = run_cli("staff", str(broken), *described)
     assert alone.exit_code == 2
     assert "no roster found in the paths given" in alone.stderr
