@@ -197,6 +197,24 @@ def test_a_roster_that_cannot_be_read_is_named(run_cli, tmp_path):
     assert "notes.yaml" not in both.stderr
 
 
+def test_a_plugin_that_failed_to_load_makes_the_answer_a_usage_error(tmp_path):
+    """Some rules are missing, so nobody is known to be a candidate: exit 2, and said."""
+    from conftest import run_subprocess
+    from test_cli_core import fake_plugin
+
+    site = fake_plugin(tmp_path, "raise RuntimeError('boom at import')\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    text = run_subprocess("staff", EXAMPLES, "--service", RETURNS, env=env)
+    assert text.returncode == 2
+    assert text.stdout.startswith(b"plugin broken failed to load: RuntimeError: boom at import")
+    as_json = run_subprocess("staff", EXAMPLES, "--service", RETURNS, "--format", "json",
+                             env=env)
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["plugin_failures"][0]["name"] == "broken"
+    assert b"plugin broken failed to load: RuntimeError: boom at import" in as_json.stderr
+    assert b"Traceback" not in text.stderr + as_json.stderr
+
+
 def _documented_examples() -> list[tuple[str, str]]:
     """(command, output) of each ``sh`` block of docs/staffing.md followed by ``text``."""
     import re

@@ -175,7 +175,11 @@ def staff_cmd(paths: tuple[str, ...], service: str | None, fmt: str, limit: int,
     for line in problems(answer):
         click.echo(f"kpo-rules: warning: {line}", err=True)
     click.echo(render_json(answer) if fmt == "json" else render_text(answer), nl=False)
-    if answer.plugin_failures:
+    if answer.plugin_failures:  # an answer without some rules is never a pass
+        if fmt == "json":  # the text says it at its top
+            for failure in answer.plugin_failures:
+                click.echo(f"kpo-rules: plugin {failure.name} failed to load: "
+                           f"{failure.error}", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(ExitCode.FINDINGS if answer.unstaffable() else ExitCode.OK)
 
