@@ -165,6 +165,11 @@ def test_a_described_service_that_is_not_valid_is_a_usage_error(run_cli, changed
     (["no-such-dir/"], "no-such-dir/: no such file or directory"),
     ([EXAMPLES, "--service", "returns"], "--service returns: no such service in the files "
      "given; name it ENGAGEMENT/SERVICE"),
+    ([str(ROOT / "examples" / "structure" / "misspelt-field.yaml"), "--service",
+      "isar-legal-transcripts-2026/transcripts"], "no such service in the files given; name "
+     "it ENGAGEMENT/SERVICE (metadata.id / services[].id); not read: "
+     f"{ROOT / 'examples' / 'structure' / 'misspelt-field.yaml'}:41:5: KPO-SCH-001 unknown "
+     "field 'sofware'"),
     ([EXAMPLES, "--select", "COM-NOPE"], "--select: unknown rule or prefix 'COM-NOPE'"),
     ([EXAMPLES, "--limit", "-1"], "Invalid value for '--limit'"),
     ([EXAMPLES, "--format", "xml"], "Invalid value for '--format'"),

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 BATCH = 50
 #: With ``jobs=0``, (staff, service) pairs from which every available core is used.
 AUTO_PARALLEL_PAIRS = 1000
+#: Unreadable files a usage error names (the rest are counted).
+UNREAD_NAMED = 3
 #: Staff listed per service in each list unless told otherwise.
 DEFAULT_LIMIT = 10
 
@@ -129,7 +131,7 @@ def staff(
     if describe is not None:
         chosen = [_described(judge, describe, problems)]
     else:
-        chosen = _chosen(openings(documents, rosters.staff), service)
+        chosen = _chosen(openings(documents, rosters.staff), service, problems)
     if may_see_other_copies(rules.content.rules):
         batch = 1
     work = StaffingWork.plan(judge, chosen, batch, limit)
@@ -168,18 +170,31 @@ def openings(documents: Sequence[Document], roster_staff: Mapping[str, StaffDef]
     return out
 
 
-def _chosen(found: list[Opening], service: str | None) -> list[Opening]:
+def _chosen(found: list[Opening], service: str | None, problems: Sequence[Finding]
+            ) -> list[Opening]:
     if service is None:
         if not found:
             raise UsageError("no engagement with a service found: name engagement files, or "
-                             "describe a service (--task, --client-country, ...)")
+                             "describe a service (--task, --client-country, ...)"
+                             + _unread(problems))
         return found
     names = {f"{o.engagement}/{o.service['id']}": o for o in found}
     if service in names:
         return [names[service]]
     raise UsageError(f"--service {service}: no such service in the files given"
                      f"{_suggest(service, names)}; "
-                     "name it ENGAGEMENT/SERVICE (metadata.id / services[].id)")
+                     "name it ENGAGEMENT/SERVICE (metadata.id / services[].id)"
+                     + _unread(problems))
+
+
+def _unread(problems: Sequence[Finding]) -> str:
+    """The files left out, for a usage error that may be theirs (the run stops before
+    they are named as warnings)."""
+    named = "".join(f"; not read: {p.file}:{p.line}:{p.column}: {p.rule} {p.message}"
+                    for p in problems[:UNREAD_NAMED])
+    more = len(problems) - UNREAD_NAMED
+    return named + (f"; and {more} more {'file' if more == 1 else 'files'} not read"
+                    if more > 0 else "")
 
 
 def _may_be_roster(source: SourceFile) -> bool:
@@ -202,10 +217,8 @@ def _described(judge: Judge, spec: ServiceSpec, problems: Sequence[Finding]) -> 
         if value not in known:
             raise UsageError(f"{option} {value}: {what}{_suggest(value, known)}")
     if not judge.roster_staff:
-        unread = "".join(f"; not read: {p.file}:{p.line}:{p.column}: {p.rule} {p.message}"
-                         for p in problems)
         raise UsageError("no roster found in the paths given: a described service is staffed "
-                         f"from the rosters (kind: Roster) named with it{unread}")
+                         "from the rosters (kind: Roster) named with it" + _unread(problems))
     boss = None
     if spec.supervisor is not None:
         boss = judge.roster_staff.get(spec.supervisor)
