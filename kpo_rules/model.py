@@ -7,7 +7,7 @@ earlier stage produced; use :func:`dataclasses.replace` to derive a new value.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,7 +259,9 @@ class RunRecord:
 class Report:
     """The outcome of one run: findings plus what is needed to judge and render them."""
 
-    findings: tuple[Finding, ...]
+    #: In report order; from :func:`kpo_rules.check` a :class:`~kpo_rules.packed.FindingList`
+    #: (compact until iterated), equal to the tuple of the same findings.
+    findings: Sequence[Finding]
     files: int
     engagements: int
     plugins: tuple[PluginInfo, ...] = ()
@@ -278,9 +280,11 @@ class Report:
     run: RunRecord = field(default_factory=RunRecord)
 
     def count(self, severity: Severity) -> int:
+        counted = getattr(self.findings, "severity_count", None)  # packed: no unpacking
+        if counted is not None:
+            return int(counted(severity))
         return sum(1 for f in self.findings if f.severity is severity)
 
     def worst(self) -> Severity | None:
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+        present = [s for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if self.count(s)]
+        return present[0] if present else None

@@ -26,12 +26,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
 
-from kpo_rules.model import Finding
-from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed
+from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed, pack
 
 CRASH = "the worker process checking it died (a crash in the engine)"
 #: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
@@ -77,7 +76,7 @@ class FileChecks:
         return self.run.files[index].size()
 
     def do(self, index: int) -> FileOutcome:
-        return check_file(self.run, index)
+        return pack(check_file(self.run, index), self.run.dictionary)
 
     def failed(self, index: int, why: str) -> FileOutcome:
         return crashed(self.run, index, why)
@@ -94,10 +93,9 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     """:func:`~kpo_rules.pipeline.check_file` for every file of ``run``, in ``jobs``
     forked workers (:func:`in_workers`). Outcomes come back in file order."""
     done: dict[int, FileOutcome] = {}
-    shared = _Shared()
 
     def received(index: int, outcome: FileOutcome) -> None:
-        done[index] = shared.outcome(outcome)
+        done[index] = outcome
         if progress is not None:
             progress(len(done), len(run.files))
 
@@ -136,33 +134,6 @@ def in_workers(work: Work[T], jobs: int, received: Callable[[int, T], None]) -> 
         raise
     for worker in workers:
         worker.reap()
-
-
-class _Shared:
-    """One copy in the parent of what many findings share: a finding unpickled from a
-    worker carries its own copies of its rule's fix and references, its file name,
-    subject... (about 1.2 KB a finding; 0.5 KB when shared)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        return self._seen.setdefault(value, value)
-
-    def outcome(self, outcome: FileOutcome) -> FileOutcome:
-        parts = tuple(replace(part, filtered=replace(
-            part.filtered, findings=tuple(self.finding(f) for f in part.filtered.findings),
-            waived=tuple(self.finding(f) for f in part.filtered.waived)))
-            for part in outcome.parts)
-        return replace(outcome, name=self(outcome.name), parts=parts)
-
-    def finding(self, f: Finding) -> Finding:
-        return Finding(
-            rule=self(f.rule), severity=f.severity, category=self(f.category),
-            message=f.message, file=self(f.file), line=f.line, column=f.column,
-            engagement=self(f.engagement), subject=self(f.subject), path=self(f.path),
-            remediation=self(f.remediation), references=self(f.references),
-            plugin=self(f.plugin))
 
 
 def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:

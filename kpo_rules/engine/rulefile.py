@@ -1,4 +1,4 @@
-"""Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.model` values.
+"""Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.rule_model` values.
 
 The schema checks shapes; this module checks meaning, with the file and line
 of the offending node: references only to aliases bound earlier in the rule,
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from kpo_rules.engine.model import Condition, Derivation, Example, Pattern, Ref, Rule
+from kpo_rules.engine.rule_model import Condition, Derivation, Example, Pattern, Ref, Rule
 from kpo_rules.engine.template import placeholders
 from kpo_rules.errors import RuleDefinitionError
 from kpo_rules.model import Document, Severity

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import StaffDef
-from kpo_rules.engine.model import Ref
+from kpo_rules.engine.rule_model import Ref
 from kpo_rules.filters import Filters, apply_filters
 from kpo_rules.model import Document, Finding, Subject
 
 if TYPE_CHECKING:
-    from kpo_rules.engine.model import Derivation, Rule, RuleBook
+    from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
     from kpo_rules.pipeline import RuleSet
 
 #: Separates a service's id from its copy's number; no id may hold it (ids are letters,
