@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
@@ -162,10 +162,12 @@ class _Worker:
 
     @classmethod
     def start(cls, work: Work[Any], share: list[int], workers: list[_Worker]) -> _Worker:
-        """Fork a worker for ``share`` and add it to ``workers``."""
-        process, connection = _fork(work, share, workers)
-        worker = cls(share, process, connection)
-        workers.append(worker)
+        """Fork a worker for ``share`` and add it to ``workers``, with no moment in between
+        when a signal could end the run without it being known (and killed)."""
+        with _signals_held():
+            process, connection = _fork(work, share, workers)
+            worker = cls(share, process, connection)
+            workers.append(worker)
         return worker
 
     def reap(self) -> None:
@@ -216,16 +218,37 @@ def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, Any]]],
 
 def _alone(work: Work[T], index: int, workers: Sequence[_Worker]) -> T:
     """Item ``index`` in a process of its own; :meth:`Work.failed` if that dies too."""
-    process, connection = _fork(work, [index], workers)
+    with _signals_held():
+        process, connection = _fork(work, [index], workers)
     try:
         batch = connection.recv()
     except (EOFError, OSError):  # it died before it could answer
         return work.failed(index, CRASH)
+    except BaseException:  # Ctrl-C, SIGTERM: the run ends, and this process with it
+        if process.is_alive():
+            process.kill()
+        raise
     finally:
         connection.close()
         process.join()
     result: T = batch[0][1]
     return result
+
+
+#: The signals that end a run; the parent then kills every worker it knows of.
+_ENDING = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a worker is forked and noted: delivered between the
+    fork and the note, they would end the run without killing that worker. The worker
+    inherits the held mask and releases it once its own handlers are set (:func:`_detach`)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # --------------------------------------------------------------- in the worker
@@ -262,6 +285,7 @@ def _detach(inherited: list[Connection], parent: int) -> None:
             connection.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)  # held by the parent's fork
     _die_with(parent)
     with contextlib.suppress(Exception):
         import faulthandler  # noqa: PLC0415 - a crash is reported as a finding instead
