@@ -44,9 +44,10 @@ if TYPE_CHECKING:
     from kpo_rules.plugins import PluginSet
     from kpo_rules.staffing.describe import ServiceSpec
 
-#: Staff judged in one engine session. Measured (CPU of the whole query, 500 staff of
-#: bench/bench_staffing.py against one service): 2.1 s one session a person, 0.7 s in
-#: batches of 10, 0.5 s of 50, 0.6 s of 100, 0.7 s of 250 (the engine's joins grow).
+#: Staff judged in one engine session. Measured (CPU of the whole query, best of 3, 500
+#: staff of bench/bench_staffing.py against one service, vendored engine): 1.30 s one
+#: session a person, 0.56 s in batches of 10, 0.47 s of 25, 0.34 s of 50, 0.36 s of 100,
+#: 0.44 s of 250 (the engine's joins grow).
 BATCH = 50
 #: With ``jobs=0``, (staff, service) pairs from which every available core is used.
 AUTO_PARALLEL_PAIRS = 1000
