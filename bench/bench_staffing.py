@@ -15,18 +15,28 @@ less than the wall time. The roster mixes people who can do the work and people 
 rule has work to do. The load average is printed with each figure: the machine may be
 shared, and the figures are only as quiet as it was.
 
-Measured on a 2-core machine shared with other jobs (load average 6 to 7 throughout, so
-each run got about a third of a core: the wall times are that much too long, the CPU
-times a little)::
+Measured on a 2-core machine shared with other jobs (load average 5 to 6 throughout, so
+each run got well under a core: the wall times are that much too long, the CPU times a
+little), with the vendored C engine::
 
-     20000 staff x   1 services, --jobs 1:  78.7 s wall,  26.0 s cpu, peak 534 MB, parent 277 MB
-     20000 staff x   1 services, --jobs 2:  72.1 s wall,  24.6 s cpu, peak 803 MB, parent 277 MB
-      2000 staff x  50 services, --jobs 1: 261.2 s wall,  84.9 s cpu, peak 131 MB, parent  63 MB
-      2000 staff x  50 services, --jobs 2: 264.0 s wall,  97.4 s cpu, peak 197 MB, parent  64 MB
+     20000 staff x   1 services, --jobs 1:  48.1 s wall, 19.0 s cpu, peak 524 MB, parent 275 MB
+     20000 staff x   1 services, --jobs 2:  41.7 s wall, 19.1 s cpu, peak 787 MB, parent 277 MB
+      2000 staff x  50 services, --jobs 1: 111.4 s wall, 56.2 s cpu, peak 125 MB, parent  63 MB
+      2000 staff x  50 services, --jobs 2:  94.0 s wall, 60.0 s cpu, peak 187 MB, parent  63 MB
 
-Of the 26 s for 20,000 staff, about 5 s is reading the 7 MB roster (with positions, in the
-parent); judging is about 1 ms of CPU a (staff, service) pair. "peak" adds up resident
-sets, so memory a worker shares with the parent is counted twice.
+In a quieter moment (load average 2.2, i.e. the two cores still shared)::
+
+     20000 staff x   1 services, --jobs 2:  21.3 s wall, 20.0 s cpu, peak 787 MB, parent 277 MB
+     20000 staff x   1 services, --jobs 1:  29.9 s wall, 19.7 s cpu, peak 524 MB, parent 277 MB
+      2000 staff x   1 services, --jobs 1:   2.6 s wall,  2.4 s cpu, peak 122 MB, parent  61 MB
+
+(Before the engine was vendored: 26.0 s and 84.9 s of CPU with --jobs 1.) Of the 19 s
+for 20,000 staff, about 6 s is reading the 7 MB roster (with positions, in the parent);
+judging is about 0.65 ms of CPU a (staff, service) pair in batches of 50, 0.56 ms a pair
+counting everything when 50 services share the roster. The parent's memory is the roster's
+(about 10 KB a person as read, positions included), not the answer's: 61 MB for 2,000
+staff against 1 service, 63 MB against 50. "peak" adds up resident sets, so memory a
+worker shares with the parent is counted twice.
 """
 
 from __future__ import annotations
