@@ -460,6 +460,8 @@ def test_the_command_line_describes_a_service(run_cli, tmp_path):
         "--language", "en", "--software", "cch_axcess",
         "--data-category", "tax_return_information", "--safeguard", "client_consent")
     assert result.exit_code == 0, result.output
+    schema = json.loads((ROOT / "schemas" / "staffing.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(result.stdout))
     (cli,) = json.loads(result.stdout)["services"]
     (library,) = staff([tmp_path, ROSTER], describe=SPEC, limit=None).services
     assert cli == library.as_dict()
