@@ -243,15 +243,17 @@ class RunRecord:
             notes.append("fail-on never")
         if not self.waivers:
             notes.append("waivers off")
-        if self.skipped:
-            notes.append(f"{len(self.skipped)} skipped (--show-files lists them)")
         return notes
 
     def summary_note(self) -> str:
-        """`` [config: FILE; turned off: ...]`` for the text summary line, or ``""``."""
+        """`` [config: FILE; turned off: ...; not ours: N skipped ...]`` for the text
+        summary line, or ``""``."""
         parts = [f"config: {self.config_file}"] if self.config_file else []
         if self.turned_off():
             parts.append("turned off: " + ", ".join(self.turned_off()))
+        if self.skipped:
+            files = "file" if len(self.skipped) == 1 else "files"
+            parts.append(f"{len(self.skipped)} {files} skipped (--show-files lists them)")
         return f" [{'; '.join(parts)}]" if parts else ""
 
 
