@@ -24,10 +24,11 @@ little), with the vendored C engine::
       2000 staff x  50 services, --jobs 1: 111.4 s wall, 56.2 s cpu, peak 125 MB, parent  63 MB
       2000 staff x  50 services, --jobs 2:  94.0 s wall, 60.0 s cpu, peak 187 MB, parent  63 MB
 
-In a quieter moment (load average 2.2, i.e. the two cores still shared)::
+In quieter moments (load average 1.1 to 2.2: the two cores still shared)::
 
-     20000 staff x   1 services, --jobs 2:  21.3 s wall, 20.0 s cpu, peak 787 MB, parent 277 MB
-     20000 staff x   1 services, --jobs 1:  29.9 s wall, 19.7 s cpu, peak 524 MB, parent 277 MB
+     20000 staff x   1 services, --jobs 2:  12.4 s wall, 18.4 s cpu, peak 787 MB, parent 277 MB
+     20000 staff x   1 services, --jobs 1:  16.2 s wall, 16.6 s cpu, peak 524 MB, parent 277 MB
+      2000 staff x  50 services, --jobs 2:  28.1 s wall, 52.8 s cpu, peak 188 MB, parent  63 MB
       2000 staff x   1 services, --jobs 1:   2.6 s wall,  2.4 s cpu, peak 122 MB, parent  61 MB
 
 (Before the engine was vendored: 26.0 s and 84.9 s of CPU with --jobs 1.) Of the 19 s
