@@ -7,6 +7,10 @@ The public face is small::
     for finding in report.findings:
         print(finding.file, finding.line, finding.rule, finding.message)
 
+    answer = kpo_rules.staff(["engagements/", "rosters/"], service="acme-tax/returns")
+    for entry in answer.services[0].candidates:
+        print(entry.staff, entry.name)   # who could be assigned (docs/staffing.md)
+
 Plugins implement hooks with ``@kpo_rules.hookimpl`` and describe themselves
 with :class:`kpo_rules.PluginMeta`.
 """
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from kpo_rules.api import check
     from kpo_rules.model import Finding, Report, Severity, Subject
     from kpo_rules.plugin_api import DataFile, PluginMeta, data_files, hookimpl
+    from kpo_rules.staffing import staff
 
 __all__ = [
     "DataFile",
@@ -33,6 +38,7 @@ __all__ = [
     "check",
     "data_files",
     "hookimpl",
+    "staff",
 ]
 
 #: Where each public name lives. Imported on first use: ``check`` pulls in the loader, a
@@ -41,6 +47,7 @@ __all__ = [
 #: ``sys.path`` (see ``__main__``).
 _PUBLIC = {
     "check": "kpo_rules.api",
+    "staff": "kpo_rules.staffing",
     "Finding": "kpo_rules.model",
     "Report": "kpo_rules.model",
     "Severity": "kpo_rules.model",

@@ -7,6 +7,10 @@ copy-on-write and receive nothing but their share of file indexes; each runs
 :func:`kpo_rules.pipeline.check_file` on its files and sends back the outcomes (findings
 only) in batches.
 
+The pool knows nothing of files: it does the items of a :class:`Work` by index
+(:class:`FileChecks` are the check's; the staffing query has its own), so every use
+gets the same crash isolation and clean-up.
+
 Nothing outlives the run: a worker holds no pipe end but its own (so it never waits on a
 sibling), asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG`` on Linux)
 and ignores Ctrl-C, which the parent handles by killing and reaping every worker.
@@ -22,8 +26,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed, pack
 
@@ -35,6 +40,47 @@ BATCH = 32
 #: ``progress(files checked, files in the run)``, called as files are checked.
 Progress = Callable[[int, int], None]
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Work(Protocol[T_co]):
+    """Items forked workers do by index. Built before the workers are forked, so they
+    inherit it; only indexes go to them and only results come back."""
+
+    def __len__(self) -> int: ...
+
+    def weight(self, index: int) -> int:
+        """The relative cost of item ``index``: shares are of about equal total weight."""
+        ...
+
+    def do(self, index: int) -> T_co:
+        """Item ``index``'s result; an error in it is part of the result, never raised."""
+        ...
+
+    def failed(self, index: int, why: str) -> T_co:
+        """The result of item ``index`` when its worker died doing it, even alone."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileChecks:
+    """The check's work: :func:`~kpo_rules.pipeline.check_file` for each file of a run."""
+
+    run: Run
+
+    def __len__(self) -> int:
+        return len(self.run.files)
+
+    def weight(self, index: int) -> int:
+        return self.run.files[index].size()
+
+    def do(self, index: int) -> FileOutcome:
+        return pack(check_file(self.run, index), self.run.dictionary)
+
+    def failed(self, index: int, why: str) -> FileOutcome:
+        return crashed(self.run, index, why)
+
 
 def can_fork() -> bool:
     """Whether workers can be forked here: not on Windows (no fork), and not from a
@@ -45,38 +91,53 @@ def can_fork() -> bool:
 def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
                      ) -> list[FileOutcome]:
     """:func:`~kpo_rules.pipeline.check_file` for every file of ``run``, in ``jobs``
-    forked workers given contiguous shares of about equal size. When a worker dies, the
-    files it may have died on are checked each in a process of its own (the one that
-    kills that too becomes a :data:`~kpo_rules.pipeline.CRASHED` finding) and the rest of
-    its files in a fresh worker. Outcomes come back in file order."""
+    forked workers (:func:`in_workers`). Outcomes come back in file order."""
     done: dict[int, FileOutcome] = {}
-    workers: list[_Worker] = []
-    def received(batch: list[tuple[int, FileOutcome]]) -> None:
-        done.update(batch)
+
+    def received(index: int, outcome: FileOutcome) -> None:
+        done[index] = outcome
         if progress is not None:
             progress(len(done), len(run.files))
 
+    in_workers(FileChecks(run), jobs, received)
+    return [done[i] for i in range(len(run.files))]
+
+
+def in_workers(work: Work[T], jobs: int, received: Callable[[int, T], None]) -> None:
+    """Every item of ``work``, in ``jobs`` forked workers given contiguous shares of about
+    equal weight; ``received(index, result)`` is called in this process as results
+    arrive, each item once. When a worker dies, the items it may have died on are done
+    each in a process of its own (the one that kills that too gets
+    :meth:`Work.failed`) and the rest of its items in a fresh worker."""
+    done: set[int] = set()
+    workers: list[_Worker] = []
+
+    def take(batch: list[tuple[int, Any]]) -> None:
+        for index, result in batch:
+            if index not in done:
+                done.add(index)
+                received(index, result)
+
     try:
-        active = [_Worker.start(run, share, workers)
-                  for share in _shares([f.size() for f in run.files], jobs)]
+        active = [_Worker.start(work, share, workers)
+                  for share in _shares([work.weight(i) for i in range(len(work))], jobs)]
         while active:
-            _collect(active, received)
+            _collect(active, take)
             lost = [i for w in active if not w.finished for i in w.share if i not in done]
             for index in lost[:BATCH]:  # it died on one of these (unsent, or in hand)
-                received([(index, _alone(run, index, workers))])
+                take([(index, _alone(work, index, workers))])
             rest = lost[BATCH:]
-            active = [_Worker.start(run, rest, workers)] if rest else []
+            active = [_Worker.start(work, rest, workers)] if rest else []
     except BaseException:
         for worker in workers:
             worker.kill()
         raise
     for worker in workers:
         worker.reap()
-    return [done[i] for i in range(len(run.files))]
 
 
 def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:
-    """File indexes in at most ``jobs`` contiguous shares of about equal total size."""
+    """Item indexes in at most ``jobs`` contiguous shares of about equal total size."""
     weights = [max(1, size) for size in sizes]
     total = sum(weights)
     shares: list[list[int]] = [[]]
@@ -100,11 +161,11 @@ class _Worker:
         self.finished = False  # it sent its last batch
 
     @classmethod
-    def start(cls, run: Run, share: list[int], workers: list[_Worker]) -> _Worker:
+    def start(cls, work: Work[Any], share: list[int], workers: list[_Worker]) -> _Worker:
         """Fork a worker for ``share`` and add it to ``workers``, with no moment in between
         when a signal could end the run without it being known (and killed)."""
         with _signals_held():
-            process, connection = _fork(run, share, workers)
+            process, connection = _fork(work, share, workers)
             worker = cls(share, process, connection)
             workers.append(worker)
         return worker
@@ -124,19 +185,19 @@ class _Worker:
         self.process.join()
 
 
-def _fork(run: Run, share: list[int], workers: Sequence[_Worker]
+def _fork(work: Work[Any], share: list[int], workers: Sequence[_Worker]
           ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     inherited = [reader, *(w.connection for w in workers if not w.connection.closed)]
-    process = context.Process(target=_serve, args=(writer, inherited, os.getpid(), run, share),
+    process = context.Process(target=_serve, args=(writer, inherited, os.getpid(), work, share),
                               daemon=True)
     process.start()
     writer.close()
     return process, reader
 
 
-def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, FileOutcome]]], None]
+def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, Any]]], None]
              ) -> None:
     """Read every worker's batches until it says it is done (an empty batch) or dies."""
     waiting: dict[Any, _Worker] = {w.connection: w for w in workers}
@@ -155,14 +216,14 @@ def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, FileOut
                 del waiting[ready]
 
 
-def _alone(run: Run, index: int, workers: Sequence[_Worker]) -> FileOutcome:
-    """``check_file(run, index)`` in a process of its own; a crash finding if that dies."""
+def _alone(work: Work[T], index: int, workers: Sequence[_Worker]) -> T:
+    """Item ``index`` in a process of its own; :meth:`Work.failed` if that dies too."""
     with _signals_held():
-        process, connection = _fork(run, [index], workers)
+        process, connection = _fork(work, [index], workers)
     try:
         batch = connection.recv()
     except (EOFError, OSError):  # it died before it could answer
-        return crashed(run, index, CRASH)
+        return work.failed(index, CRASH)
     except BaseException:  # Ctrl-C, SIGTERM: the run ends, and this process with it
         if process.is_alive():
             process.kill()
@@ -170,8 +231,8 @@ def _alone(run: Run, index: int, workers: Sequence[_Worker]) -> FileOutcome:
     finally:
         connection.close()
         process.join()
-    outcome: FileOutcome = batch[0][1]
-    return outcome
+    result: T = batch[0][1]
+    return result
 
 
 #: The signals that end a run; the parent then kills every worker it knows of.
@@ -193,16 +254,16 @@ def _signals_held() -> Iterator[None]:
 # --------------------------------------------------------------- in the worker
 
 
-def _serve(connection: Connection, inherited: list[Connection], parent: int, run: Run,
-           share: list[int]) -> None:
-    """The worker: check each file of the share, send outcomes in batches, then an empty
-    batch. Any error in one file is a finding on it (:func:`check_file`); a worker whose
+def _serve(connection: Connection, inherited: list[Connection], parent: int,
+           work: Work[Any], share: list[int]) -> None:
+    """The worker: do each item of the share, send results in batches, then an empty
+    batch. Any error in one item is part of its result (:meth:`Work.do`); a worker whose
     parent is gone stops."""
     _detach(inherited, parent)
-    batch: list[tuple[int, FileOutcome]] = []
+    batch: list[tuple[int, Any]] = []
     try:
         for index in share:
-            batch.append((index, pack(check_file(run, index), run.dictionary)))
+            batch.append((index, work.do(index)))
             if len(batch) == BATCH:
                 connection.send(batch)
                 batch = []

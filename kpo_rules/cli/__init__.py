@@ -25,6 +25,7 @@ COMMANDS = {
     "rules": "kpo_rules.cli.rules_cmd:rules_cmd",
     "test": "kpo_rules.cli.test_cmd:test_cmd",
     "schema": "kpo_rules.cli.schema_cmd:schema_cmd",
+    "staff": "kpo_rules.cli.staff_cmd:staff_cmd",
 }
 
 

@@ -28,8 +28,10 @@ def wanted(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 class Progress:
     """A ``progress(done, total)`` callback for :func:`kpo_rules.check`."""
 
-    def __init__(self, stream: TextIO, *, delay: float = DELAY) -> None:
+    def __init__(self, stream: TextIO, *, delay: float = DELAY,
+                 label: str = "checked {done}/{total} files") -> None:
         self._stream = stream
+        self._label = label
         self._start = time.monotonic()
         self._delay = delay
         self._drawn_at = 0.0
@@ -41,7 +43,7 @@ class Progress:
                                                and done < total):
             return
         self._drawn_at = now
-        text = f"checked {done}/{total} files"
+        text = self._label.format(done=done, total=total)
         self._stream.write("\r" + text.ljust(self._width))
         self._stream.flush()
         self._width = len(text)

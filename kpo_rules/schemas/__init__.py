@@ -624,6 +624,7 @@ _BUILDERS: dict[str, Callable[[], Schema]] = {
     "frameworks": _lazy(_CATALOGUE, "frameworks_schema", "frameworks"),
     "regime": _lazy(_CATALOGUE, "regime_schema", "regime"),
     "config": _lazy("kpo_rules.config", "config_schema", "config"),
+    "staffing": _lazy("kpo_rules.staffing.schema", "staffing_schema", "staffing"),
 }
 
 #: Names ``get_schema`` accepts, in the order ``kpo-rules schema`` lists them.
