@@ -402,6 +402,50 @@ class _Checker:
     def _catalogues(self, name: str) -> Iterator[Problem]:
         for doc in self._catalogue_documents(name):
             yield from _catalogue_document(name, doc, self.definers(), self._from)
+            if doc.data["kind"] == "CountryProfile" and doc.data.get("profile") == "full":
+                yield from self._frameworks(name, doc)
+
+    def _frameworks(self, name: str, doc: Document) -> Iterator[Problem]:
+        """A full profile names a framework id for every kind a loaded task asks for, and
+        each id it names is defined: else COM-REG-001 asks staff for a framework nobody can
+        list (or one that gives KPO-REF-009), and no engagement can fix the finding."""
+        from kpo_rules.engine.rulefile import did_you_mean  # noqa: PLC0415
+
+        own = [d.data for d in self._catalogue_documents(name)]
+        tasks = {**self.content.catalogue.tasks, **{
+            t["id"]: t for d in own if d["kind"] == "TaskCatalogue" for t in d["tasks"]}}
+        defined = {*self.content.catalogue.frameworks, *(
+            f["id"] for d in own if d["kind"] == "FrameworkCatalogue" for f in d["frameworks"])}
+        code = str(doc.data["country"]).lower()
+        listed = [f for f in doc.data.get("frameworks") or () if isinstance(f, str)]
+        asked: dict[str, list[str]] = {}
+        for task_id, task in sorted(tasks.items()):
+            if isinstance(task.get("framework"), str):
+                asked.setdefault(task["framework"], []).append(task_id)
+        line = doc.locate("/frameworks")[0]
+        for kind, by in sorted(asked.items()):
+            wanted = f"{code}.{kind}"
+            if wanted in listed:
+                continue
+            shown = ", ".join(by[:3]) + (f" and {len(by) - 3} more" if len(by) > 3 else "")
+            yield Problem(
+                plugin=name, check="frameworks", file=doc.file, line=line,
+                what=f"the full profile of {doc.data['country']} lists no '{kind}' framework "
+                     f"({wanted}), which tasks ask for ({shown}): COM-REG-001 would report "
+                     "every assignee of such a service, and no engagement could fix it",
+                fix=f"define {wanted} in a FrameworkCatalogue of this plugin and list it in "
+                    "the profile's frameworks (a full profile needs one per kind: "
+                    f"{', '.join(sorted(asked))}), or make the profile basic")
+        for i, framework in enumerate(listed):
+            if framework not in defined:
+                yield Problem(
+                    plugin=name, check="frameworks", file=doc.file,
+                    line=doc.locate(f"/frameworks/{i}")[0],
+                    what=f"the profile lists framework '{framework}', which no loaded plugin "
+                         f"defines{did_you_mean(framework, defined)}: staff who list it get "
+                         "KPO-REF-009",
+                    fix=f"define {framework} in a FrameworkCatalogue of this plugin "
+                        "(`kpo-rules schema frameworks`), or correct the id")
 
 
 def _entries(doc: Document) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
