@@ -233,7 +233,10 @@ def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str,
     # Derived fact types are known before any rule is checked, whichever file derives them.
     for _, doc in rule_files:
         for item in doc.data.get("derive", ()):
-            vocabulary[item["fact"]["type"]] = frozenset(item["fact"]["fields"])
+            fact = item["fact"]
+            # Derivations of one type may give different fields: a rule may read any of them.
+            vocabulary[fact["type"]] = vocabulary.get(fact["type"], frozenset()) | set(
+                fact["fields"])
     rules: dict[str, Rule] = {}
     derivations: dict[str, Derivation] = {}
     for plugin, doc in rule_files:

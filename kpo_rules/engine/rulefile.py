@@ -335,8 +335,9 @@ def parse_rule_file(
     derived: dict[str, frozenset[str]] = {}
     for item in data.get("derive", ()):
         fact = item["fact"]
-        derived[fact["type"]] = frozenset(fact["fields"])
-    ctx.vocabulary = {**ctx.vocabulary, **derived}
+        derived[fact["type"]] = derived.get(fact["type"], frozenset()) | set(fact["fields"])
+    ctx.vocabulary = {**ctx.vocabulary, **{
+        fact: ctx.vocabulary.get(fact, frozenset()) | fields for fact, fields in derived.items()}}
     derivations = [_derivation(item, i, ctx, prefixes) for i, item in
                    enumerate(data.get("derive", ()))]
     rules = [_rule(item, i, ctx, prefixes, data.get("bases", {})) for i, item in
