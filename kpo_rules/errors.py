@@ -48,14 +48,19 @@ class HookApiError(KpoError):
         self.wanted, self.supported = wanted, supported
 
 
+#: What can be wrong with a plugin's rule or catalogue file: a RuleDefinitionError's
+#: ``kind``, and the name of the conformance check that reports it.
+DEFINITION_KINDS = ("syntax", "schema", "rule", "rule-id", "clash", "examples", "catalogue-id",
+                    "template")
+
+
 class RuleDefinitionError(KpoError):
     """A rule or catalogue file shipped by a plugin is invalid.
 
     The fields travel to the end (``PluginFailure``, ``kpo-rules test``, the conformance
     checks): nobody parses the message back. ``kind`` says what is wrong, as conformance
-    checks name it: ``syntax``, ``schema``, ``rule-id``, ``clash``, ``examples``,
-    ``catalogue-id``, ``template``, ``rule`` (the meaning of a rule: facts, fields,
-    aliases, operators). ``fix`` is what to do, when the raiser knows better than the
+    checks name it (:data:`DEFINITION_KINDS`); ``rule`` is the meaning of a rule: facts,
+    fields, aliases. ``fix`` is what to do, when the raiser knows better than the
     kind's usual advice; ``other`` names the plugin a clash is with.
     """
 

@@ -1,0 +1,299 @@
+"""Rule and plugin authoring: errors at their cause, all-or-nothing plugins, structured
+failures, templates. The plugins are scaffolded with `kpo-rules plugin new`, as a third
+party starts one, then broken the way people break them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_plugin_kit import line_of, scaffold
+
+import kpo_rules
+from kpo_rules import errors
+from kpo_rules.conformance import check_plugin
+from kpo_rules.content import load_content
+from kpo_rules.engine.model import OPERATORS
+from kpo_rules.engine.template import ABSENT, TemplateError, compile_template, parse_template
+from kpo_rules.local_plugin import load_local_plugin
+from kpo_rules.plugins import create_plugin_set
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+class Plugin:
+    """A scaffolded country plugin (kpo-country-nl) and its files."""
+
+    def __init__(self, run_cli, tmp_path: Path) -> None:
+        self.root = scaffold(run_cli, tmp_path, "kpo-country-nl")
+        self.package = self.root / "src" / "kpo_country_nl"
+        self.rules = self.package / "rules" / "nl.yaml"
+        self.profile = self.package / "catalogue" / "profile.yaml"
+
+    def edit(self, path: Path, old: str, new: str) -> str:
+        text = path.read_text()
+        assert old in text, old
+        text = text.replace(old, new, 1)
+        path.write_text(text)
+        return text
+
+
+@pytest.fixture
+def nl(run_cli, tmp_path) -> Plugin:
+    return Plugin(run_cli, tmp_path)
+
+
+def problems_of(run_cli, plugin: Plugin) -> tuple[int, list[dict]]:
+    result = run_cli("plugin", "check", "--format", "json", str(plugin.root))
+    return result.exit_code, json.loads(result.stdout)["problems"]
+
+
+# ====================================================================== errors at the cause
+
+
+def test_a_mistyped_task_id_in_a_condition_fails_test_and_check_naming_it(run_cli, nl):
+    text = nl.edit(nl.rules, "      - service: {fact: service, language:",
+                   "      - service: {fact: service, task: finance.payrol, language:")
+    code, problems = problems_of(run_cli, nl)
+    assert code == 1
+    (problem,) = problems
+    assert problem["check"] == "catalogue-id"
+    assert problem["line"] == line_of(text, "task: finance.payrol")
+    assert problem["what"] == ("rule NL-LANG-001: task 'finance.payrol' is not defined by any "
+                               "loaded plugin (did you mean 'finance.payroll'?)")
+    assert "kpo-rules catalogue tasks" in problem["fix"]
+    test = run_cli("test", str(nl.root))
+    assert test.exit_code != 0
+    assert "task 'finance.payrol' is not defined by any loaded plugin" in test.stdout
+
+
+def test_a_mistyped_id_in_an_example_is_named_where_the_example_writes_it(run_cli, nl):
+    # The first service of the file is the one in bases:, which the examples patch.
+    text = nl.edit(nl.rules, "task: finance.billing,", "task: finance.biling,")
+    assert text.index("task: finance.biling,") < text.index("rules:")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert problem["check"] == "catalogue-id"
+    assert problem["line"] == line_of(text, "task: finance.biling")  # in bases:
+    assert "(did you mean 'finance.billing'?)" in problem["what"]
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("'{service.id}' for", "'{service.id' for", "unclosed '{'"),
+    ("'{service.id}' for", "'{service}' for", "'{service}' is not a placeholder"),
+    ("'{service.id}' for", "'{service.id}}' for", "a single '}'"),
+])
+def test_a_malformed_placeholder_fails_test_and_check_naming_it(run_cli, nl, old, new, said):
+    text = nl.edit(nl.rules, old, new)
+    code, (problem,) = problems_of(run_cli, nl)
+    assert code == 1 and problem["check"] == "template"
+    assert problem["line"] == line_of(text, "    message:")
+    assert said in problem["what"] and "'{{'" in problem["fix"]
+    test = run_cli("test", str(nl.root))
+    assert test.exit_code != 0 and said in test.stdout
+
+
+def test_a_placeholder_naming_a_missing_field_or_alias_says_did_you_mean(run_cli, nl):
+    nl.edit(nl.rules, "{engagement.client_name}", "{engagement.client_nme}")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert "fact 'engagement' has no field 'client_nme' (did you mean 'client_name'?)" in \
+        problem["what"]
+    nl.edit(nl.rules, "{engagement.client_nme}", "{engagment.client_name}")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert "names 'engagment', which the rule does not bind (did you mean 'engagement'?)" in \
+        problem["what"]
+
+
+def test_a_full_profile_without_a_law_framework_fails_test_and_check(run_cli, nl):
+    text = nl.edit(nl.profile, "profile: basic",
+                   "profile: full\nframeworks: [nl.gaap, nl.tax, nl.regulatory_reporting]")
+    (nl.package / "catalogue" / "frameworks.yaml").write_text(
+        "apiVersion: kpo-rules/v1\nkind: FrameworkCatalogue\n"
+        "metadata: {id: nl.frameworks, as_of: '2026-01-01'}\nframeworks:\n"
+        + "".join(f"  - {{id: nl.{k}, name: Dutch {k}, references: ['BW 2 Titel 9']}}\n"
+                  for k in ("gaap", "tax", "regulatory_reporting")))
+    code, (problem,) = problems_of(run_cli, nl)
+    assert code == 1 and problem["check"] == "frameworks"
+    assert problem["line"] == line_of(text, "frameworks:")
+    assert "lists no 'law' framework (nl.law)" in problem["what"]
+    assert "legal." in problem["what"]  # the tasks that ask for it
+    assert "define nl.law in a FrameworkCatalogue" in problem["fix"]
+    test = run_cli("test", str(nl.root))
+    assert test.exit_code == 1 and "lists no 'law' framework" in test.stdout
+    # Listing an id nobody defines is named too (staff listing it would get KPO-REF-009).
+    nl.edit(nl.profile, "nl.regulatory_reporting]", "nl.regulatory_reporting, nl.law]")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert "the profile lists framework 'nl.law', which no loaded plugin defines" in \
+        problem["what"]
+
+
+def test_a_misspelt_key_is_named_at_its_own_line(run_cli, nl):
+    text = nl.edit(nl.rules, "    severity: warning", "    severty: warning")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert problem["check"] == "schema"
+    assert problem["line"] == line_of(text, "severty: warning")
+    assert problem["what"] == ("rule NL-LANG-001: unknown key 'severty' in a rule (did you mean "
+                               "'severity'?); 'severity' is required and missing")
+    assert problem["fix"] == "rename 'severty' to 'severity'"
+
+
+def test_an_unknown_operator_lists_the_valid_ones(run_cli, nl):
+    text = nl.edit(nl.rules, "language: {not_in:", "language: {noteq:")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert problem["line"] == line_of(text, "noteq")
+    assert "unknown operator 'noteq'" in problem["what"]
+    assert ", ".join(OPERATORS) in problem["what"]
+
+
+def test_schema_errors_get_fixes_of_their_own(run_cli, nl):
+    nl.edit(nl.rules, "    severity: warning", "    severity: fatal")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert problem["check"] == "schema" and "fatal" in problem["what"]
+    assert problem["fix"].startswith("Use one of: error, warning, info")
+    nl.edit(nl.rules, "    severity: fatal\n", "")
+    _, (problem,) = problems_of(run_cli, nl)
+    assert "missing required field 'severity'" in problem["what"]
+    assert problem["fix"].startswith("Add 'severity'")
+
+
+# ============================================================= all or nothing, reported once
+
+
+def test_a_plugin_that_fails_to_load_contributes_nothing(nl):
+    text = (nl.root / "examples" / "engagement.yaml").read_text()
+
+    def check() -> kpo_rules.Report:
+        name, module = load_local_plugin(nl.root)
+        return kpo_rules.check(sources=[("e.yaml", text)],
+                               plugins=create_plugin_set(extra=[(name, module)]))
+
+    working = check()
+    assert not working.plugin_failures
+    # The profile applies: the client's country is known and basic (COM-PROF-001).
+    assert {f.rule for f in working.findings} == {"COM-PROF-001"}
+    nl.edit(nl.rules, "'{service.id}' for", "'{service.id' for")
+    report = check()
+    plugins = create_plugin_set(extra=[load_local_plugin(nl.root)])
+    (failure,) = report.plugin_failures  # reported once
+    assert (failure.name, failure.kind, failure.rule) == ("country_nl", "template", "NL-LANG-001")
+    assert failure.file == str(nl.rules) and failure.line == line_of(nl.rules.read_text(),
+                                                                     "    message:")
+    # Not its profile either: the client's country is one no loaded plugin covers.
+    assert "NL" not in load_content(plugins).catalogue.countries
+    rules = {f.rule for f in report.findings}
+    assert "KPO-REF-010" in rules and "COM-PROF-001" not in rules
+
+
+def test_a_plugin_that_relied_on_a_failed_plugin_fails_in_turn(tmp_path, run_cli):
+    base = Plugin(run_cli, tmp_path / "a")
+    other = scaffold(run_cli, tmp_path / "b", "kpo-insurance", "--kind", "domain")
+    (tasks,) = (other / "src" / "kpo_insurance" / "catalogue").glob("*.yaml")
+    task = re.search(r"- id: (\S+)", tasks.read_text())[1]
+    # The NL rule asks for a task of the insurance plugin, which fails to load.
+    base.edit(base.rules, "      - service: {fact: service, language:",
+                          f"      - service: {{fact: service, task: {task}, language:")
+    (rules,) = (other / "src" / "kpo_insurance" / "rules").glob("*.yaml")
+    rules.write_text(rules.read_text().replace("    severity:", "    severty:", 1))
+    plugins = create_plugin_set(extra=[load_local_plugin(base.root), load_local_plugin(other)])
+    failures = load_content(plugins).failures
+    assert [(f.name, f.kind) for f in failures] == [("insurance", "schema"),
+                                                    ("country_nl", "catalogue-id")]
+    assert not {r.plugin for r in load_content(plugins).rules.rules} & {"insurance",
+                                                                          "country_nl"}
+
+
+# ============================================================== structured errors to the end
+
+
+def test_kpo_rules_test_classifies_failures_from_fields_not_words(run_cli, nl, monkeypatch):
+    """Rewording every rule-definition message changes no check, file, line or rule."""
+    nl.edit(nl.rules, "'{service.id}' for", "'{service.id' for")
+    (nl.package / "rules" / "more.yaml").write_text(
+        nl.rules.read_text().replace("NL-LANG-001", "XX-LANG-001")
+        .replace("'{service.id' for", "'{service.id}' for"))
+
+    def seen() -> list[tuple[str, str, int | None, str]]:
+        return sorted((p.check, p.file, p.line, p.what) for p in check_plugin(nl.root))
+
+    before = seen()
+    assert {check for check, *_ in before} == {"template", "rule-id"}
+    original = errors.RuleDefinitionError.__init__
+
+    def reworded(self, file, line, rule, why, **fields):
+        original(self, file, line, rule, f"Reworded: {why.upper()}", **fields)
+
+    monkeypatch.setattr(errors.RuleDefinitionError, "__init__", reworded)
+    after = seen()
+    assert [p[:3] for p in after] == [p[:3] for p in before]
+    assert all(p[3].split(": ", 1)[-1].startswith("Reworded: ") for p in after)
+    result = run_cli("test", str(nl.root))
+    assert "Reworded: " in result.stdout and "[template]" in result.stdout
+
+
+def test_the_json_report_carries_the_failure_fields(nl, run_cli):
+    nl.edit(nl.rules, "'{service.id}' for", "'{service.id' for")
+    name, module = load_local_plugin(nl.root)
+    report = kpo_rules.check(sources=[("e.yaml", "{}")],
+                             plugins=create_plugin_set(extra=[(name, module)]))
+    (failure,) = [f.as_dict() for f in report.plugin_failures]
+    assert {k: failure[k] for k in ("name", "kind", "file", "rule")} == {
+        "name": "country_nl", "kind": "template", "file": str(nl.rules), "rule": "NL-LANG-001"}
+    assert failure["line"] == line_of(nl.rules.read_text(), "    message:")
+
+
+# ================================================================================ templates
+
+
+@pytest.mark.parametrize(("template", "shown"), [
+    ("{{literal}} {who.name}", "{literal} Ana"),
+    ("{{{who.name}}}", "{Ana}"),
+    ("{who.missing}, {who.empty}, {who.none}", f"{ABSENT}, {ABSENT}, {ABSENT}"),
+    ("{who.langs} {who.ok}", "de, en no"),
+])
+def test_templates_escape_braces_and_show_absent_fields(template, shown):
+    bindings = {"who": {"name": "Ana", "empty": [], "none": None, "langs": ["de", "en"],
+                        "ok": False}}
+    assert compile_template(template)(bindings) == shown
+
+
+@pytest.mark.parametrize("template", ["{service.id", "{staff}", "a } b", "{ who.name }",
+                                      "{who.name}}", "{1.x}"])
+def test_a_malformed_template_does_not_parse(template):
+    with pytest.raises(TemplateError):
+        parse_template(template)
+
+
+def shipped_rules():
+    return load_content(create_plugin_set()).rules.rules
+
+
+def test_no_shipped_rule_message_can_print_a_placeholder():
+    """Whatever its facts lack, a shipped rule's message never shows a placeholder."""
+    for rule in shipped_rules():
+        aliases = {p.alias for p in rule.when}
+        message = compile_template(rule.message)({alias: {} for alias in aliases})
+        assert not PLACEHOLDER.search(message), (rule.id, message)
+
+
+def test_every_rule_for_a_country_no_plugin_covers_prints_no_placeholder():
+    """Each rule's fail examples with the client moved to a country without a profile."""
+    plugins = create_plugin_set()
+    import yaml
+
+    sources = []
+    for rule in shipped_rules():
+        for i, example in enumerate(e for e in rule.examples if e.expect == "fail"):
+            document = json.loads(json.dumps(example.document))
+            document["client"]["country"] = "BR"
+            document["client"].pop("subdivision", None)
+            document["metadata"]["id"] = f"{rule.id.lower()}-{i}"  # each one checked
+            sources.append((f"{rule.id}-{i}.yaml", yaml.safe_dump(document)))
+    report = kpo_rules.check(sources=sources, plugins=plugins)
+    plugin_findings = [f for f in report.findings if not f.rule.startswith("KPO-")]
+    assert len({f.rule for f in plugin_findings}) > 10  # the rules that still fire
+    assert "KPO-REF-010" in {f.rule for f in report.findings}
+    # The language a client without a profile works in is unknown: shown as such.
+    assert any(ABSENT in f.message for f in plugin_findings if f.rule == "COM-LANG-001")
+    bad = [(f.rule, f.message) for f in report.findings if PLACEHOLDER.search(f.message)]
+    assert bad == []
