@@ -297,3 +297,21 @@ def test_every_rule_for_a_country_no_plugin_covers_prints_no_placeholder():
     assert any(ABSENT in f.message for f in plugin_findings if f.rule == "COM-LANG-001")
     bad = [(f.rule, f.message) for f in report.findings if PLACEHOLDER.search(f.message)]
     assert bad == []
+
+
+# ============================================================================ the rule docs
+
+
+def test_the_fact_table_of_the_rule_file_docs_names_every_fact_type_and_field():
+    from conftest import ROOT
+
+    from kpo_rules.engine.facts import VOCABULARY
+
+    text = (ROOT / "docs" / "rule-files.md").read_text(encoding="utf-8")
+    table = text.split("\n## Facts\n", 1)[1].split("\n## ", 1)[0]
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| `([a-z_]+)` \|.*$", table, re.MULTILINE)}
+    assert set(rows) == set(VOCABULARY)
+    missing = [(fact, name) for fact, fields in VOCABULARY.items() for name in sorted(fields)
+               if f"`{name}`" not in rows[fact] and f"`{name.rsplit('_date', 1)[0]}`" not in
+               rows[fact]]
+    assert missing == []
