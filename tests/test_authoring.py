@@ -157,6 +157,40 @@ def test_schema_errors_get_fixes_of_their_own(run_cli, nl):
     assert problem["fix"].startswith("Add 'severity'")
 
 
+# ================================================ findings cite the profile that produced them
+
+
+NL_CITATION = "Wet toezicht accountantsorganisaties art. 6 (scaffolded plugin test)"
+
+
+def test_a_scaffolded_profiles_citations_reach_its_clients_findings(nl):
+    """The plugin author makes the scaffold's profile a full one with a reserved activity;
+    a finding for its client cites the profile's reference, not a launch country's."""
+    nl.edit(nl.profile, "profile: basic", "profile: full\nframeworks: [nl.gaap]\nreserved:\n"
+            "  - task: finance.statutory_audit\n    credentials: [nl.ra]\n"
+            f"    references: [\"{NL_CITATION}\"]")
+    catalogue = nl.package / "catalogue"
+    (catalogue / "credentials.yaml").write_text(
+        "apiVersion: kpo-rules/v1\nkind: CredentialCatalogue\n"
+        "metadata: {id: nl.credentials, as_of: '2026-01-01'}\ncredentials:\n"
+        "  - {id: nl.ra, name: Registeraccountant, country: NL, domain: finance,\n"
+        "     references: ['Wet op het accountantsberoep']}\n")
+    (catalogue / "frameworks.yaml").write_text(
+        "apiVersion: kpo-rules/v1\nkind: FrameworkCatalogue\n"
+        "metadata: {id: nl.frameworks, as_of: '2026-01-01'}\nframeworks:\n"
+        "  - {id: nl.gaap, name: Dutch GAAP, references: ['BW 2 Titel 9']}\n")
+    text = (nl.root / "examples" / "engagement.yaml").read_text().replace(
+        "task: finance.billing", "task: finance.statutory_audit")
+    name, module = load_local_plugin(nl.root)
+    report = kpo_rules.check(sources=[("audit.yaml", text)],
+                             plugins=create_plugin_set(extra=[(name, module)]))
+    assert not report.plugin_failures
+    (finding,) = [f for f in report.findings if f.rule == "COM-ELIG-001"]
+    assert (finding.file, finding.line) == ("audit.yaml", line_of(text, "assignees: [s-1]"))
+    assert "nl.ra" in finding.message
+    assert finding.references == (NL_CITATION,)
+
+
 # ============================================================= all or nothing, reported once
 
 
