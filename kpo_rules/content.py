@@ -240,9 +240,10 @@ def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str,
     rules: dict[str, Rule] = {}
     derivations: dict[str, Derivation] = {}
     for plugin, doc in rule_files:
+        errors: list[RuleDefinitionError] = []
         try:
             file_rules, file_derivations, _ = parse_rule_file(
-                doc, plugin, prefixes.get(plugin, ()), vocabulary, catalogue)
+                doc, plugin, prefixes.get(plugin, ()), vocabulary, catalogue, errors)
             items: list[Rule | Derivation] = [*file_rules, *file_derivations]
             for item in items:
                 other = rules.get(item.id) or derivations.get(item.id)
@@ -258,7 +259,9 @@ def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str,
                 else:
                     derivations[item.id] = item
         except RuleDefinitionError as exc:
-            fail(plugin, exc)
+            errors.append(exc)
+        for error in errors:
+            fail(plugin, error)
     book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
                     derivations=tuple(sorted(derivations.values(), key=lambda d: d.id)))
     book = replace(book, digest=book_digest(book))

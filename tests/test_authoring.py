@@ -128,6 +128,25 @@ def test_a_full_profile_without_a_law_framework_fails_test_and_check(run_cli, nl
         problem["what"]
 
 
+def test_every_broken_rule_of_a_file_is_reported_at_once(run_cli, nl):
+    text = nl.rules.read_text()
+    second = text.split("\nrules:\n", 1)[1].replace("NL-LANG-001", "NL-LANG-002").replace(
+        "{fact: service, language:", "{fact: service, task: finance.payrol, language:")
+    text = nl.edit(nl.rules, "'{service.id}' for", "'{service.id' for") + second
+    nl.rules.write_text(text)
+    code, problems = problems_of(run_cli, nl)
+    assert code == 1
+    assert [(p["check"], p["line"]) for p in problems] == [
+        ("template", line_of(text, "    message:")),
+        ("catalogue-id", line_of(text, "task: finance.payrol"))]
+    assert problems[1]["what"].startswith("rule NL-LANG-002: task 'finance.payrol'")
+    test = run_cli("test", str(nl.root))
+    assert test.exit_code != 0
+    assert "rule NL-LANG-001: message: unclosed '{'" in test.stdout
+    assert "rule NL-LANG-002: task 'finance.payrol'" in test.stdout
+    assert "conformance: 2 problems in 1 plugin" in test.stdout
+
+
 def test_a_misspelt_key_is_named_at_its_own_line(run_cli, nl):
     text = nl.edit(nl.rules, "    severity: warning", "    severty: warning")
     _, (problem,) = problems_of(run_cli, nl)

@@ -96,8 +96,9 @@ def test_every_conformance_check_is_documented():
 def test_the_tutorial_covers_the_whole_journey():
     commands = "\n".join(tutorial_blocks(docs()))
     steps = ["kpo-rules plugin new kpo-country-nl", "catalogue/profile.yaml",
-             "rules/nl.yaml", "kpo-rules test ./kpo-country-nl", "python -m pytest",
-             "python -m pip install ./kpo-country-nl", "kpo-rules plugins", "kpo-rules check"]
+             "kpo-rules catalogue tasks", "rules/nl.yaml", "kpo-rules test ./kpo-country-nl",
+             "python -m pytest", "python -m pip install ./kpo-country-nl", "kpo-rules plugins",
+             "kpo-rules check", "kpo-rules explain"]
     positions = [commands.find(step) for step in steps]
     found = dict(zip(steps, positions, strict=True))
     assert -1 not in positions and positions == sorted(positions), found
@@ -116,7 +117,9 @@ def test_the_tutorial_commands_run(tmp_path):
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     # What the tutorial says the commands print.
     for expected in ("conformance: 0 problems in 1 plugin\n5 passed, 0 failed",
-                     "test_rules.py", "country_nl "):
+                     "test_rules.py", "country_nl ", "finance.statutory_audit ",
+                     "rules (1): 0 fired, 1 did not\n  not fired  NL-DP-001      stopped at "
+                     "'service': no service fact with personal_data = true (line 87)"):
         assert expected in result.stdout, expected
     assert (work / "kpo-country-nl" / "src" / "kpo_country_nl" / "rules" / "nl.yaml").is_file()
     print(f"tutorial in a fresh virtualenv: {time.monotonic() - start:.1f}s")

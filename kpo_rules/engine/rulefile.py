@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engine.model import (
@@ -31,6 +31,8 @@ from kpo_rules.engine.model import (
 from kpo_rules.engine.template import TemplateError, placeholders
 from kpo_rules.errors import RuleDefinitionError
 from kpo_rules.model import Document, Severity
+
+_T = TypeVar("_T")
 
 _REF = re.compile(r"^\$([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
 _PERIOD_ALIAS = "_period"
@@ -324,11 +326,14 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def parse_rule_file(
     doc: Document, plugin: str, prefixes: Sequence[str], vocabulary: Mapping[str, frozenset[str]],
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue | None = None, errors: list[RuleDefinitionError] | None = None,
 ) -> tuple[list[Rule], list[Derivation], dict[str, frozenset[str]]]:
     """Rules and derivations of one schema-valid rule file, plus the fact types it derives.
 
     With ``catalogue``, every catalogue id a condition or an example names must be in it.
+    The first broken rule or derivation raises; with ``errors``, each one's error goes
+    there instead and the others are still read, so that an author sees every cause at once
+    (the fact types the file derives are known whatever its derivations say).
     """
     ctx = _Context(doc, plugin, dict(vocabulary), catalogue)
     data = doc.data
@@ -338,11 +343,24 @@ def parse_rule_file(
         derived[fact["type"]] = derived.get(fact["type"], frozenset()) | set(fact["fields"])
     ctx.vocabulary = {**ctx.vocabulary, **{
         fact: ctx.vocabulary.get(fact, frozenset()) | fields for fact, fields in derived.items()}}
-    derivations = [_derivation(item, i, ctx, prefixes) for i, item in
-                   enumerate(data.get("derive", ()))]
-    rules = [_rule(item, i, ctx, prefixes, data.get("bases", {})) for i, item in
-             enumerate(data.get("rules", ()))]
+    derivations = [d for i, item in enumerate(data.get("derive", ()))
+                   if (d := _each(errors, _derivation, item, i, ctx, prefixes)) is not None]
+    rules = [r for i, item in enumerate(data.get("rules", ()))
+             if (r := _each(errors, _rule, item, i, ctx, prefixes, data.get("bases", {})))
+             is not None]
     return rules, derivations, derived
+
+
+def _each(errors: list[RuleDefinitionError] | None, read: Callable[..., _T], *args: Any
+          ) -> _T | None:
+    """``read(*args)``, or None with its error in ``errors`` (raised without a list)."""
+    if errors is None:
+        return read(*args)
+    try:
+        return read(*args)
+    except RuleDefinitionError as exc:
+        errors.append(exc)
+        return None
 
 
 def _check_id(rule_id: str, ctx: _Context, pointer: str, prefixes: Sequence[str]) -> None:
