@@ -353,12 +353,18 @@ def parse_rule_file(
 
 def _each(errors: list[RuleDefinitionError] | None, read: Callable[..., _T], *args: Any
           ) -> _T | None:
-    """``read(*args)``, or None with its error in ``errors`` (raised without a list)."""
+    """``read(*args)``, or None with its error in ``errors`` (raised without a list).
+
+    A rule id without the plugin's prefix is raised all the same: every other rule of the
+    plugin would say the same.
+    """
     if errors is None:
         return read(*args)
     try:
         return read(*args)
     except RuleDefinitionError as exc:
+        if exc.kind == "rule-id":
+            raise
         errors.append(exc)
         return None
 
