@@ -20,6 +20,8 @@ from kpo_rules.engine.template import ABSENT, TemplateError, compile_template, p
 from kpo_rules.local_plugin import load_local_plugin
 from kpo_rules.plugins import create_plugin_set
 
+pytest_plugins = ["kpo_rules.testing"]  # kpo_register, kpo_cli
+
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -182,7 +184,8 @@ def test_schema_errors_get_fixes_of_their_own(run_cli, nl):
 NL_CITATION = "Wet toezicht accountantsorganisaties art. 6 (scaffolded plugin test)"
 
 
-def test_a_scaffolded_profiles_citations_reach_its_clients_findings(nl):
+def test_a_scaffolded_profiles_citations_reach_its_clients_findings(nl, kpo_register,
+                                                                     kpo_cli):
     """The plugin author makes the scaffold's profile a full one with a reserved activity;
     a finding for its client cites the profile's reference, not a launch country's."""
     nl.edit(nl.profile, "profile: basic", "profile: full\nframeworks: [nl.gaap]\nreserved:\n"
@@ -200,14 +203,17 @@ def test_a_scaffolded_profiles_citations_reach_its_clients_findings(nl):
         "  - {id: nl.gaap, name: Dutch GAAP, references: ['BW 2 Titel 9']}\n")
     text = (nl.root / "examples" / "engagement.yaml").read_text().replace(
         "task: finance.billing", "task: finance.statutory_audit")
-    name, module = load_local_plugin(nl.root)
-    report = kpo_rules.check(sources=[("audit.yaml", text)],
-                             plugins=create_plugin_set(extra=[(name, module)]))
-    assert not report.plugin_failures
-    (finding,) = [f for f in report.findings if f.rule == "COM-ELIG-001"]
-    assert (finding.file, finding.line) == ("audit.yaml", line_of(text, "assignees: [s-1]"))
-    assert "nl.ra" in finding.message
-    assert finding.references == (NL_CITATION,)
+    audit = nl.root / "audit.yaml"
+    audit.write_text(text)
+    kpo_register(nl.root)
+    result = kpo_cli("check", "--format", "json", str(audit))
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["plugin_errors"] == []
+    (finding,) = [f for f in report["findings"] if f["rule"] == "COM-ELIG-001"]
+    assert (finding["file"], finding["line"]) == (str(audit), line_of(text, "assignees: [s-1]"))
+    assert "nl.ra" in finding["message"]
+    assert finding["references"] == [NL_CITATION]
 
 
 # ============================================================= all or nothing, reported once
@@ -236,6 +242,28 @@ def test_a_plugin_that_fails_to_load_contributes_nothing(nl):
     assert "NL" not in load_content(plugins).catalogue.countries
     rules = {f.rule for f in report.findings}
     assert "KPO-REF-010" in rules and "COM-PROF-001" not in rules
+
+
+def test_check_and_catalogue_report_a_broken_plugin_once_and_use_none_of_it(
+        nl, kpo_register, kpo_cli):
+    example = nl.root / "examples" / "engagement.yaml"
+    kpo_register(nl.root)
+    listed = kpo_cli("catalogue", "countries")
+    assert listed.exit_code == 0 and "NL  Netherlands  [country_nl]" in listed.stdout
+    text = nl.edit(nl.rules, "'{service.id}' for", "'{service.id' for")
+    kpo_register(nl.root)  # read again, as a new run would
+    result = kpo_cli("check", "--format", "json", str(example))
+    assert result.exit_code == 2  # an incomplete check never passes
+    where = f"{nl.rules}:{line_of(text, '    message:')}: rule NL-LANG-001: message: unclosed"
+    assert result.stderr.count("failed to load") == 1
+    assert f"kpo-rules: plugin country_nl failed to load: {where}" in result.stderr
+    report = json.loads(result.stdout)
+    assert [e["kind"] for e in report["plugin_errors"]] == ["template"]
+    rules = {f["rule"] for f in report["findings"]}
+    assert "KPO-REF-010" in rules and "COM-PROF-001" not in rules  # not even its profile
+    listed = kpo_cli("catalogue", "countries")
+    assert listed.exit_code == 2 and "country_nl" not in listed.stdout
+    assert f"error: plugin country_nl: {where}" in listed.stderr
 
 
 def test_a_plugin_that_relied_on_a_failed_plugin_fails_in_turn(tmp_path, run_cli):

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write
 
+pytest_plugins = ["kpo_rules.testing"]  # kpo_register, kpo_cli
+
 EXAMPLE = ROOT / "examples" / "finance" / "us-1040-ny-pune-findings.yaml"
 ENGAGEMENTS = sorted(p for p in (ROOT / "examples").glob("*/*.yaml") if "rosters" not in p.parts)
 
@@ -110,3 +112,29 @@ def test_explain_takes_roster_staff(run_cli):
     data = explained(run_cli, path, "--roster", str(roster))
     assert "mnl-101" in unknown(alone) and "mnl-101" not in staff(alone)
     assert "mnl-101" not in unknown(data) and "mnl-101" in staff(data)
+
+
+def test_explain_traces_a_third_party_rule_to_its_file_and_line(tmp_path, run_cli,
+                                                                kpo_register, kpo_cli):
+    """The plugin guide's debugging step, on the rule `kpo-rules plugin new` scaffolds."""
+    from test_plugin_kit import line_of, scaffold
+
+    root = scaffold(run_cli, tmp_path, "kpo-country-nl")
+    rules = root / "src" / "kpo_country_nl" / "rules" / "nl.yaml"
+    source = rules.read_text()
+    kpo_register(root)
+    example = root / "examples" / "engagement.yaml"
+    result = kpo_cli("explain", str(example), "--rule", "NL-LANG-001")
+    assert result.exit_code == 0, result.output
+    when = line_of(source, "- service: {fact: service, language:")
+    assert ("\n  not fired  NL-LANG-001    stopped at 'service': no service fact with "
+            f'language not in ["nl", "en"] (line {when})\n') in result.stdout
+    assert f"\n      {rules}:{line_of(source, '- id: NL-LANG-001')}; matches after" in \
+        result.stdout
+    text = example.read_text().replace("data: {personal_data: false}",
+                                       "language: de\n    data: {personal_data: false}")
+    german = tmp_path / "german.yaml"
+    german.write_text(text)
+    result = kpo_cli("explain", str(german), "--rule", "NL-LANG-001")
+    assert ("\n  fired      NL-LANG-001    1 finding\n"
+            f"      {german}:{line_of(text, '- id: invoices')}:") in result.stdout
