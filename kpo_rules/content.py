@@ -9,7 +9,7 @@ still loads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,7 +17,7 @@ from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
-from kpo_rules.model import Document, PluginFailure
+from kpo_rules.model import Document, Finding, PluginFailure
 from kpo_rules.plugin_api import DataFile, PluginMeta
 from kpo_rules.plugins import PluginSet
 
@@ -63,8 +63,17 @@ def _display(file: DataFile) -> str:
     return str(file)
 
 
+class _InvalidFile(Exception):
+    """A plugin file that does not match its schema: one error per broken part of it."""
+
+    def __init__(self, errors: list[RuleDefinitionError]) -> None:
+        super().__init__(str(errors[0]))
+        self.errors = errors
+
+
 def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[Document]:
-    """Parse and validate one plugin file; raises RuleDefinitionError on any problem."""
+    """Parse and validate one plugin file; raises RuleDefinitionError when it cannot be
+    read, _InvalidFile when it does not match its schema."""
     from kpo_rules.load.schema_check import validate_as  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
@@ -88,19 +97,25 @@ def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[
                                       kind="schema", fix=f"set kind: to one of {kinds}")
         problems = validate_as(doc, schema)
         if problems:
-            if schema == "rule":
-                from kpo_rules.engine.rule_shape import shape_error  # noqa: PLC0415
-
-                plain = shape_error(doc)
-                if plain is not None:
-                    raise plain
-            first = problems[0]
-            rule = _rule_id_at(doc, first.path)
-            raise RuleDefinitionError(
-                name, first.line, rule, first.message, kind="schema",
-                fix=f"{first.remediation.rstrip('.')} (`kpo-rules schema {schema}` has the "
-                    "form)")
+            raise _InvalidFile(_schema_errors(doc, schema, problems))
     return docs
+
+
+def _schema_errors(doc: Document, schema: str, problems: Sequence[Finding]
+                   ) -> list[RuleDefinitionError]:
+    """One error per broken rule or derivation of a rule file (the whole file otherwise):
+    its first unknown key or operator said plainly, else its first schema problem."""
+    from kpo_rules.engine.rule_shape import part_of, shape_errors  # noqa: PLC0415
+
+    if schema != "rule":
+        problems = problems[:1]
+    errors = shape_errors(doc) if schema == "rule" else {}
+    for problem in problems:
+        errors.setdefault(part_of(problem.path), RuleDefinitionError(
+            doc.file, problem.line, _rule_id_at(doc, problem.path), problem.message,
+            kind="schema", fix=f"{problem.remediation.rstrip('.')} (`kpo-rules schema "
+                               f"{schema}` has the form)"))
+    return sorted(errors.values(), key=lambda e: e.line)
 
 
 def _rule_id_at(doc: Document, pointer: str) -> str | None:
@@ -187,6 +202,9 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
                 parsed += [(plugin, doc) for doc in _documents(file, kind)]
             except RuleDefinitionError as exc:
                 fail(plugin, exc)
+            except _InvalidFile as exc:
+                for error in exc.errors:
+                    fail(plugin, error)
         return parsed
 
     catalogues = parse("kpo_catalogue_files", _catalogue_kind)

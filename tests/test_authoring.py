@@ -149,6 +149,24 @@ def test_every_broken_rule_of_a_file_is_reported_at_once(run_cli, nl):
     assert "conformance: 2 problems in 1 plugin" in test.stdout
 
 
+def test_every_rule_that_breaks_the_schema_is_reported_at_once(run_cli, nl):
+    text = nl.rules.read_text()
+    second = text.split("\nrules:\n", 1)[1].replace("NL-LANG-001", "NL-LANG-002").replace(
+        "language: {not_in:", "language: {noteq:")
+    third = second.replace("NL-LANG-002", "NL-LANG-003").replace("{noteq:", "{not_in:").replace(
+        "    severity: warning", "    severity: fatal")
+    text = nl.edit(nl.rules, "    severity: warning", "    severty: warning") + second + third
+    nl.rules.write_text(text)
+    code, problems = problems_of(run_cli, nl)
+    assert code == 1
+    assert [(p["check"], p["line"], p["what"].split(":")[0]) for p in problems] == [
+        ("schema", line_of(text, "severty: warning"), "rule NL-LANG-001"),
+        ("schema", line_of(text, "noteq"), "rule NL-LANG-002"),
+        ("schema", line_of(text, "severity: fatal"), "rule NL-LANG-003")]
+    assert "unknown operator 'noteq'" in problems[1]["what"]
+    assert "fatal" in problems[2]["what"]
+
+
 def test_a_misspelt_key_is_named_at_its_own_line(run_cli, nl):
     text = nl.edit(nl.rules, "    severity: warning", "    severty: warning")
     _, (problem,) = problems_of(run_cli, nl)

@@ -44,13 +44,30 @@ def _keys() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
 def shape_error(doc: Document) -> RuleDefinitionError | None:
     """The first unknown key or operator of a rule file, at its line; None when there is none."""
+    return next(iter(shape_errors(doc).values()), None)
+
+
+def shape_errors(doc: Document) -> dict[str, RuleDefinitionError]:
+    """The first unknown key or operator of each part of a rule file (``part_of``), at its
+    line, in file order: one error per broken rule, so that an author sees them all."""
     data = doc.data
+    found: dict[str, RuleDefinitionError] = {}
     if not isinstance(data, Mapping):
-        return None
+        return found
     for pointer, rule, why, fix in _problems(data):
-        line, _ = doc.locate(pointer, at_key=True)
-        return RuleDefinitionError(doc.file, line, rule, why, kind="schema", fix=fix)
-    return None
+        if part_of(pointer) not in found:
+            line, _ = doc.locate(pointer, at_key=True)
+            found[part_of(pointer)] = RuleDefinitionError(doc.file, line, rule, why,
+                                                          kind="schema", fix=fix)
+    return found
+
+
+def part_of(pointer: str) -> str:
+    """The rule or derivation a JSON pointer of a rule file is in (``/rules/3``), else ``""``."""
+    parts = pointer.split("/")
+    if len(parts) > 2 and parts[1] in ("rules", "derive") and parts[2].isdigit():
+        return "/".join(parts[:3])
+    return ""
 
 
 Found = tuple[str, str | None, str, str]  # pointer, rule id, what is wrong, the fix
