@@ -262,7 +262,7 @@ def test_a_plugin_that_fails_to_load_contributes_nothing(nl):
     assert "KPO-REF-010" in rules and "COM-PROF-001" not in rules
 
 
-def test_check_and_catalogue_report_a_broken_plugin_once_and_use_none_of_it(
+def test_check_catalogue_and_explain_report_a_broken_plugin_once_and_use_none_of_it(
         nl, kpo_register, kpo_cli):
     example = nl.root / "examples" / "engagement.yaml"
     kpo_register(nl.root)
@@ -282,6 +282,16 @@ def test_check_and_catalogue_report_a_broken_plugin_once_and_use_none_of_it(
     listed = kpo_cli("catalogue", "countries")
     assert listed.exit_code == 2 and "country_nl" not in listed.stdout
     assert f"error: plugin country_nl: {where}" in listed.stderr
+    data = json.loads(kpo_cli("catalogue", "countries", "--format", "json").stdout)
+    (error,) = data["errors"]
+    assert (error["kind"], error["file"], error["line"], error["rule"]) == (
+        "template", str(nl.rules), line_of(text, "    message:"), "NL-LANG-001")
+    explained = kpo_cli("explain", "--format", "json", str(example))
+    assert explained.exit_code == 2
+    assert explained.stderr.count("failed to load") == 1
+    data = json.loads(explained.stdout)
+    assert [e["kind"] for e in data["plugin_errors"]] == ["template"]
+    assert not any(r["id"].startswith("NL-") for r in data["engagements"][0]["rules"])
 
 
 def test_a_plugin_that_relied_on_a_failed_plugin_fails_in_turn(tmp_path, run_cli):

@@ -128,12 +128,13 @@ def catalogue_cmd(section: str | None, fmt: str) -> None:
 
     plugins = create_plugin_set()
     content = load_content(plugins)
-    errors = [f"{f.name}: {f.error}" for f in (*plugins.failures, *content.failures)]
+    failures = (*plugins.failures, *content.failures)
     listed = listing(content.catalogue, (section,) if section else SECTIONS)
     if fmt == "json":
-        click.echo(json.dumps({**listed, "errors": errors}, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**listed, "errors": [f.as_dict() for f in failures]}, indent=2,
+                              ensure_ascii=False))
     else:
         click.echo(render_text(listed), nl=False)
-        for error in errors:
-            click.echo(f"error: plugin {error}", err=True)
-    sys.exit(ExitCode.USAGE if errors else ExitCode.OK)
+        for failure in failures:
+            click.echo(f"error: plugin {failure.name}: {failure.error}", err=True)
+    sys.exit(ExitCode.USAGE if failures else ExitCode.OK)

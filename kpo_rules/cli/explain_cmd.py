@@ -50,7 +50,8 @@ def explain_cmd(file: Path, engagement_id: str | None, rule_ids: tuple[str, ...]
 
     plugins = create_plugin_set()
     rules = pipeline.load_rules(plugins)
-    for failure in (*plugins.failures, *rules.content.failures):
+    failures = (*plugins.failures, *rules.content.failures)
+    for failure in failures:
         click.echo(f"error: plugin {failure.name} failed to load: {failure.error}", err=True)
     known = {r.id: r for r in rules.content.rules.rules}
     for rule_id in rule_ids:
@@ -78,7 +79,8 @@ def explain_cmd(file: Path, engagement_id: str | None, rule_ids: tuple[str, ...]
                                  rule_ids or None))
     if fmt == "json":
         click.echo(json.dumps({"engagements": [_as_dict(e) for e in explained],
-                               "findings": [f.as_dict() for f in problems]},
+                               "findings": [f.as_dict() for f in problems],
+                               "plugin_errors": [f.as_dict() for f in failures]},
                               indent=2, ensure_ascii=False))
     else:
         for finding in problems:
@@ -90,7 +92,7 @@ def explain_cmd(file: Path, engagement_id: str | None, rule_ids: tuple[str, ...]
             click.echo(_text(explanation, bool(rule_ids)))
         if not explained:
             click.echo(f"{file}: no engagement to explain")
-    failed = plugins.failures or rules.content.failures or not explained
+    failed = failures or not explained
     sys.exit(ExitCode.USAGE if failed else ExitCode.OK)
 
 
