@@ -147,6 +147,9 @@ def test_every_broken_rule_of_a_file_is_reported_at_once(run_cli, nl):
     assert "rule NL-LANG-001: message: unclosed '{'" in test.stdout
     assert "rule NL-LANG-002: task 'finance.payrol'" in test.stdout
     assert "conformance: 2 problems in 1 plugin" in test.stdout
+    assert test.stdout.endswith("0 passed, 0 failed\nexamples not run: country_nl failed to "
+                                "load (all or nothing: fix the problems above)\n")
+    assert test.exit_code == 2
 
 
 def test_every_rule_that_breaks_the_schema_is_reported_at_once(run_cli, nl):
