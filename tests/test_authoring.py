@@ -369,6 +369,21 @@ def test_templates_escape_braces_and_show_absent_fields(template, shown):
     assert compile_template(template)(bindings) == shown
 
 
+def test_the_rule_file_docs_show_what_a_message_prints():
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "rule-files.md").read_text(encoding="utf-8")
+    table = text.split("\n## Messages\n", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|$", table, re.MULTILINE))
+    render = compile_template("{x.v}")
+    assert rows["nothing (absent, null, an empty list)"] == f"`{ABSENT}`"
+    assert all(render({"x": value}) == ABSENT for value in ({}, {"v": None}, {"v": []}))
+    assert rows["`true` / `false`"] == f"`{render({'x': {'v': True}})}` / " \
+                                       f"`{render({'x': {'v': False}})}`"
+    assert rows["a list"] == "its items, comma-separated"
+    assert render({"x": {"v": ["a", "b"]}}) == "a, b"
+
+
 @pytest.mark.parametrize("template", ["{service.id", "{staff}", "a } b", "{ who.name }",
                                       "{who.name}}", "{1.x}"])
 def test_a_malformed_template_does_not_parse(template):
