@@ -170,6 +170,17 @@ def test_every_rule_that_breaks_the_schema_is_reported_at_once(run_cli, nl):
     assert "fatal" in problems[2]["what"]
 
 
+def test_a_fail_example_the_rule_misses_says_which_condition_stopped_it(run_cli, nl):
+    text = nl.edit(nl.rules, "language: {not_in: [nl, en]}", "language: {not_in: [nl, en, de]}")
+    result = run_cli("test", str(nl.root))
+    assert result.exit_code == 1
+    assert ("expected NL-LANG-001 to be reported; got COM-LANG-001, COM-PROF-001; NL-LANG-001: "
+            "stopped at 'service': no service fact with language not in "
+            f'["nl", "en", "de"] (line {line_of(text, "not_in: [nl, en, de]")})\n') in \
+        result.stdout
+    assert result.stdout.endswith("1 passed, 1 failed\n")
+
+
 def test_a_misspelt_key_is_named_at_its_own_line(run_cli, nl):
     text = nl.edit(nl.rules, "    severity: warning", "    severty: warning")
     _, (problem,) = problems_of(run_cli, nl)
