@@ -71,6 +71,30 @@ def test_a_mistyped_task_id_in_a_condition_fails_test_and_check_naming_it(run_cl
     assert "task 'finance.payrol' is not defined by any loaded plugin" in test.stdout
 
 
+@pytest.mark.parametrize(("condition", "said"), [
+    ("task: fnance.payroll", "task 'fnance.payroll' is not defined by any loaded plugin "
+                             "(did you mean 'finance.payroll'?)"),
+    # NL is loaded (the plugin's own profile), so its ids are checked though none exist yet.
+    ("framework: nl.payroltax", "framework 'nl.payroltax' is not defined by any loaded plugin"),
+])
+def test_ids_of_loaded_namespaces_and_countries_are_checked(run_cli, nl, condition, said):
+    text = nl.edit(nl.rules, "      - service: {fact: service, language:",
+                   f"      - service: {{fact: service, {condition}, language:")
+    code, (problem,) = problems_of(run_cli, nl)
+    assert code == 1 and problem["check"] == "catalogue-id"
+    assert problem["line"] == line_of(text, condition)
+    assert said in problem["what"]
+
+
+def test_an_id_of_a_country_no_loaded_plugin_profiles_is_not_a_mistake(run_cli, nl):
+    """It belongs to a plugin that is not installed (or disabled): the condition cannot
+    match, and the rule is not broken for it."""
+    nl.edit(nl.rules, "      - service: {fact: service, language:",
+            "      - service: {fact: service, framework: {not_in: [br.gaap]}, language:")
+    code, problems = problems_of(run_cli, nl)
+    assert (code, problems) == (0, [])
+
+
 def test_a_mistyped_id_in_an_example_is_named_where_the_example_writes_it(run_cli, nl):
     # The first service of the file is the one in bases:, which the examples patch.
     text = nl.edit(nl.rules, "task: finance.billing,", "task: finance.biling,")

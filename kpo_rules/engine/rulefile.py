@@ -64,6 +64,7 @@ class _Context:
         self.doc, self.plugin, self.vocabulary = doc, plugin, vocabulary
         self.catalogue = catalogue
         self.rule: str | None = None
+        self._namespaces: set[str] | None = None
 
     def fail(self, pointer: str, why: str, *, kind: str = "rule", fix: str = ""
              ) -> RuleDefinitionError:
@@ -71,17 +72,41 @@ class _Context:
         return RuleDefinitionError(self.doc.file, line, self.rule, why, kind=kind, fix=fix)
 
     def check_id(self, table: str, value: Any, pointer: str) -> None:
-        """Refuse a literal that should be an id of catalogue ``table`` but is none."""
+        """Refuse a literal that should be an id of catalogue ``table`` but is none.
+
+        An id of a country no loaded plugin profiles (``de.stb`` with the German plugin
+        disabled), or in a namespace no loaded plugin uses, belongs to a plugin that is not
+        loaded: the condition cannot match, and the plugin is not broken for it. A
+        namespace close to a used one is a typo.
+        """
         if self.catalogue is None or not isinstance(value, str):
             return
         known: Mapping[str, Any] = getattr(self.catalogue, table)
-        if value not in known:
+        if value not in known and not self._elsewhere(value):
             label = _LABELS[table]
             raise self.fail(
                 pointer, f"{label} '{value}' is not defined by any loaded plugin"
                          f"{did_you_mean(value, known)}", kind="catalogue-id",
                 fix=f"use a {label} id that `kpo-rules catalogue {table}` lists, or install "
                     "the plugin that defines it")
+
+
+    def _elsewhere(self, value: str) -> bool:
+        """Whether ``value`` is an id of a country without a loaded profile, or in a
+        namespace (``finance.``) no loaded plugin uses nor one close to it."""
+        from kpo_rules.scaffold.countries import country_codes  # noqa: PLC0415
+
+        if self.catalogue is None or "." not in value:
+            return False
+        namespace = value.split(".", 1)[0]
+        if namespace.upper() in country_codes():
+            return namespace.upper() not in self.catalogue.countries
+        if self._namespaces is None:
+            catalogue = self.catalogue
+            self._namespaces = {key.split(".", 1)[0] for table in (
+                catalogue.tasks, catalogue.credentials, catalogue.frameworks) for key in table}
+        return namespace not in self._namespaces and not difflib.get_close_matches(
+            namespace, self._namespaces, n=1)
 
 
 def _value(raw: Any, bound: Sequence[str], ctx: _Context, pointer: str) -> Any:
