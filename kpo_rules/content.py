@@ -225,7 +225,8 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
     excluded: set[str] = set()
     while True:
         content = _compile([(p, d) for p, d in catalogues if p not in excluded],
-                           [(p, d) for p, d in rule_files if p not in excluded], mine, fail)
+                           [(p, d) for p, d in rule_files if p not in excluded], mine, fail,
+                           check_ids=not plugins.blocked)
         failed = {f.name for f in failures}
         if failed == excluded:
             return replace(content, failures=tuple(failures))
@@ -234,8 +235,14 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
 
 def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str, Document]],
              prefixes: Mapping[str, tuple[str, ...]],
-             fail: Callable[[str, RuleDefinitionError], None]) -> Content:
-    """The catalogue and rule book of the given documents; what fails goes to ``fail``."""
+             fail: Callable[[str, RuleDefinitionError], None], *, check_ids: bool = True
+             ) -> Content:
+    """The catalogue and rule book of the given documents; what fails goes to ``fail``.
+
+    ``check_ids``: refuse catalogue ids no plugin defines. Off when plugins were disabled
+    (``disable-plugins``): an id may then be a disabled plugin's, and disabling one plugin
+    must not break the others.
+    """
     from kpo_rules.engine.evaluate import book_digest  # noqa: PLC0415
     from kpo_rules.engine.facts import VOCABULARY  # noqa: PLC0415
     from kpo_rules.engine.rulefile import parse_rule_file  # noqa: PLC0415
@@ -261,7 +268,8 @@ def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str,
         errors: list[RuleDefinitionError] = []
         try:
             file_rules, file_derivations, _ = parse_rule_file(
-                doc, plugin, prefixes.get(plugin, ()), vocabulary, catalogue, errors)
+                doc, plugin, prefixes.get(plugin, ()), vocabulary,
+                catalogue if check_ids else None, errors)
             items: list[Rule | Derivation] = [*file_rules, *file_derivations]
             for item in items:
                 other = rules.get(item.id) or derivations.get(item.id)

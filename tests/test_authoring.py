@@ -95,6 +95,19 @@ def test_an_id_of_a_country_no_loaded_plugin_profiles_is_not_a_mistake(run_cli, 
     assert (code, problems) == (0, [])
 
 
+@pytest.mark.parametrize("disabled", ["legal", "finance", "country_de", "common"])
+def test_disabling_a_plugin_breaks_none_of_the_others(run_cli, disabled):
+    """Other plugins' rules and examples name its ids; disabled, they are not typos."""
+    result = run_cli("catalogue", "--format", "json",
+                     env={"KPO_RULES_DISABLE_PLUGINS": disabled})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["errors"] == []
+    assert disabled not in {entry["plugin"] for section in ("tasks", "credentials",
+                                                            "frameworks", "countries")
+                            for entry in data[section]}
+
+
 def test_a_mistyped_id_in_an_example_is_named_where_the_example_writes_it(run_cli, nl):
     # The first service of the file is the one in bases:, which the examples patch.
     text = nl.edit(nl.rules, "task: finance.billing,", "task: finance.biling,")

@@ -74,9 +74,9 @@ class _Context:
     def check_id(self, table: str, value: Any, pointer: str) -> None:
         """Refuse a literal that should be an id of catalogue ``table`` but is none.
 
-        An id of a country no loaded plugin profiles (``de.stb`` with the German plugin
-        disabled), or in a namespace no loaded plugin uses, belongs to a plugin that is not
-        loaded: the condition cannot match, and the plugin is not broken for it. A
+        An id of a country no loaded plugin profiles (``de.stb`` without the German
+        plugin), or in a namespace no loaded plugin uses, belongs to a plugin that is not
+        installed: the condition cannot match, and the plugin is not broken for it. A
         namespace close to a used one is a typo.
         """
         if self.catalogue is None or not isinstance(value, str):
