@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from kpo_rules.config import Config, run_record
 from kpo_rules.load.discovery import Discovery, discover
 from kpo_rules.load.files import SourceFile
-from kpo_rules.model import Report, sort_findings
+from kpo_rules.model import Report
+from kpo_rules.packed import FindingList, dictionary_for
 from kpo_rules.plugins import PluginSet, blocked_from_env, create_plugin_set
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def check(
         cannot be read.
     """
     from kpo_rules import pipeline  # noqa: PLC0415 - the pipeline imports the loaders
+    from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
     from kpo_rules.filters import Filters  # noqa: PLC0415
 
     config = config or Config()
@@ -86,7 +88,8 @@ def check(
         known_rules=rules.known,
         baseline=None if entries is None else frozenset(e["fingerprint"] for e in entries))
     run = pipeline.Run(files=files, rules=rules, rosters=pipeline.read_rosters(files, rules),
-                       filters=filters)
+                       filters=filters, dictionary=dictionary_for(
+                           rule_catalogue(rules.content.rules.rules).values()))
     outcomes = _check_files(run, jobs, progress)
     settled = pipeline.settle(run, outcomes)
     report = pipeline.build_report(run, settled, plugin_set, config, entries or ())
@@ -105,7 +108,8 @@ def _with_run(report: Report, found: Discovery, filters: Filters, plugins: Plugi
     findings = report.findings
     problems = apply_filters(found.problems, filters).findings
     if problems:
-        findings = tuple(sort_findings([*findings, *problems]))
+        findings = FindingList.of(findings).plus(problems) if not isinstance(
+            findings, FindingList) else findings.plus(problems)
     return replace(report, findings=findings, run=run)
 
 
@@ -123,7 +127,7 @@ def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
         return parallel.check_in_workers(run, workers, progress)
     outcomes = []
     for index in range(count):
-        outcomes.append(pipeline.check_file(run, index))
+        outcomes.append(pipeline.pack(pipeline.check_file(run, index), run.dictionary))
         if progress is not None:
             progress(index + 1, count)
     return outcomes

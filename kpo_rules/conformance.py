@@ -22,7 +22,7 @@ from typing import Any
 
 from kpo_rules import hookspecs
 from kpo_rules.content import Content, load_content
-from kpo_rules.engine.model import Rule
+from kpo_rules.engine.rule_model import Rule
 from kpo_rules.errors import UsageError
 from kpo_rules.model import Document
 from kpo_rules.plugin_api import DataFile, PluginMeta

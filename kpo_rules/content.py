@@ -15,7 +15,7 @@ from typing import Any
 
 from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
-from kpo_rules.engine.model import Derivation, Rule, RuleBook
+from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
 from kpo_rules.model import Document, Finding, PluginFailure
 from kpo_rules.plugin_api import DataFile, PluginMeta

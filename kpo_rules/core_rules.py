@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kpo_rules.model import Finding, Severity, Subject
 
 if TYPE_CHECKING:
-    from kpo_rules.engine.model import Rule
+    from kpo_rules.engine.rule_model import Rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-#: The ``docs/`` folder of this checkout.
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: The ``docs/`` folder of the checkout this runs in: generating is a maintainer's job,
+#: done from the repository root whether kpo-rules is installed editable or not.
+DOCS = Path("docs")
 #: Plugins whose rules get a page: those this distribution ships.
 DISTRIBUTION = "kpo-rules"
 
@@ -60,20 +61,20 @@ def _rule_index(rows: list[tuple[str, str, str, str, str]]) -> str:
 # --------------------------------------------------------------------------- regions
 
 
-def _document(name: str) -> object:
+def _document(docs: Path, name: str) -> object:
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
-    path = DOCS / "examples" / name
+    path = docs / "examples" / name
     return parse_yaml(path.read_bytes(), str(path))[0].data
 
 
-def _fields(schema_name: str, example: str) -> Callable[[], str]:
-    def make() -> str:
+def _fields(schema_name: str, example: str) -> Callable[[Path], str]:
+    def make(docs: Path) -> str:
         from kpo_rules.schema_docs import field_table  # noqa: PLC0415
         from kpo_rules.schemas import get_schema  # noqa: PLC0415
 
         try:
-            return field_table(get_schema(schema_name), _document(example))
+            return field_table(get_schema(schema_name), _document(docs, example))
         except LookupError as exc:
             raise SystemExit(f"docs/examples/{example} has no example of: {exc}; add one") \
                 from None
@@ -81,7 +82,7 @@ def _fields(schema_name: str, example: str) -> Callable[[], str]:
     return make
 
 
-def _config_fields() -> str:
+def _config_fields(docs: Path) -> str:
     from kpo_rules.config import config_schema  # noqa: PLC0415
     from kpo_rules.schema_docs import field_table  # noqa: PLC0415
 
@@ -90,7 +91,7 @@ def _config_fields() -> str:
     else:  # pragma: no cover - the oldest supported Python
         import tomli as tomllib  # noqa: PLC0415
 
-    example = tomllib.loads((DOCS / "examples" / "kpo-rules.toml").read_text(encoding="utf-8"))
+    example = tomllib.loads((docs / "examples" / "kpo-rules.toml").read_text(encoding="utf-8"))
     try:
         return field_table(config_schema(""), example)
     except LookupError as exc:
@@ -98,16 +99,17 @@ def _config_fields() -> str:
             from None
 
 
-def _example(name: str, language: str) -> Callable[[], str]:
-    def make() -> str:
-        text = (DOCS / "examples" / name).read_text(encoding="utf-8")
+def _example(name: str, language: str) -> Callable[[Path], str]:
+    def make(docs: Path) -> str:
+        text = (docs / "examples" / name).read_text(encoding="utf-8")
         return f"```{language}\n{text.rstrip()}\n```\n"
 
     return make
 
 
-def derived_facts() -> str:
-    """The fact types the shipped plugins' derivations assert: fields, derivations, meaning."""
+def derived_facts(docs: Path) -> str:
+    """The fact types the shipped plugins' derivations assert: fields, derivations, meaning
+    (from the plugins, not from ``docs``)."""
     from kpo_rules.content import load_content  # noqa: PLC0415
     from kpo_rules.plugins import create_plugin_set  # noqa: PLC0415
 
@@ -128,7 +130,7 @@ def derived_facts() -> str:
 
 
 #: page -> region name -> what the region holds
-REGIONS: dict[str, dict[str, Callable[[], str]]] = {
+REGIONS: dict[str, dict[str, Callable[[Path], str]]] = {
     "rule-files.md": {"derived facts": derived_facts},
     "engagement-file.md": {
         "engagement example": _example("engagement.yaml", "yaml"),
@@ -143,13 +145,13 @@ REGIONS: dict[str, dict[str, Callable[[], str]]] = {
 }
 
 
-def fill_regions(text: str, regions: dict[str, Callable[[], str]]) -> str:
+def fill_regions(text: str, regions: dict[str, Callable[[Path], str]], docs: Path) -> str:
     for name, make in regions.items():
         pattern = re.compile(rf"(<!-- generated: {re.escape(name)} -->\n).*?(<!-- end: "
                              rf"{re.escape(name)} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"no region '<!-- generated: {name} -->' to fill")
-        content = make()
+        content = make(docs)
 
         def fill(match: re.Match[str], content: str = content) -> str:
             return match.group(1) + content + match.group(2)
@@ -163,7 +165,7 @@ def expected_files(docs: Path = DOCS) -> dict[Path, str]:
     files = {docs / name: text for name, text in shipped_rule_pages().items()}
     for page, regions in REGIONS.items():
         path = docs / page
-        files[path] = fill_regions(path.read_text(encoding="utf-8"), regions)
+        files[path] = fill_regions(path.read_text(encoding="utf-8"), regions, docs)
     return files
 
 
@@ -193,6 +195,10 @@ def write(docs: Path = DOCS) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if not (DOCS / "examples").is_dir():
+        print("kpo_rules.docgen: no docs/examples/ here; run it from the repository root",
+              file=sys.stderr)
+        return 2
     if args == ["--check"]:
         paths = stale()
         for path in paths:

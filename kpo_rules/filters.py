@@ -27,6 +27,7 @@ from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
     from kpo_rules.engagement import Engagement
+    from kpo_rules.packed import Packed
     from kpo_rules.waivers import AppliedWaiver
 
 #: Categories of findings that say a file was not fully checked.
@@ -56,6 +57,9 @@ class Filtered:
     """Findings after the filters, and what the filters took away."""
 
     findings: tuple[Finding, ...] = ()
+    #: ``findings``, sorted and packed for the trip to the report (then ``findings`` is
+    #: empty): see :mod:`kpo_rules.packed`.
+    packed: Packed | None = None
     waived: tuple[Finding, ...] = ()
     #: The waivers that silenced findings, for the report's record.
     waivers: tuple[AppliedWaiver, ...] = ()

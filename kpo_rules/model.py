@@ -7,7 +7,7 @@ earlier stage produced; use :func:`dataclasses.replace` to derive a new value.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,15 +269,17 @@ class RunRecord:
             notes.append("fail-on never")
         if not self.waivers:
             notes.append("waivers off")
-        if self.skipped:
-            notes.append(f"{len(self.skipped)} skipped (--show-files lists them)")
         return notes
 
     def summary_note(self) -> str:
-        """`` [config: FILE; turned off: ...]`` for the text summary line, or ``""``."""
+        """`` [config: FILE; turned off: ...; not ours: N skipped ...]`` for the text
+        summary line, or ``""``."""
         parts = [f"config: {self.config_file}"] if self.config_file else []
         if self.turned_off():
             parts.append("turned off: " + ", ".join(self.turned_off()))
+        if self.skipped:
+            files = "file" if len(self.skipped) == 1 else "files"
+            parts.append(f"{len(self.skipped)} {files} skipped (--show-files lists them)")
         return f" [{'; '.join(parts)}]" if parts else ""
 
 
@@ -285,7 +287,9 @@ class RunRecord:
 class Report:
     """The outcome of one run: findings plus what is needed to judge and render them."""
 
-    findings: tuple[Finding, ...]
+    #: In report order; from :func:`kpo_rules.check` a :class:`~kpo_rules.packed.FindingList`
+    #: (compact until iterated), equal to the tuple of the same findings.
+    findings: Sequence[Finding]
     files: int
     engagements: int
     plugins: tuple[PluginInfo, ...] = ()
@@ -304,9 +308,11 @@ class Report:
     run: RunRecord = field(default_factory=RunRecord)
 
     def count(self, severity: Severity) -> int:
+        counted = getattr(self.findings, "severity_count", None)  # packed: no unpacking
+        if counted is not None:
+            return int(counted(severity))
         return sum(1 for f in self.findings if f.severity is severity)
 
     def worst(self) -> Severity | None:
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+        present = [s for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if self.count(s)]
+        return present[0] if present else None

@@ -21,13 +21,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from kpo_rules.model import Finding
-from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed
+from kpo_rules.pipeline import FileOutcome, Run, check_file, crashed, pack
 
 CRASH = "the worker process checking it died (a crash in the engine)"
 #: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
@@ -53,10 +51,8 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     its files in a fresh worker. Outcomes come back in file order."""
     done: dict[int, FileOutcome] = {}
     workers: list[_Worker] = []
-    shared = _Shared()
-
     def received(batch: list[tuple[int, FileOutcome]]) -> None:
-        done.update((index, shared.outcome(outcome)) for index, outcome in batch)
+        done.update(batch)
         if progress is not None:
             progress(len(done), len(run.files))
 
@@ -77,33 +73,6 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
     for worker in workers:
         worker.reap()
     return [done[i] for i in range(len(run.files))]
-
-
-class _Shared:
-    """One copy in the parent of what many findings share: a finding unpickled from a
-    worker carries its own copies of its rule's fix and references, its file name,
-    subject... (about 1.2 KB a finding; 0.5 KB when shared)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        return self._seen.setdefault(value, value)
-
-    def outcome(self, outcome: FileOutcome) -> FileOutcome:
-        parts = tuple(replace(part, filtered=replace(
-            part.filtered, findings=tuple(self.finding(f) for f in part.filtered.findings),
-            waived=tuple(self.finding(f) for f in part.filtered.waived)))
-            for part in outcome.parts)
-        return replace(outcome, name=self(outcome.name), parts=parts)
-
-    def finding(self, f: Finding) -> Finding:
-        return Finding(
-            rule=self(f.rule), severity=f.severity, category=self(f.category),
-            message=f.message, file=self(f.file), line=f.line, column=f.column,
-            engagement=self(f.engagement), subject=self(f.subject), path=self(f.path),
-            remediation=self(f.remediation), references=self(f.references),
-            plugin=self(f.plugin))
 
 
 def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:
@@ -132,10 +101,12 @@ class _Worker:
 
     @classmethod
     def start(cls, run: Run, share: list[int], workers: list[_Worker]) -> _Worker:
-        """Fork a worker for ``share`` and add it to ``workers``."""
-        process, connection = _fork(run, share, workers)
-        worker = cls(share, process, connection)
-        workers.append(worker)
+        """Fork a worker for ``share`` and add it to ``workers``, with no moment in between
+        when a signal could end the run without it being known (and killed)."""
+        with _signals_held():
+            process, connection = _fork(run, share, workers)
+            worker = cls(share, process, connection)
+            workers.append(worker)
         return worker
 
     def reap(self) -> None:
@@ -186,16 +157,37 @@ def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, FileOut
 
 def _alone(run: Run, index: int, workers: Sequence[_Worker]) -> FileOutcome:
     """``check_file(run, index)`` in a process of its own; a crash finding if that dies."""
-    process, connection = _fork(run, [index], workers)
+    with _signals_held():
+        process, connection = _fork(run, [index], workers)
     try:
         batch = connection.recv()
     except (EOFError, OSError):  # it died before it could answer
         return crashed(run, index, CRASH)
+    except BaseException:  # Ctrl-C, SIGTERM: the run ends, and this process with it
+        if process.is_alive():
+            process.kill()
+        raise
     finally:
         connection.close()
         process.join()
     outcome: FileOutcome = batch[0][1]
     return outcome
+
+
+#: The signals that end a run; the parent then kills every worker it knows of.
+_ENDING = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a worker is forked and noted: delivered between the
+    fork and the note, they would end the run without killing that worker. The worker
+    inherits the held mask and releases it once its own handlers are set (:func:`_detach`)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 # --------------------------------------------------------------- in the worker
@@ -210,7 +202,7 @@ def _serve(connection: Connection, inherited: list[Connection], parent: int, run
     batch: list[tuple[int, FileOutcome]] = []
     try:
         for index in share:
-            batch.append((index, check_file(run, index)))
+            batch.append((index, pack(check_file(run, index), run.dictionary)))
             if len(batch) == BATCH:
                 connection.send(batch)
                 batch = []
@@ -232,6 +224,7 @@ def _detach(inherited: list[Connection], parent: int) -> None:
             connection.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)  # held by the parent's fork
     _die_with(parent)
     with contextlib.suppress(Exception):
         import faulthandler  # noqa: PLC0415 - a crash is reported as a finding instead

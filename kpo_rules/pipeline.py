@@ -184,6 +184,8 @@ class Run:
     rules: RuleSet
     rosters: Rosters
     filters: Filters
+    #: What packed findings are compressed against (:func:`kpo_rules.packed.dictionary_for`).
+    dictionary: bytes = b""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,7 +220,9 @@ def check_file(run: Run, index: int) -> FileOutcome:
         return failed(source.name, exc)
     if result.skipped is not None:
         return FileOutcome(name=result.name, parts=(), skipped=result.skipped)
-    parts = [Part(filtered=apply_filters(result.findings, run.filters))]
+    # the file's own part (reading, schema) only when there is something in it
+    parts = [Part(filtered=apply_filters(result.findings, run.filters))] \
+        if result.findings else []
     for doc in result.documents:
         if doc.data["kind"] == "Engagement":
             parts.append(_check_engagement(run, doc))
@@ -278,6 +282,19 @@ def crashed(run: Run, index: int, why: str) -> FileOutcome:
         [core_finding(CRASHED, message=f"not checked: {why}", file=name)], run.filters)),))
 
 
+def pack(outcome: FileOutcome, dictionary: bytes = b"") -> FileOutcome:
+    """The outcome with each part's findings sorted and packed: what a run holds until the
+    report is written (:mod:`kpo_rules.packed`)."""
+    from kpo_rules.packed import Packed  # noqa: PLC0415
+
+    return replace(outcome, parts=tuple(
+        replace(part, filtered=replace(
+            part.filtered, findings=(),
+            packed=Packed.of(sort_findings(list(part.filtered.findings)), dictionary)))
+        if part.filtered.findings else part
+        for part in outcome.parts))
+
+
 # -------------------------------------------------------------- across every file
 
 
@@ -310,8 +327,11 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
                  baseline: Iterable[Mapping[str, Any]] = ()) -> Report:
     """One sorted report of every file's and the cross-file findings."""
     from kpo_rules.core_rules import rule_catalogue  # noqa: PLC0415
+    from kpo_rules.packed import FindingList  # noqa: PLC0415
 
     parts = [settled.cross, *(p.filtered for o in settled.outcomes for p in o.parts)]
+    chunks = [(o.name, p.filtered.packed or p.filtered.findings)
+              for o in settled.outcomes for p in o.parts]
     checked: list[tuple[str, str | None]] = []
     skipped = [SkippedPath(path=o.name, reason=o.skipped) for o in settled.outcomes
                if o.skipped is not None]
@@ -326,7 +346,7 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
     failures += [PluginFailure(name="(config)", distribution=None, error=problem)
                  for problem in missing_plugins(config, loaded)]
     return Report(
-        findings=tuple(sort_findings([f for part in parts for f in part.findings])),
+        findings=FindingList(chunks, run.dictionary).plus(settled.cross.findings),
         files=len(settled.outcomes) - len(skipped),
         engagements=sum(1 for _, eid in checked if eid is not None),
         checked=tuple(sorted(checked, key=lambda c: (c[0], c[1] or ""))),

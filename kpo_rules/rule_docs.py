@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kpo_rules.core_rules import CoreRule
-    from kpo_rules.engine.model import Example, Rule
+    from kpo_rules.engine.rule_model import Example, Rule
 
 
 def _in_force(rule: Rule) -> str:

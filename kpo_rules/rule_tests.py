@@ -12,7 +12,7 @@ import yaml
 
 from kpo_rules.api import check
 from kpo_rules.content import load_content
-from kpo_rules.engine.model import Example, Rule
+from kpo_rules.engine.rule_model import Example, Rule
 from kpo_rules.model import Finding
 from kpo_rules.plugins import PluginSet
 

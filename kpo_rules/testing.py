@@ -53,7 +53,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kpo_rules.config import Config
-from kpo_rules.engine.model import Example, Rule
+from kpo_rules.engine.rule_model import Example, Rule
 from kpo_rules.model import Finding, PluginFailure, Report, Severity
 from kpo_rules.plugins import PluginSet, create_plugin_set
 from kpo_rules.rule_tests import ExampleOutcome
@@ -130,7 +130,7 @@ class CheckResult:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return self.report.findings
+        return tuple(self.report.findings)
 
     @property
     def rules(self) -> frozenset[str]:

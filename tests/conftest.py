@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,10 @@ from kpo_rules.cli import cli
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
+
+# pytest's faulthandler is inherited by forked children: a worker a test crashes on purpose
+# (to check that the run goes on) would print a "Fatal Python error" dump of its stack.
+os.register_at_fork(after_in_child=faulthandler.disable)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import kpo_rules
 from kpo_rules import errors
 from kpo_rules.conformance import check_plugin
 from kpo_rules.content import load_content
-from kpo_rules.engine.model import OPERATORS
+from kpo_rules.engine.rule_model import OPERATORS
 from kpo_rules.engine.template import ABSENT, TemplateError, compile_template, parse_template
 from kpo_rules.local_plugin import load_local_plugin
 from kpo_rules.plugins import create_plugin_set

@@ -513,6 +513,9 @@ def test_init_writes_a_starter_that_passes(tmp_path, run_cli):
     assert report["findings"] == [] and report["summary"]["files"] == 1
     assert [s["path"] for s in report["run"]["skipped"]] == [
         f"{tmp_path.as_posix()}/.github/workflows/kpo-rules.yml"]
+    summary = run_cli("check", str(tmp_path)).stdout.splitlines()[-1]
+    assert summary.endswith("; 1 file skipped (--show-files lists them)]"), summary
+    assert "turned off" not in summary  # skipping what is not ours narrows nothing
     workflow = (tmp_path / ".github" / "workflows" / "kpo-rules.yml").read_text()
     assert f"pip install kpo-rules=={__version__}\n" in workflow
     again = run_cli("init", str(tmp_path))

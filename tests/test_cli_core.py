@@ -365,6 +365,7 @@ def test_schema_command_prints_valid_json_schema(run_cli, name):
     Draft202012Validator.check_schema(json.loads(result.stdout))
 
 
+@pytest.mark.slow  # big input (CI runs it: .ci/run)
 def test_big_roster_loads_and_validates_in_seconds(tmp_path, check_json):
     member = """  - id: p-{i}
     name: Person {i}

@@ -15,7 +15,6 @@ import textwrap
 import threading
 from pathlib import Path
 
-import durable_rules_engine
 import pytest
 
 from kpo_rules.engine.durable import (
@@ -23,19 +22,32 @@ from kpo_rules.engine.durable import (
     Copy,
     Derive,
     DurableRunner,
-    Firing,
     SessionResult,
+    _engine,
+    compile_plan,
 )
+from kpo_rules.engine.durable import plan as durable_plan
 from kpo_rules.engine.durable import session as durable_session
-from kpo_rules.engine.durable.facts import _fact_problem, _fnv1a
+from kpo_rules.engine.durable.fact_records import _fact_problem, _fnv1a
 from kpo_rules.engine.durable.rules import _compile_rule
-from kpo_rules.engine.durable.strata import _declared, _negation_cycle, _stages
+from kpo_rules.engine.durable.strata import _negation_cycle, _stages
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def nothing(firing: Firing):
-    return ()
+def runner_of(name: str, rules: dict, recipes: dict | None = None) -> DurableRunner:
+    """A runner as kpo-rules builds one: a compiled plan, with recipes for derivations."""
+    return DurableRunner(compile_plan(name, rules, recipes=recipes))
+
+
+def rounds_of(name: str, rules: dict, recipes: dict) -> DurableRunner:
+    """The same rule set evaluated in rounds until the derived facts settle, the way a
+    cycle through negation is: the reference a stratified pass must agree with."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(durable_plan, "_negation_cycle", lambda infos, declared: ("forced",))
+        runner = runner_of(name, rules, recipes)
+    assert not runner.stratified
+    return runner
 
 
 def fired(result: SessionResult) -> list[tuple[str, dict]]:
@@ -111,7 +123,7 @@ RULES = {
 
 @pytest.fixture(scope="module")
 def runner():
-    return DurableRunner("test_checks", RULES, nothing)
+    return runner_of("test_checks", RULES)
 
 
 # --------------------------------------------------------------------------- matching
@@ -157,15 +169,14 @@ def test_negation_is_independent_of_fact_order(runner):
 
 
 def test_unicode_literals_match(runner):
-    umlaut = DurableRunner("test_unicode", {"m": {"all": [{"c": {"city": "München"}}]}}, nothing)
+    umlaut = runner_of("test_unicode", {"m": {"all": [{"c": {"city": "München"}}]}})
     assert fired(umlaut.run([{"city": "München", "name": "x"}])) == [("m", {"c": "x"})]
 
 
 def test_firings_are_deduplicated_and_sorted():
-    runner = DurableRunner(
+    runner = runner_of(
         "test_sorted",
         {"b": {"all": [{"m": {"t": "x"}}]}, "a": {"all": [{"m": {"t": "x"}}]}},
-        nothing,
     )
     # two identical facts without ids: two durable facts, one firing per rule
     result = runner.run([{"t": "x", "v": 2}, {"t": "x", "v": 1}, {"t": "x", "v": 2}])
@@ -231,7 +242,7 @@ def test_join_patterns_evaluate_like_python():
             expr, fn = _random_pattern(rnd)
             rules[f"r{i}"] = {"all": [{"cl": {"t": "client"}}, {"m": expr}]}
             truth[f"r{i}"] = {f"x{k}" for k, row in enumerate(rows) if fn(row)}
-        runner = DurableRunner("test_logic", rules, nothing)
+        runner = runner_of("test_logic", rules)
         got = {name: set() for name in rules}
         for firing in runner.run(facts).firings:
             got[firing.rule].add(firing.bindings["m"]["id"])
@@ -242,7 +253,7 @@ def test_join_patterns_evaluate_like_python():
 
 def test_literal_groups_next_to_a_join():
     # raw durable-rules fires this for b=1, c=0: the join after the $or is skipped
-    runner = DurableRunner(
+    runner = runner_of(
         "test_in_join",
         {
             "r": {
@@ -256,7 +267,6 @@ def test_literal_groups_next_to_a_join():
                 ]
             }
         },
-        nothing,
     )
     client = {"t": "client", "k": 1}
     assert runner.run([client, {"t": "x", "a": 0, "b": 1, "c": 0}]).firings == ()
@@ -266,7 +276,7 @@ def test_literal_groups_next_to_a_join():
 def test_iany_with_an_and_of_item_conditions():
     item = {"$and": [{"$i.a": 1}, {"$and": [{"$i.b": 1}]}]}  # nested $and is flattened
     pattern = {"m": {"$and": [{"t": "x"}, {"$iany": {"items": item}}]}}
-    runner = DurableRunner("test_iany_and", {"r": {"all": [pattern]}}, nothing)
+    runner = runner_of("test_iany_and", {"r": {"all": [pattern]}})
     items = [{"a": 1, "b": 0}, {"a": 0, "b": 1}]
     assert runner.run([{"t": "x", "items": items}]).firings == ()
     assert rules_fired(runner.run([{"t": "x", "items": [*items, {"a": 1, "b": 1}]}])) == {"r"}
@@ -290,7 +300,7 @@ def test_joins_on_fields_a_fact_lacks(op):
             ]
         },
     }
-    runner = DurableRunner("test_missing", rules, nothing)
+    runner = runner_of("test_missing", rules)
     staff_fact = {"t": "staff", "rate": 50}
     assert fired(runner.run([{"t": "client", "name": "c"}, staff_fact])) == [("neg", {"cl": "c"})]
     with_cap = fired(runner.run([{"t": "client", "name": "c", "cap": 100}, staff_fact]))
@@ -306,7 +316,7 @@ def test_join_conditions_written_first_keep_the_alpha_network_small():
         f"r{i}": {"all": [{"cl": {"t": "client"}}, {"st": {"$and": [join, {"t": f"type{i}"}]}}]}
         for i in range(70)
     }
-    runner = DurableRunner("test_order", rules, nothing)
+    runner = runner_of("test_order", rules)
     facts = [{"t": "client", "country": "DE"}, {"t": "type3", "country": "US"}]
     assert rules_fired(runner.run(facts)) == {"r3"}
 
@@ -315,7 +325,7 @@ def test_the_measured_crash_does_not_happen():
     # Without the runner's rearrangement this segfaults (measured): a $neq join whose
     # last condition is false makes durable scan past the end of the sequence.
     code = textwrap.dedent("""
-        from kpo_rules.engine.durable import DurableRunner
+        from kpo_rules.engine.durable import DurableRunner, compile_plan
         c1 = {"$iany": {"langs": {"$and": [{"$i.lang": "de"}, {"$gte": {"$i.rank": 5}}]}}}
         rules = {
             "has_StB": {"all": [{"st": {"$and": [{"t": "staff"},
@@ -327,20 +337,12 @@ def test_the_measured_crash_does_not_happen():
                                 {"st": {"$and": [{"t": "staff"},
                                                  {"$neq": {"country": {"cl": "country"}}}]}}]},
         }
-        r = DurableRunner("crash", rules, lambda f: ())
+        r = DurableRunner(compile_plan("crash", rules))
         facts = [{"t": "client", "id": "c", "country": "DE"},
                  {"t": "staff", "id": "s", "country": "DE", "quals": [], "langs": []}]
         print(sorted(f.rule for f in r.run(facts).firings))
     """)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    proc = _run_python(code)
     assert (proc.returncode, proc.stdout.strip()) == (0, "['no_german']"), proc.stderr
 
 
@@ -363,35 +365,35 @@ CHAIN_RULES = {
     "derive_clear": {"pri": 1, "all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
     "cleared": {"all": [{"c": {"t": "clear"}}]},
 }
-
-
-def chain_on_fire(firing: Firing):
-    b = firing.bindings
-    if firing.rule == "derive_flag":
-        return [{"t": "flag", "country": b["cl"]["country"]}]
-    if firing.rule == "derive_review":
-        return [{"t": "review", "country": b["f"]["country"]}]
-    if firing.rule == "derive_clear":
-        return iter([{"t": "clear", "client": b["cl"]["name"]}])
-    return None  # None counts as "no derived facts"
+CHAIN_RECIPES = {
+    "derive_flag": Derive("flag", {}, (Copy("country", "cl", "country"),)),
+    "derive_review": Derive("review", {}, (Copy("country", "f", "country"),)),
+    "derive_clear": Derive("clear", {}, (Copy("client", "cl", "name"),)),
+}
+IRAN = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
+DAN = {"t": "staff", "id": "s", "name": "dan"}
 
 
 @pytest.fixture(scope="module")
 def chain():
-    return DurableRunner("test_chain", CHAIN_RULES, chain_on_fire)
+    return runner_of("test_chain", CHAIN_RULES, CHAIN_RECIPES)
 
 
 def test_forward_chaining_and_negation_over_derived_facts(chain):
-    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
-    other = {"t": "staff", "id": "s", "name": "dan"}
-    for facts in ([iran, other], [other, iran]):
+    assert chain.stratified and chain.negation_cycle == ()
+    for facts in ([IRAN, DAN], [DAN, IRAN]):
         result = chain.run(facts)
-        assert rules_fired(result) == {"derive_flag", "derive_review", "flagged", "reviewed_join"}
+        # derivations are not reported: their facts are
+        assert rules_fired(result) == {"flagged", "reviewed_join"}
         (flagged,) = [f for f in result.firings if f.rule == "flagged"]
         assert flagged.bindings == {"f": {"t": "flag", "country": "IR"}}
+        (joined,) = [f for f in result.firings if f.rule == "reviewed_join"]
+        assert joined.bindings == {"cl": IRAN, "r": {"t": "review", "country": "IR"}}
         assert result.failures == ()
     germany = chain.run([CLIENT_DE])
-    assert rules_fired(germany) == {"unflagged", "derive_clear", "cleared"}
+    assert rules_fired(germany) == {"unflagged", "cleared"}
+    (cleared,) = germany.firings[:1]
+    assert cleared.bindings == {"c": {"t": "clear", "client": "acme"}}
 
 
 def test_derived_facts_are_shared_by_identical_derivations(chain):
@@ -402,76 +404,49 @@ def test_derived_facts_are_shared_by_identical_derivations(chain):
     assert [f.rule for f in result.firings].count("reviewed_join") == 2
 
 
+def test_negation_over_derived_facts_in_one_stratified_pass(chain):
+    rounds = rounds_of("test_chain_rounds", CHAIN_RULES, CHAIN_RECIPES)
+    for facts in ([IRAN, DAN], [DAN, IRAN], [CLIENT_DE], [CLIENT_DE, IRAN], [IRAN, CLIENT_DE]):
+        assert chain.run(facts) == rounds.run(facts)
+
+
 def test_derivations_that_never_settle_are_reported(monkeypatch):
     monkeypatch.setattr(durable_session, "_MAX_ROUNDS", 5)
-    flip = DurableRunner(
-        "test_flip",
-        {"flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]}},
-        lambda f: [{"t": "flag"}],
-    )
+    rules = {
+        "flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+        "seen": {"all": [{"f": {"t": "flag"}}]},
+    }
+    flip = runner_of("test_flip", rules, {"flip": Derive("flag", {}, ())})
+    assert not flip.stratified and flip.negation_cycle == ("flip",)
     result = flip.run([CLIENT_DE])
     assert [(x.rule, x.error.split(":")[0]) for x in result.failures] == [("flip", "RuntimeError")]
     assert "did not settle after 5 rounds" in result.failures[0].error
 
 
-# --------------------------------------------------------------------------- action failures
+# --------------------------------------------------------------------------- recipe failures
 
 
-def test_action_exceptions_become_failures_and_other_rules_still_fire(runner):
-    def on_fire(firing: Firing):
-        if firing.rule == "rate_floor":
-            raise KeyError("grade")
-        if firing.rule == "german_c1":
-            raise ValueError("bad template")
-        return ()
+def test_a_failing_recipe_is_a_failure_and_other_rules_still_fire(monkeypatch, chain):
+    real = durable_session._build
 
-    boom = DurableRunner("test_boom", RULES, on_fire)
-    result = boom.run(FACTS)
-    assert result.failures == (
-        ActionFailure(rule="german_c1", error="ValueError: bad template"),
-        ActionFailure(rule="rate_floor", error="KeyError: 'grade'"),
-    )
-    assert result.firings == runner.run(FACTS).firings  # every match is still reported
+    def explode(recipe, match):
+        if recipe.fact_type == "review":
+            raise KeyError("country")
+        return real(recipe, match)
+
+    monkeypatch.setattr(durable_session, "_build", explode)
+    result = chain.run([IRAN])
+    assert result.failures == (ActionFailure(rule="derive_review", error="KeyError: 'country'"),)
+    assert rules_fired(result) == {"flagged"}  # the flag was still derived and matched
 
 
-@pytest.mark.parametrize(
-    ("returned", "error"),
-    [
-        (5, "TypeError: on_fire must return an iterable of facts, not int"),
-        ({"t": "flag"}, "TypeError: on_fire must return an iterable of facts, not dict"),
-        ([["t", "flag"]], "ValueError: derived fact 0 must be a mapping, not list"),
-        ([{"t": "flag", "sid": "1"}], "ValueError: derived fact 0 has a 'sid' field"),
-        ([{"t": "$end"}], "ValueError: derived fact 0 has the reserved type '$end'"),
-        ([{"t": "flag", "id": "client:acme"}], "ValueError: derived fact 0 reuses the id"),
-        ([{"t": "flag", "x": float("nan")}], "ValueError: derived fact 0 is not JSON"),
-        ([{"t": "flag", "x": object()}], "ValueError: derived fact 0 is not JSON"),
-        (
-            [{f"k{i}": i for i in range(300)}],
-            "ValueError: durable-rules could not assert a derived fact (error code 302",
-        ),
-    ],
-)
-def test_bad_derived_facts_become_failures(returned, error):
-    bad = DurableRunner(
-        "test_bad_derived",
-        {"r": {"all": [{"cl": {"t": "client"}}]}, "flag": {"all": [{"f": {"t": "flag"}}]}},
-        lambda f: returned if f.rule == "r" else (),
-    )
-    result = bad.run([CLIENT_DE])
-    assert [f.rule for f in result.firings] == ["r"]
-    assert [x.rule for x in result.failures] == ["r"]
-    assert result.failures[0].error.startswith(error)
-
-
-def test_on_fire_cannot_reenter_the_runner():
-    holder: list[DurableRunner] = []
-    inner = DurableRunner(
-        "test_reenter", {"r": {"all": [{"m": {"t": "client"}}]}}, lambda f: holder[0].run([])
-    )
-    holder.append(inner)
-    result = inner.run([CLIENT_DE])
-    assert result.failures[0].error.startswith("RuntimeError: runner 'test_reenter' is already")
-    assert inner.run([]) == SessionResult(firings=(), failures=())  # still usable
+def test_a_derived_fact_durable_refuses_is_a_failure_of_its_rule():
+    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
+    wide = Derive("y", {f"f{i}": i for i in range(300)}, ())  # more fields than durable reads
+    runner = runner_of("test_wide_recipe", rules, {"r": wide})
+    (failure,) = runner.run([{"t": "x", "id": "a"}]).failures
+    assert failure.rule == "r"
+    assert failure.error.startswith("ValueError: durable-rules could not assert a derived fact")
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -480,7 +455,7 @@ def test_on_fire_cannot_reenter_the_runner():
 def test_no_background_threads():
     before = threading.active_count()
     existing = set(threading.enumerate())
-    runners = [DurableRunner(f"test_threads_{i}", RULES, nothing) for i in range(3)]
+    runners = [runner_of(f"test_threads_{i}", RULES) for i in range(3)]
     for r in runners:
         r.run(FACTS)
     assert threading.active_count() == before
@@ -510,12 +485,12 @@ def test_5000_sessions_without_leaks(runner):
         f"growth {after_5000 - after_1000} kB"
     )
     assert after_5000 - after_1000 < 3 * 1024
-    with pytest.raises(durable_rules_engine.error, match="error code: 309"):  # sid not found
-        durable_rules_engine.get_facts(runner._handle, runner._last_sid)
+    with pytest.raises(_engine.error, match="error code: 309"):  # sid not found
+        _engine.get_facts(runner._handle, runner._last_sid)
 
 
 def test_sessions_that_fail_are_cleaned_up_too():
-    runner = DurableRunner("test_fail_cleanup", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    runner = runner_of("test_fail_cleanup", {"r": {"all": [{"m": {"t": "x"}}]}})
     huge = {f"k{i}": i for i in range(300)}  # durable refuses it after the session began
     for _ in range(1_100):  # more than durable's 1,024 live sessions
         with pytest.raises(ValueError, match=r"fact 1 \(id '\$f1'\).*error code 302"):
@@ -528,16 +503,36 @@ def test_sessions_that_match_nothing(runner, facts):
     assert runner.run(facts) == SessionResult(firings=(), failures=())
 
 
+# Heap memory full of 0xff bytes, freed: durable's pools are malloc'ed from it, so a field
+# the engine never initialised reads as garbage (this made stock durable-rules' delete_state
+# crash every time; measured).
+_DIRTY_HEAP = """
+junk = [b"\\xff" * 60_000 for _ in range(50)]
+del junk
+"""
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter: a crash of the engine fails one test only."""
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_no_match_sessions_do_not_crash_the_interpreter():
-    # Stock durable frees uninitialised pointers in delete_state for a session in which no
-    # action started. Whether that crashes depends on the heap: importing durable.engine
-    # first makes it crash reliably (measured: without the runner's $begin action both
-    # loops below die with SIGSEGV). Run it out of process so a crash fails one test.
-    code = textwrap.dedent("""
-        import durable.engine
-        from kpo_rules.engine.durable import DurableRunner
-        r = DurableRunner("crash", {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]}},
-                          lambda f: ())
+    # Stock durable freed uninitialised pointers in delete_state for a session in which no
+    # action started (the runner used to start a no-op action in every session to avoid it).
+    code = _DIRTY_HEAP + textwrap.dedent("""
+        from kpo_rules.engine.durable import Derive, DurableRunner, compile_plan
+        rules = {"r": {"all": [{"m": {"$lt": {"rate": 100}}}]},
+                 "d": {"all": [{"m": {"t": "staff"}}]}}
+        plan = compile_plan("crash", rules, recipes={"d": Derive("x", {}, ())})
+        r = DurableRunner(plan)
         huge = {f"k{i}": i for i in range(300)}
         for i in range(2000):
             assert r.run([{"rate": 500, "i": i}]).firings == ()
@@ -547,20 +542,65 @@ def test_no_match_sessions_do_not_crash_the_interpreter():
                 pass
         print("ok")
     """)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    proc = _run_python(code)
     assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
 
 
+def test_deleting_a_session_no_action_started_in():
+    # The engine itself, without the runner: a fact no rule matches, then delete_state.
+    code = _DIRTY_HEAP + textwrap.dedent("""
+        import json
+        from kpo_rules.engine.durable import _engine
+        handle = _engine.create_ruleset("crash", '{"r": {"all": [{"m": {"t": "x"}}]}}')
+        for sid in range(200):
+            _engine.assert_fact(handle, json.dumps({"sid": str(sid), "id": "a", "t": "y"}))
+            _engine.delete_state(handle, str(sid))
+        print("ok")
+    """)
+    proc = _run_python(code)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
+
+
+def _ruleset(name: str) -> int:
+    return _engine.create_ruleset(name, '{"r": {"all": [{"m": {"t": "x"}}]}}')
+
+
+def test_more_than_1024_live_sessions():
+    # Stock durable kept live sessions in a fixed table of 1,024 and raised MemoryError
+    # for the next one.
+    handle = _ruleset("test_live_sessions")
+    try:
+        for sid in range(3_000):
+            fact = {"sid": str(sid), "id": "a", "t": "x", "n": sid}
+            _engine.assert_fact(handle, json.dumps(fact))
+        for sid in range(0, 3_000, 7):
+            (fact,) = json.loads(_engine.get_facts(handle, str(sid)))
+            assert fact["n"] == sid
+        for sid in range(3_000):
+            _engine.delete_state(handle, str(sid))
+    finally:
+        _engine.delete_ruleset(handle)
+
+
+def test_sessions_whose_ids_share_a_hash_stay_apart():
+    # Stock durable told sessions apart by a 32-bit hash of their id only.
+    first, second = "sid-809829", "sid-1000504"
+    assert _fnv1a(first) == _fnv1a(second)
+    handle = _ruleset("test_sid_hash")
+    try:
+        for sid in (first, second):
+            code, _ = _engine.assert_fact(handle, json.dumps({"sid": sid, "id": "a", "t": "x"}))
+            assert code == 0  # not "already observed" in the other session
+        for sid in (first, second):
+            assert [f["sid"] for f in json.loads(_engine.get_facts(handle, sid))] == [sid]
+        _engine.delete_state(handle, first)
+        assert json.loads(_engine.get_facts(handle, second))[0]["sid"] == second
+    finally:
+        _engine.delete_ruleset(handle)
+
+
 def test_close_frees_the_rule_set():
-    with DurableRunner("test_close", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing) as r:
+    with runner_of("test_close", {"r": {"all": [{"m": {"t": "x"}}]}}) as r:
         assert rules_fired(r.run([{"t": "x"}])) == {"r"}
     with pytest.raises(RuntimeError, match="closed"):
         r.run([])
@@ -568,8 +608,8 @@ def test_close_frees_the_rule_set():
 
 
 def test_runners_may_share_a_name():
-    a = DurableRunner("test_same", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
-    b = DurableRunner("test_same", {"r": {"all": [{"m": {"t": "y"}}]}}, nothing)
+    a = runner_of("test_same", {"r": {"all": [{"m": {"t": "x"}}]}})
+    b = runner_of("test_same", {"r": {"all": [{"m": {"t": "y"}}]}})
     assert rules_fired(a.run([{"t": "x"}])) == {"r"}
     assert rules_fired(b.run([{"t": "x"}])) == set()
 
@@ -601,7 +641,7 @@ def test_more_rules_than_one_sentinel_can_serve():
         }
         for i in range(300)
     }
-    runner = DurableRunner("test_many", rules, nothing)
+    runner = runner_of("test_many", rules)
     assert runner._plan.groups == 3
     result = runner.run([staff("a", rate=3), dict(CLIENT_DE, k=0)])
     assert rules_fired(result) == {f"r{i:03d}" for i in range(0, 300, 3)} - {"r003"}
@@ -614,7 +654,7 @@ def test_caller_data_is_not_mutated():
     rules = copy.deepcopy(RULES)
     facts = [dict(f) for f in FACTS] + [{"t": "staff", "name": "noid", "langs": []}]
     rules_before, facts_before = copy.deepcopy(rules), copy.deepcopy(facts)
-    runner = DurableRunner("test_mutation", rules, nothing)
+    runner = runner_of("test_mutation", rules)
     first = runner.run(facts)
     assert rules == rules_before
     assert facts == facts_before
@@ -707,97 +747,55 @@ def test_bad_facts_raise_value_error(runner, facts, message):
 def test_invalid_rule_bodies_raise_value_error_naming_the_rule(body, message):
     good = {"all": [{"m": {"t": "x"}}]}
     with pytest.raises(ValueError, match=message):
-        DurableRunner("test_invalid", {"good": good, "bad": body, "also_good": good}, nothing)
+        runner_of("test_invalid", {"good": good, "bad": body, "also_good": good})
 
 
 def test_invalid_rule_names_and_sizes():
     good = {"all": [{"m": {"t": "x"}}]}
     with pytest.raises(ValueError, match="rule \\$x: names starting with '\\$' are reserved"):
-        DurableRunner("test_names", {"$x": good}, nothing)
+        runner_of("test_names", {"$x": good})
     with pytest.raises(ValueError, match="rule names must be non-empty strings"):
-        DurableRunner("test_names", {"": good}, nothing)
+        runner_of("test_names", {"": good})
     with pytest.raises(ValueError, match=r"has 513 rules \(after splitting\); .* at most 512"):
-        DurableRunner("test_names", {f"r{i}": good for i in range(513)}, nothing)
+        runner_of("test_names", {f"r{i}": good for i in range(513)})
     with pytest.raises(ValueError, match="non-empty string"):
-        DurableRunner("", {"r": good}, nothing)
-    with pytest.raises(TypeError, match="on_fire must be callable"):
-        DurableRunner("test_names", {"r": good}, None)  # type: ignore[arg-type]
+        runner_of("", {"r": good})
+    with pytest.raises(TypeError, match="plan must be a RulesetPlan, not dict"):
+        DurableRunner({"r": good})  # type: ignore[arg-type]
 
 
 def test_rule_sets_durable_rejects_as_a_whole():
     # 300 rules sharing one pattern: each is fine alone, together durable says 108
     shared = {f"r{i}": {"all": [{"m": {"t": "x"}}]} for i in range(300)}
     with pytest.raises(ValueError, match=r"rule set 'test_whole'.*\(error code 108: too many"):
-        DurableRunner("test_whole", shared, nothing)
+        runner_of("test_whole", shared)
 
 
 # --------------------------------------------------------------------------- stratified negation
 
-# derive_flag -> flag; derive_review (flag) -> review; derive_clear: client unless flag ->
-# clear; cleared (clear); unflagged: client unless flag. Negation over `flag` must wait for
-# derive_flag: stage 1 after stage 0.
-CHAIN_DERIVES = {"derive_flag": ["flag"], "derive_review": ["review"], "derive_clear": ["clear"]}
-
-
-@pytest.fixture(scope="module")
-def strata():
-    return DurableRunner("test_strata", CHAIN_RULES, chain_on_fire, derives=CHAIN_DERIVES)
-
-
-def test_negation_over_derived_facts_in_one_stratified_pass(strata, chain):
-    assert strata.stratified and strata.negation_cycle == ()
-    assert not chain.stratified  # without `derives`: rounds
-    calls: list[str] = []
-
-    def counted(firing: Firing):
-        calls.append(firing.rule)
-        return chain_on_fire(firing)
-
-    counting = DurableRunner("test_strata_calls", CHAIN_RULES, counted, derives=CHAIN_DERIVES)
-    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
-    other = {"t": "staff", "id": "s", "name": "dan"}
-    for facts in ([iran, other], [other, iran], [CLIENT_DE], [CLIENT_DE, iran], [iran, CLIENT_DE]):
-        calls.clear()
-        result = counting.run(facts)
-        assert result == chain.run(facts) == strata.run(facts)
-        assert sorted(calls) == sorted(f.rule for f in result.firings)  # once each: one pass
-    assert rules_fired(strata.run([iran])) == {
-        "derive_flag",
-        "derive_review",
-        "flagged",
-        "reviewed_join",
-    }
-    assert rules_fired(strata.run([CLIENT_DE])) == {"unflagged", "derive_clear", "cleared"}
-
 
 def test_stages_follow_the_chain_of_negations():
-    # a: base; b derived from a; c derived unless b; d derived from c; rule unless d.
+    # a: base; b derived from odd a; c derived unless b; d derived from c; rule unless d.
     # Each negation waits for a later stage than everything that can add what it negates.
     def unless(fact_type):
         return {"n$not": {"$and": [{"t": fact_type}, {"k": {"x": "k"}}]}}
 
     rules = {
-        "to_b": {"all": [{"x": {"t": "a"}}]},
+        "to_b": {"all": [{"x": {"$and": [{"t": "a"}, {"odd": 1}]}}]},
         "to_c": {"all": [{"x": {"t": "a"}}, unless("b")]},
         "to_d": {"all": [{"x": {"t": "c"}}]},
         "report": {"all": [{"x": {"t": "a"}}, unless("d")]},
     }
-
-    def on_fire(firing: Firing):
-        x = firing.bindings["x"]
-        if firing.rule == "to_b" and x["k"] % 2:
-            return [{"t": "b", "k": x["k"]}]
-        target = {"to_c": "c", "to_d": "d"}.get(firing.rule)
-        return [{"t": target, "k": x["k"]}] if target else ()
-
-    derives = {"to_b": ["b"], "to_c": ["c"], "to_d": ["d"]}
-    staged = DurableRunner("test_stages", rules, on_fire, derives=derives)
-    rounds = DurableRunner("test_stages_rounds", rules, on_fire)
+    recipes = {rule: Derive(rule[-1], {}, (Copy("k", "x", "k"),)) for rule in rules}
+    del recipes["report"]
+    staged = runner_of("test_stages", rules, recipes)
+    rounds = rounds_of("test_stages_rounds", rules, recipes)
     infos = {r: _compile_rule(r, b) for r, b in rules.items()}
-    assert _negation_cycle(infos, _declared(rules, derives)) == ()
-    assert _stages(infos, _declared(rules, derives)) == {"to_c": 1, "report": 2}
+    declared = {rule: frozenset({recipe.fact_type}) for rule, recipe in recipes.items()}
+    assert _negation_cycle(infos, declared) == ()
+    assert _stages(infos, declared) == {"to_c": 1, "report": 2}
     assert staged._plan.groups == 2
-    facts = [{"t": "a", "id": f"a{k}", "k": k} for k in range(4)]
+    facts = [{"t": "a", "id": f"a{k}", "k": k, "odd": k % 2} for k in range(4)]
     expected = rounds.run(facts)
     # odd k: b blocks c, so no d, so the report fires; even k: c, d, no report
     assert {f.bindings["x"]["k"] for f in expected.firings if f.rule == "report"} == {1, 3}
@@ -812,7 +810,7 @@ def _random_program(rnd: random.Random, size: int):
     positively or through a $not; and rules over all of them. No cycle through negation."""
     types = ["n", "m"]
     rules: dict = {}
-    derives: dict = {}
+    recipes: dict = {}
     for i in range(size):
         source = rnd.choice(types)
         body = [{"x": {"$and": [{"t": source}, {"$lte": {"v": rnd.randint(0, 3)}}]}}]
@@ -820,29 +818,23 @@ def _random_program(rnd: random.Random, size: int):
             blocker = rnd.choice(types)
             body.append({"b$not": {"$and": [{"t": blocker}, {"v": {"x": "v"}}]}})
         rules[f"d{i}"] = {"all": body}
-        derives[f"d{i}"] = [f"t{i}"]
+        recipes[f"d{i}"] = Derive(f"t{i}", {}, (Copy("v", "x", "v"),))
         types.append(f"t{i}")
     for k in range(size):
         body = [{"x": {"t": rnd.choice(types)}}]
         if rnd.random() < 0.8:
             body.append({"b$not": {"$and": [{"t": rnd.choice(types)}, {"v": {"x": "v"}}]}})
         rules[f"r{k}"] = {"all": body}
-    return rules, derives
-
-
-def _program_on_fire(firing: Firing):
-    if firing.rule.startswith("d"):
-        return [{"t": f"t{firing.rule[1:]}", "v": firing.bindings["x"]["v"]}]
-    return ()
+    return rules, recipes
 
 
 def test_stratified_evaluation_matches_rounds_on_random_programs():
     rnd = random.Random(11)
     for program in range(8):
-        rules, derives = _random_program(rnd, 6)
-        staged = DurableRunner(f"test_random_s{program}", rules, _program_on_fire, derives=derives)
-        rounds = DurableRunner(f"test_random_r{program}", rules, _program_on_fire)
-        assert staged.stratified and not rounds.stratified
+        rules, recipes = _random_program(rnd, 6)
+        staged = runner_of(f"test_random_s{program}", rules, recipes)
+        rounds = rounds_of(f"test_random_r{program}", rules, recipes)
+        assert staged.stratified
         for _ in range(6):
             facts = [
                 {"t": rnd.choice("nm"), "id": f"f{i}", "v": rnd.randint(0, 3)}
@@ -862,12 +854,7 @@ def test_a_cycle_through_negation_falls_back_to_rounds():
         "flip": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
         "seen": {"all": [{"f": {"t": "flag"}}]},
     }
-    flip = DurableRunner(
-        "test_cycle",
-        rules,
-        lambda f: [{"t": "flag"}] if f.rule == "flip" else (),
-        derives={"flip": ["flag"]},
-    )
+    flip = runner_of("test_cycle", rules, {"flip": Derive("flag", {}, ())})
     assert not flip.stratified
     assert flip.negation_cycle == ("flip",)
     result = flip.run([CLIENT_DE])
@@ -878,61 +865,28 @@ def test_a_cycle_through_negation_falls_back_to_rounds():
         "a": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "b"}}]},
         "b": {"all": [{"cl": {"t": "client"}}, {"x$not": {"t": "a"}}]},
     }
-    both = DurableRunner(
-        "test_cycle_pair", pair, lambda f: [{"t": f.rule}], derives={"a": ["a"], "b": ["b"]}
-    )
+    both = runner_of("test_cycle_pair", pair, {r: Derive(r, {}, ()) for r in pair})
     assert both.negation_cycle == ("a", "b")
     # a derivation that reads its own facts positively is no cycle through negation
-    grow = DurableRunner(
+    grow = runner_of(
         "test_positive_cycle",
         {
             "grow": {"all": [{"f": {"t": "flag"}}]},
             "seed": {"all": [{"c": {"t": "client"}}]},
             "bare": {"all": [{"c": {"t": "client"}}, {"x$not": {"t": "flag"}}]},
+            "seen": {"all": [{"f": {"t": "flag"}}]},
         },
-        lambda f: [{"t": "flag", "n": 1}],
-        derives={"grow": ["flag"], "seed": ["flag"]},
+        {"grow": Derive("flag", {"n": 1}, ()), "seed": Derive("flag", {"n": 1}, ())},
     )
     assert grow.stratified and grow.negation_cycle == ()
-    assert rules_fired(grow.run([CLIENT_DE])) == {"grow", "seed"}
-
-
-def test_a_derived_type_nobody_declared_is_evaluated_in_rounds(chain):
-    # derive_flag returns a flag but declares only "review": the runner cannot trust its
-    # stages for this engagement and evaluates it in rounds, with the same result
-    wrong = DurableRunner(
-        "test_undeclared",
-        CHAIN_RULES,
-        chain_on_fire,
-        derives={"derive_flag": ["review"], "derive_review": ["review"], "derive_clear": ["clear"]},
-    )
-    assert wrong.stratified
-    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
-    for facts in ([iran], [CLIENT_DE], [iran, CLIENT_DE]):
-        assert wrong.run(facts) == chain.run(facts)
-
-
-@pytest.mark.parametrize(
-    ("derives", "error", "message"),
-    [
-        ({"nope": ["x"]}, ValueError, "derives names 'nope', which is not a rule of the set"),
-        ({"r": "flag"}, ValueError, "derives\\['r'\\] must be a collection of fact types"),
-        ({"r": [1]}, ValueError, "derives\\['r'\\] must hold fact types"),
-        (["r"], TypeError, "derives must be a mapping, not list"),
-    ],
-)
-def test_bad_derives_declarations(derives, error, message):
-    with pytest.raises(error, match=message):
-        DurableRunner(
-            "test_bad_derives", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing, derives=derives
-        )
+    assert fired(grow.run([CLIENT_DE])) == [("seen", {"f": "flag"})]
 
 
 def test_rules_without_negation_need_no_sentinel():
-    runner = DurableRunner("test_no_sentinel", RULES, nothing, derives={})
+    runner = runner_of("test_no_sentinel", RULES)
     # only no_german_speaker and task_unqualified have a $not
     assert runner.stratified and runner._plan.groups == 1
-    positive = DurableRunner("test_positive", {"r": {"all": [{"m": {"t": "x"}}]}}, nothing)
+    positive = runner_of("test_positive", {"r": {"all": [{"m": {"t": "x"}}]}})
     assert positive._plan.groups == 0
 
 
@@ -952,16 +906,10 @@ def test_a_fact_durable_cannot_read_is_named_whatever_its_place_in_the_batch(run
 def test_id_hash_collisions_are_named():
     # durable indexes facts by a 32-bit FNV-1a hash of their id: these two collide
     assert _fnv1a("nakmvxxv") == _fnv1a("tbdxatiq")
-    collide = DurableRunner(
-        "test_collision",
-        {"r": {"all": [{"m": {"t": "x"}}]}, "s": {"all": [{"m": {"t": "y"}}]}},
-        lambda f: [{"t": "y", "id": "tbdxatiq"}] if f.rule == "r" else (),
-    )
+    collide = runner_of("test_collision", {"r": {"all": [{"m": {"t": "x"}}]}})
     with pytest.raises(RuntimeError, match=r"took fact 1 \(id 'tbdxatiq'\) for an earlier fact"):
         collide.run([{"t": "x", "id": "nakmvxxv"}, {"t": "x", "id": "tbdxatiq"}])
-    with pytest.raises(RuntimeError, match="took a derived fact for an earlier fact"):
-        collide.run([{"t": "x", "id": "nakmvxxv"}])
-    assert rules_fired(collide.run([{"t": "x", "id": "other"}])) == {"r", "s"}
+    assert rules_fired(collide.run([{"t": "x", "id": "nakmvxxv"}])) == {"r"}
 
 
 def test_type_tests_work_through_markers_and_plain_fields():
@@ -971,7 +919,7 @@ def test_type_tests_work_through_markers_and_plain_fields():
         "x_only": {"all": [{"m": {"$and": [{"t": "x"}, {"v": 1}]}}]},
         "no_x": {"all": [{"m": {"t": "y"}}, {"n$not": {"t": "x"}}]},
     }
-    runner = DurableRunner("test_markers", rules, nothing)
+    runner = runner_of("test_markers", rules)
     facts = [{"t": "a.b", "id": "1"}, {"t": "x", "id": "2", "v": 1}, {"t": "y", "id": "3"}]
     got = {(f.rule, f.bindings["m"]["id"]) for f in runner.run(facts).firings}
     assert got == {("typed", "1"), ("either", "2"), ("either", "3"), ("x_only", "2")}
@@ -992,34 +940,6 @@ def test_a_fact_shaped_like_an_accepted_one_is_still_checked():
 
 # --------------------------------------------------------------------------- recipes
 
-CHAIN_RECIPES = {
-    "derive_flag": Derive("flag", {}, (Copy("country", "cl", "country"),)),
-    "derive_review": Derive("review", {}, (Copy("country", "f", "country"),)),
-    "derive_clear": Derive("clear", {}, (Copy("client", "cl", "name"),)),
-}
-
-
-@pytest.fixture(scope="module")
-def recipes():
-    return DurableRunner("test_recipes", CHAIN_RULES, nothing, recipes=CHAIN_RECIPES)
-
-
-def test_recipes_derive_like_on_fire_in_one_stratified_pass(recipes, strata):
-    assert recipes.stratified
-    iran = {"t": "client", "id": "c", "name": "iran-co", "country": "IR"}
-    other = {"t": "staff", "id": "s", "name": "dan"}
-    derivations = set(CHAIN_RECIPES)
-    for facts in ([iran, other], [other, iran], [CLIENT_DE], [CLIENT_DE, iran], [iran, CLIENT_DE]):
-        by_callback = strata.run(facts)
-        by_recipe = recipes.run(facts)
-        # the same rules fire on the same facts; derivations with a recipe are not reported
-        assert by_recipe.firings == tuple(
-            f for f in by_callback.firings if f.rule not in derivations
-        )
-        assert by_recipe.failures == ()
-    (flagged,) = [f for f in recipes.run([iran]).firings if f.rule == "flagged"]
-    assert flagged.bindings == {"f": {"t": "flag", "country": "IR"}}
-
 
 def test_recipe_constants_defaults_and_missing_fields():
     rules = {
@@ -1032,7 +952,7 @@ def test_recipe_constants_defaults_and_missing_fields():
         Copy("missing", "s", "nothing_here"),
         Copy("who", "s", "id"),
     ))
-    runner = DurableRunner("test_recipe_fields", rules, nothing, recipes={"derive": recipe})
+    runner = runner_of("test_recipe_fields", rules, {"derive": recipe})
     result = runner.run([{"t": "staff", "id": "s1", "name": "ana"}, {"t": "staff", "name": "bo"}])
     shown = sorted((f.bindings["d"] for f in result.firings), key=lambda d: d["name"])
     assert shown == [
@@ -1054,24 +974,33 @@ def test_recipe_constants_defaults_and_missing_fields():
         ({"r": Derive("x", {}, (Copy("a", "a", "sid"),))}, "cannot copy 'sid'"),
         ({"r": Derive("x", {"a": 1}, (Copy("a", "a", "b"),))}, "a field is given twice"),
         ({"r": Derive("x", {"a": {1, 2}}, ())}, "the constants are not JSON"),
+        (["r"], "recipes must be a mapping, not list"),
     ],
 )
-def test_invalid_recipes_are_refused_when_the_runner_is_built(recipes, message):
+def test_invalid_recipes_are_refused_when_the_plan_is_compiled(recipes, message):
     rules = {"r": {"all": [{"a": {"t": "x"}}]}}
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
-        DurableRunner("test_bad_recipe", rules, nothing, recipes=recipes)
+        compile_plan("test_bad_recipe", rules, recipes=recipes)
 
 
-def test_a_rule_with_a_recipe_cannot_also_be_declared_in_derives():
-    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
-    with pytest.raises(ValueError, match="has a recipe and is in derives"):
-        DurableRunner("test_both", rules, nothing, derives={"r": ["y"]},
-                      recipes={"r": Derive("y", {}, ())})
+# --------------------------------------------------------------------------- the engine's writer
 
 
-def test_a_derived_fact_durable_refuses_is_a_failure_of_its_rule():
-    rules = {"r": {"all": [{"a": {"t": "x"}}]}}
-    wide = Derive("y", {f"f{i}": i for i in range(300)}, ())  # more fields than durable reads
-    runner = DurableRunner("test_wide_recipe", rules, nothing, recipes={"r": wide})
-    (failure,) = runner.run([{"t": "x", "id": "a"}]).failures
-    assert failure.rule == "r" and failure.error.startswith("ValueError:")
+def test_the_engine_writes_facts_as_json_does():
+    # assert_facts_of writes the batch's JSON in C; durable must read what json.dumps wrote
+    tricky = {
+        "t": "x", "id": 'q"b\\s\n\u00e9\x01', "n": 5, "big": 2**70, "neg": -3, "f": 1.5,
+        "b": True, "z": None, "l": [1, "x", [2.0], (3, 4)], "e": [], "o": {},
+        "d": {"k": 1, 2: "int key", True: 3, None: 4, 1.5: 5},
+    }
+    handle = _ruleset("test_writer")
+    try:
+        assert _engine.assert_facts_of(handle, "s", [tricky, {}]) == (1, 1)  # not handled
+        (stored,) = json.loads(_engine.get_facts(handle, "s"))
+        assert stored == {"sid": "s", **json.loads(json.dumps(tricky, ensure_ascii=False))}
+        for bad, error in [({"x": float("nan")}, ValueError), ({"x": {1}}, TypeError),
+                           ({(1,): 2}, TypeError), ("x", TypeError)]:
+            with pytest.raises(error):
+                _engine.assert_facts_of(handle, "s2", [bad])
+    finally:
+        _engine.delete_ruleset(handle)

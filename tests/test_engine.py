@@ -395,6 +395,7 @@ def rss_mb() -> float:
     return 0.0
 
 
+@pytest.mark.slow  # big input (CI runs it: .ci/run)
 def test_thousands_of_engagements_in_one_process_without_growth(tmp_path):
     plugins = plugin_set(tmp_path, RULES)
     base = engagement("[{code: de, level: B2}]", staff_count=3)

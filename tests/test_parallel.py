@@ -30,7 +30,7 @@ def _outcome(index: int, note: str) -> FileOutcome:
 def _run(count: int, sizes: list[int] | None = None) -> SimpleNamespace:
     sizes = sizes or [10] * count
     return SimpleNamespace(files=[SourceFile(name=f"f{i}", content=b"x" * sizes[i])
-                                  for i in range(count)])
+                                  for i in range(count)], dictionary=b"")
 
 
 @pytest.fixture
@@ -50,7 +50,13 @@ def checker(monkeypatch):
 
 
 def _notes(outcomes: list[FileOutcome]) -> list[str]:
-    return [o.parts[0].filtered.findings[0].message for o in outcomes]
+    """The message of each outcome's one finding (packed by the worker, or not)."""
+    out = []
+    for outcome in outcomes:
+        filtered = outcome.parts[0].filtered
+        findings = filtered.packed.unpack() if filtered.packed else filtered.findings
+        out.append(findings[0].message)
+    return out
 
 
 def test_workers_check_every_file_in_order_in_other_processes(checker):
@@ -167,7 +173,8 @@ _SLOW_RUN = textwrap.dedent("""
         time.sleep(60)
 
     parallel.check_file = check_file
-    run = SimpleNamespace(files=[SourceFile(name=str(i), content=b"x") for i in range(4)])
+    run = SimpleNamespace(files=[SourceFile(name=str(i), content=b"x") for i in range(4)],
+                          dictionary=b"")
     parallel.check_in_workers(run, 2)
 """)
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from kpo_rules.engine.model import Rule
+from kpo_rules.engine.rule_model import Rule
 from kpo_rules.errors import ExitCode
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from kpo_rules.engine.model import Condition, Derivation, Pattern, Ref, Rule
+from kpo_rules.engine.rule_model import Condition, Derivation, Pattern, Ref, Rule
 
 #: Fact field that carries the fact type; ``id`` and ``sid`` belong to durable.
 TYPE_FIELD = "t"

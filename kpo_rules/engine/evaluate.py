@@ -14,7 +14,7 @@ from typing import Any
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.core_rules import core_finding
 from kpo_rules.engagement import Engagement
-from kpo_rules.engine.durable import Copy, Derive, DurableRunner, Firing, SessionResult
+from kpo_rules.engine.durable import Copy, Derive, DurableRunner, SessionResult
 from kpo_rules.engine.durable.plan import RulesetPlan, compile_plan
 from kpo_rules.engine.durable_compile import (
     TYPE_FIELD,
@@ -25,8 +25,8 @@ from kpo_rules.engine.durable_compile import (
     rule_body,
 )
 from kpo_rules.engine.facts import build_facts
-from kpo_rules.engine.model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.plan_cache import cached_plan
+from kpo_rules.engine.rule_model import Derivation, Ref, Rule, RuleBook
 from kpo_rules.engine.template import Filler, compile_template
 from kpo_rules.model import Finding, Subject
 
@@ -118,7 +118,7 @@ class Evaluator:
         if book.rules or book.derivations:
             build = functools.partial(_plan, book, name)
             plan = build() if digest is None else cached_plan(digest, build)
-            self._runner = DurableRunner.from_plan(plan, _no_derived_facts)
+            self._runner = DurableRunner(plan)
         self._read = _read_fields(book)
         self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
 
@@ -212,11 +212,6 @@ def _cited(rule: Rule, bindings: Mapping[str, Mapping[str, Any]]) -> tuple[str, 
             if isinstance(text, str) and text.strip():
                 out[text] = None
     return tuple(out)
-
-
-def _no_derived_facts(firing: Firing) -> tuple[()]:
-    """A rule's firing becomes a finding once the session ends: it derives nothing."""
-    return ()
 
 
 _EVALUATORS: dict[str, Evaluator] = {}

@@ -6,7 +6,7 @@ or ``unless`` pattern stopped it.
 
 No rule semantics are re-implemented here, so an explanation cannot disagree with a
 check. Each question is put to the engine itself, as a *variant* of the rule: a
-:class:`~kpo_rules.engine.model.Rule` value with a prefix of the rule's ``when``
+:class:`~kpo_rules.engine.rule_model.Rule` value with a prefix of the rule's ``when``
 (conditions added one at a time: first "a fact of this type", then each condition in the
 order the file gives them, then the ``any`` alternatives), or with the whole ``when`` and
 one ``unless`` pattern. Variants go through the compiler a check uses
@@ -31,7 +31,7 @@ from typing import Any
 
 from kpo_rules.catalogue import Catalogue
 from kpo_rules.engagement import Engagement
-from kpo_rules.engine.durable import DurableRunner, Firing, compile_plan
+from kpo_rules.engine.durable import DurableRunner, compile_plan
 from kpo_rules.engine.durable_compile import (
     ID_FIELD,
     TYPE_FIELD,
@@ -41,7 +41,7 @@ from kpo_rules.engine.durable_compile import (
 )
 from kpo_rules.engine.evaluate import Evaluator, plan_parts
 from kpo_rules.engine.facts import build_facts
-from kpo_rules.engine.model import Condition, Derivation, Pattern, Ref, Rule, RuleBook
+from kpo_rules.engine.rule_model import Condition, Derivation, Pattern, Ref, Rule, RuleBook
 from kpo_rules.model import Finding
 
 PERIOD_ALIAS = "_period"  # the alias rulefile gives the effective-date pattern of its own
@@ -150,7 +150,7 @@ def _run(book: RuleBook, evaluator: Evaluator, engagement: Engagement, catalogue
                for name, fact in probes.items()}
     plan = compile_plan(f"kpo_explain_{next(_names)}", bodies, recipes=recipes)
     given, _ = evaluator.engine_facts(engagement, catalogue)
-    with DurableRunner.from_plan(plan, _derives_nothing) as runner:
+    with DurableRunner(plan) as runner:
         result = runner.run(given)
     counts: dict[str, int] = {}
     derived = []
@@ -159,10 +159,6 @@ def _run(book: RuleBook, evaluator: Evaluator, engagement: Engagement, catalogue
         if firing.rule.startswith(_PROBE):
             derived.append(from_engine(firing.bindings["fact"]))
     return counts, derived
-
-
-def _derives_nothing(firing: Firing) -> tuple[()]:
-    return ()
 
 
 def _needed_by(book: RuleBook, rule: Rule) -> RuleBook:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-import durable_rules_engine
-
 from kpo_rules import disk_cache
 from kpo_rules._version import __version__
+from kpo_rules.engine.durable import _engine
 from kpo_rules.engine.durable.plan import RulesetPlan
 from kpo_rules.source_stamp import source_stamp
 
@@ -25,7 +24,7 @@ _FORMAT = 1
 
 def _sources() -> tuple[object, ...]:
     """The stamps of kpo-rules' modules and of durable's extension."""
-    return (disk_cache.stamp(durable_rules_engine.__file__), *source_stamp())
+    return (disk_cache.stamp(_engine.__file__), *source_stamp())
 
 
 def plan_key(digest: str) -> str:

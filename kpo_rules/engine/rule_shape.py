@@ -15,7 +15,7 @@ import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from kpo_rules.engine.model import OPERATORS
+from kpo_rules.engine.rule_model import OPERATORS
 from kpo_rules.errors import RuleDefinitionError
 from kpo_rules.model import Document
 

@@ -1,4 +1,4 @@
-"""Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.model` values.
+"""Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.rule_model` values.
 
 The schema checks shapes (:mod:`.rule_shape` first, for the mistakes it reports badly);
 this module checks meaning, with the file and line of the offending node: references only
@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from kpo_rules.catalogue import Catalogue
-from kpo_rules.engine.model import (
+from kpo_rules.engine.rule_model import (
     OPERATORS,
     Condition,
     Derivation,

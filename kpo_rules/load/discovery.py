@@ -203,7 +203,7 @@ class _Walker:
         else:  # a regular file is on its directory's device: no stat needed
             identity = (device, entry.inode())
         if self.take(identity, name):
-            self.files.append(SourceFile(name=name, path=Path(name), only_ours=True))
+            self.files.append(SourceFile(name=name, path=name, only_ours=True))
 
     def enter(self, entry: os.DirEntry[str], name: str, absolute: str, floor: str | None,
               stack: list[tuple[os.DirEntry[str], str, str, int]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,9 @@ class SourceFile:
     """A file to check: the name findings show and, lazily, its bytes."""
 
     name: str
-    path: Path | None = None
+    #: Where to read it (a str for a walked file: a Path per file of a big portfolio is
+    #: memory a run holds to its end).
+    path: str | Path | None = None
     content: bytes | None = None
     #: Found by a directory walk (or named under ``--force-exclude``): checked only if it
     #: declares a kpo-rules document, else skipped as not ours.
@@ -41,7 +44,7 @@ class SourceFile:
         if self.content is not None:
             return len(self.content)
         try:
-            return self.path.stat().st_size if self.path is not None else 0
+            return os.stat(self.path).st_size if self.path is not None else 0
         except OSError:
             return 0
 

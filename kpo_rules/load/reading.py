@@ -35,7 +35,7 @@ _KINDS = (
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def read_regular_file(path: Path, limit: int | None = None) -> bytes:
+def read_regular_file(path: str | Path, limit: int | None = None) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` (:data:`MAX_FILE_BYTES`).
 
     :raises FileReadError: not a regular file, larger than ``limit``, or unreadable.

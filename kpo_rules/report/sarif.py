@@ -12,6 +12,7 @@ lines being added above it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PureWindowsPath
@@ -22,11 +23,10 @@ from kpo_rules._version import __version__
 from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
-from kpo_rules.report.json_text import dumps_indented
 
 if TYPE_CHECKING:
     from kpo_rules.core_rules import CoreRule
-    from kpo_rules.engine.model import Rule
+    from kpo_rules.engine.rule_model import Rule
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -50,7 +50,8 @@ def artifact_location(file: str) -> dict[str, str]:
     if posix.startswith("/"):
         return {"uri": "file://" + quote(posix)}
     if PureWindowsPath(file).is_absolute():  # a drive path, C:/work/a.yaml
-        return {"uri": PureWindowsPath(file).as_uri()}
+        # by hand: PurePath.as_uri() is deprecated from Python 3.14 on
+        return {"uri": "file:///" + quote(PureWindowsPath(file).as_posix(), safe=":/")}
     while posix.startswith("./"):
         posix = posix[2:]
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
@@ -251,4 +252,4 @@ def _note(text: str, descriptor: str) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # SARIF is for machines
-    return dumps_indented(as_sarif(report)) + "\n"
+    return json.dumps(as_sarif(report), indent=2, ensure_ascii=False) + "\n"

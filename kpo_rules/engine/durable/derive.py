@@ -1,12 +1,9 @@
 """Derivations the runner performs itself, from a declarative recipe.
 
-A derivation whose fact is a copy of fields of the facts it matched (plus constants)
-needs no callback: the runner builds the fact straight from durable's text of the
-match, without a :class:`~kpo_rules.engine.durable.results.Firing`, bindings or a call
-of ``on_fire``. That is the common case (every derivation of a rule file), and a
-firing's path in Python is most of the time an engagement takes, so it is worth its own
-path. The recipe is checked once, when the runner is built; the facts it builds need no
-check at run time.
+A derivation's fact is a copy of fields of the facts it matched (plus constants): the
+runner builds it straight from the match, without a
+:class:`~kpo_rules.engine.durable.results.Firing` or bindings. The recipe is checked once,
+when the plan is compiled; the facts it builds need no check at run time.
 """
 
 from __future__ import annotations

@@ -4,34 +4,32 @@ Compiling the caller's rule bodies (validation, variants, strata, the durable te
 every rule) is most of the time it takes to build a runner, and its result depends on
 the rule bodies alone. :class:`RulesetPlan` holds that result as plain data, so it can
 be pickled and cached across processes: a cold start then only registers the text with
-durable (:meth:`~kpo_rules.engine.durable.runner.DurableRunner.from_plan`).
+durable (:class:`~kpo_rules.engine.durable.runner.DurableRunner`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kpo_rules.engine.durable.derive import Derive, _check
 from kpo_rules.engine.durable.rules import _compile_rule
 from kpo_rules.engine.durable.ruleset import _layout
-from kpo_rules.engine.durable.strata import _declared, _negation_cycle, _stages
+from kpo_rules.engine.durable.strata import _negation_cycle, _stages
 
 
 @dataclass(frozen=True, slots=True)
 class RulesetPlan:
-    """Everything a runner needs besides ``on_fire`` and durable's handle."""
+    """Everything a runner needs to register the rule set with durable and run it."""
 
     name: str
     rule_names: tuple[str, ...]
     texts: Mapping[str, str]  # durable rule name -> its text in the rule set
     owners: Mapping[str, str]  # durable rule name -> caller rule name
     groups: int  # sentinel groups (stages of negation, split by size)
-    stratified: bool
+    stratified: bool  # False: a negation_cycle, evaluated in rounds
     negation_cycle: tuple[str, ...]
-    negation: bool  # some rule has a $not
-    declared: Mapping[str, frozenset[str] | None]  # fact types each rule may derive
     recipes: Mapping[str, Derive]
 
 
@@ -39,28 +37,28 @@ def compile_plan(
     name: str,
     rules: Mapping[str, Mapping[str, Any]],
     *,
-    derives: Mapping[str, Iterable[str]] | None = None,
     recipes: Mapping[str, Derive] | None = None,
 ) -> RulesetPlan:
-    """Validate and compile ``rules`` (see :class:`DurableRunner` for the arguments);
-    raises ValueError or TypeError naming what is wrong."""
+    """Validate and compile ``rules`` into a plan; raises ValueError or TypeError naming
+    what is wrong.
+
+    ``rules`` maps rule names to durable JSON bodies ``{"all": [{alias: EXPR}, ...],
+    "pri": int}`` (``pri`` optional), without ``run`` and without the runner's sentinels;
+    the caller's dicts are never modified. ``recipes`` names the rules that derive a fact
+    (:class:`~kpo_rules.engine.durable.derive.Derive`); the other rules derive nothing.
+    """
     if not isinstance(name, str) or not name:
         raise ValueError(f"the rule set name must be a non-empty string, not {name!r}")
     if not isinstance(rules, Mapping):
         raise TypeError(f"rules must be a mapping, not {type(rules).__name__}")
     infos = {rule: _compile_rule(rule, body) for rule, body in rules.items()}
-    checked = _recipes(rules, derives, recipes)
-    declares = derives
-    if checked:
-        declares = {**(derives or {}), **{r: (d.fact_type,) for r, d in checked.items()}}
-    declared = _declared(rules, declares)
+    checked = _recipes(rules, recipes)
+    declared = {rule: frozenset({recipe.fact_type}) for rule, recipe in checked.items()}
     negation = any(info.negates for info in infos.values())
     stages: dict[str, int] = {}
     cycle: tuple[str, ...] = ()
-    stratified = True
     if negation:
         cycle = _negation_cycle(infos, declared)
-        stratified = not cycle
         if cycle:  # evaluated in rounds: every rule with a $not after all facts
             stages = {rule: 0 for rule, info in infos.items() if info.negates}
         else:
@@ -72,20 +70,14 @@ def compile_plan(
         texts=texts,
         owners=owners,
         groups=groups,
-        stratified=stratified,
-        negation_cycle=cycle if declares is not None else (),
-        negation=negation,
-        declared=declared,
+        stratified=not cycle,
+        negation_cycle=cycle,
         recipes=checked,
     )
 
 
-def _recipes(
-    rules: Mapping[str, Any],
-    derives: Mapping[str, Iterable[str]] | None,
-    recipes: Mapping[str, Derive] | None,
-) -> dict[str, Derive]:
-    """The checked recipes; each must name a rule of the set not also in ``derives``."""
+def _recipes(rules: Mapping[str, Any], recipes: Mapping[str, Derive] | None) -> dict[str, Derive]:
+    """The checked recipes; each must name a rule of the set."""
     if recipes is None:
         return {}
     if not isinstance(recipes, Mapping):
@@ -93,6 +85,4 @@ def _recipes(
     for rule in recipes:
         if rule not in rules:
             raise ValueError(f"recipes names {rule!r}, which is not a rule of the set")
-        if derives is not None and rule in derives:
-            raise ValueError(f"rule {rule!r} has a recipe and is in derives: give one")
     return {rule: _check(rule, recipe) for rule, recipe in recipes.items()}

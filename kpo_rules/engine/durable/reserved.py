@@ -2,8 +2,8 @@
 
 Reserved names: fact fields ``sid`` (the session) and every field starting with ``kpo$``
 (``kpo$g`` is read by the padding, ``kpo$t$<type>`` marks the type); ``t`` values
-``$end``, ``$begin``, ``$last`` and ``$never`` (the runner's own facts); ids and rule names
-starting with ``$``; the aliases ``end$`` and ``begin$``.
+``$end`` and ``$never`` (the runner's own facts); ids and rule names starting
+with ``$``; the alias ``end$``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ from typing import Any, Final
 
 _TYPE_FIELD: Final = "t"
 _END_TYPE: Final = "$end"
-_BEGIN_TYPE: Final = "$begin"
 _END_ALIAS: Final = "end$"
-_BEGIN_ALIAS: Final = "begin$"
-_BEGIN_RULE: Final = "$begin"
 _NEVER_TYPE: Final = "$never"
-_LAST_TYPE: Final = "$last"
-_RESERVED_TYPES: Final = frozenset({_END_TYPE, _BEGIN_TYPE, _NEVER_TYPE, _LAST_TYPE})
-_RESERVED_ALIASES: Final = frozenset({_END_ALIAS, _BEGIN_ALIAS})
+_RESERVED_TYPES: Final = frozenset({_END_TYPE, _NEVER_TYPE})
+_RESERVED_ALIASES: Final = frozenset({_END_ALIAS})
 
 
 #: Fields starting with this are the runner's own (the guard and the type markers).

@@ -14,22 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-import durable_rules_engine as _dre
-
+from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _dumps
-from kpo_rules.engine.durable.errors import _describe
 from kpo_rules.engine.durable.reserved import (
-    _BEGIN_ALIAS,
-    _BEGIN_RULE,
-    _BEGIN_TYPE,
     _END_ALIAS,
     _END_TYPE,
     _GUARD_FIELD,
-    _LAST_TYPE,
     _MARK,
     _NEVER_TYPE,
 )
 from kpo_rules.engine.durable.rules import _RuleInfo
+from kpo_rules.engine.durable.status_codes import _describe
 
 #: durable fails with code 108 once more than 256 rules share one pattern (measured).
 _RULES_PER_SENTINEL: Final = 128
@@ -42,7 +37,6 @@ def _sentinel_pattern(group: int) -> dict[str, Any]:
     return {_END_ALIAS: {"$and": [{"$ex": {_MARK + _END_TYPE: 1}}, {"g": group}]}}
 
 
-_BEGIN_BODY: Final = {"all": [{_BEGIN_ALIAS: {"$ex": {_MARK + _BEGIN_TYPE: 1}}}]}
 #: Every asserted fact reaches the second pattern of this rule, which never fires: durable
 #: then reports "not handled" for no fact, so a batch's status code can only mean an id
 #: collision (code 2).
@@ -50,13 +44,6 @@ _ALL_RULE: Final = "$all"
 _ALL_BODY: Final = {
     "all": [{"never$": {"$ex": {_MARK + _NEVER_TYPE: 1}}}, {"every$": {_GUARD_FIELD: 0}}]
 }
-
-
-#: The last fact of every batch: its firing shows that durable read the whole batch
-#: (durable silently stops a batch at a fact it cannot read, such as one with more than
-#: 254 fields).
-_LAST_RULE: Final = "$last"
-_LAST_BODY: Final = {"all": [{"last$": {"$ex": {_MARK + _LAST_TYPE: 1}}}]}
 
 
 def _rule_text(rule: str, internal: str, compiled: Mapping[str, Any], group: int | None) -> str:
@@ -71,10 +58,8 @@ def _rule_text(rule: str, internal: str, compiled: Mapping[str, Any], group: int
 
 
 def _ruleset_text(rule_texts: Iterable[str]) -> str:
-    begin = f"{_dumps(_BEGIN_RULE)}: {_dumps(_BEGIN_BODY)}"
     every = f"{_dumps(_ALL_RULE)}: {_dumps(_ALL_BODY)}"
-    last = f"{_dumps(_LAST_RULE)}: {_dumps(_LAST_BODY)}"
-    return "{" + ", ".join([begin, every, last, *rule_texts]) + "}"
+    return "{" + ", ".join([every, *rule_texts]) + "}"
 
 
 def _create_ruleset(name: str, rule_texts: Mapping[str, str], owners: Mapping[str, str]) -> int:

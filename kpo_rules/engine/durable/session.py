@@ -1,22 +1,19 @@
 """One engagement's run: batch assert, sentinels, rounds and firings.
 
 * **Facts in one batch, fact types in O(1).** The input facts go to durable in one
-  ``assert_facts`` call, ended by an internal ``$last`` fact whose firing proves durable
-  read the whole batch (it silently stops a batch at a fact it cannot read; the runner
-  then asserts the facts one by one to name it). An internal rule takes every fact, so
-  the batch's status code can only mean an id-hash collision, which is named. A pattern's
-  ``{"t": X}`` becomes a test for a marker field ``kpo$t$X`` that every fact of type X
-  carries: durable's alpha network compares ``t`` with every type of the rule set for
-  every fact, but looks at a field only in the facts that have it.
+  ``assert_facts`` call; when durable cannot read one of them (such as a fact with more
+  than 254 fields) the runner asserts the facts one by one to name it. An internal rule
+  takes every fact, so the batch's status code can only mean an id-hash collision, which
+  is named. A pattern's ``{"t": X}`` becomes a test for a marker field ``kpo$t$X`` that
+  every fact of type X carries: durable's alpha network compares ``t`` with every type of
+  the rule set for every fact, but looks at a field only in the facts that have it.
 
-* **Sessions are always cleaned up** (section 3.2). Each session gets a fresh id from the
-  runner's counter and is deleted in ``finally``, so live sessions never approach
-  durable's limit of 1,024 per rule set. ``delete_state`` crashes the interpreter for a
-  session in which no action ever started, so every session begins with an internal
-  no-op rule on a ``$begin`` fact whose action is run before any caller fact is
-  asserted; from then on deleting the session is safe, whatever fails later. The rule
-  set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when the
-  runner is garbage-collected.
+* **Sessions are always cleaned up**. Each session gets a fresh id from the runner's
+  counter and is deleted in ``finally``, whatever failed. (Stock durable-rules crashed
+  deleting a session in which no action had started and held at most 1,024 live sessions
+  per rule set; the vendored engine fixes both: ``vendor/durable_rules/CHANGES.md``.) The
+  rule set itself is freed (``delete_ruleset``) by :meth:`DurableRunner.close` or when
+  the runner is garbage-collected.
 * **Explicit, unique fact ids** (section 3.3). A fact without ``id`` gets ``$f<index>``;
   a derived fact without ``id`` gets ``$d<n>`` keyed by its content, so identical
   derived facts are one fact. Two input facts with the same ``id`` raise
@@ -26,22 +23,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-import durable_rules_engine as _dre
-
+from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _encode, _encode_sorted, _loads
 from kpo_rules.engine.durable.derive import Derive, _build
-from kpo_rules.engine.durable.derived import _DerivedFacts, _Unstratified
-from kpo_rules.engine.durable.errors import _describe, _error_of, _failure_text
-from kpo_rules.engine.durable.facts import _Fact, _fact_problem, _fnv1a
+from kpo_rules.engine.durable.derived import _DerivedFacts
+from kpo_rules.engine.durable.fact_records import _Fact, _fact_problem, _fnv1a
 from kpo_rules.engine.durable.reserved import (
-    _BEGIN_TYPE,
     _END_ALIAS,
     _END_TYPE,
     _GUARD_FIELD,
-    _LAST_TYPE,
     _MARK,
     _MARKERS,
     _TYPE_FIELD,
@@ -49,7 +43,7 @@ from kpo_rules.engine.durable.reserved import (
 )
 from kpo_rules.engine.durable.results import Firing, SessionResult
 from kpo_rules.engine.durable.rounds import _Round
-from kpo_rules.engine.durable.ruleset import _LAST_RULE
+from kpo_rules.engine.durable.status_codes import _describe, _error_of, _failure_text
 
 if TYPE_CHECKING:
     from kpo_rules.engine.durable.runner import DurableRunner
@@ -64,18 +58,16 @@ class _Run:
 
     Stratified (the usual case): one session receives the input facts in one batch, then
     the sentinel of each stage; derived facts are asserted as they are derived. Otherwise
-    (a cycle through negation, or derivations that did not declare their fact types) one
-    session per round until the derived facts settle: each round receives the input
-    facts, then the derived facts of the previous round, then the sentinels. Sessions are
-    deleted when they end, whatever happens. Nothing is ever retracted: durable reads
-    uninitialised memory when it deletes a fact from a partial match
-    (``deleteMessageFromFrame``, found with valgrind).
+    (a cycle through negation) one session per round until the derived facts settle: each
+    round receives the input facts, then the derived facts of the previous round, then the
+    sentinels. Sessions are deleted when they end, whatever happens. Nothing is ever
+    retracted: durable reads uninitialised memory when it deletes a fact from a partial
+    match (``deleteMessageFromFrame``, found with valgrind).
     """
 
     def __init__(self, runner: DurableRunner) -> None:
         self._runner = runner
         self._handle = runner._handle
-        self._on_fire = runner._on_fire
         plan = runner._plan
         self._plan = plan
         self._owners = plan.owners  # read for every match: kept at hand
@@ -83,14 +75,9 @@ class _Run:
         self._base: list[dict[str, Any]] = []  # each input fact as asserted (sid per round)
         self._given: dict[str, Mapping[str, Any]] = {}  # str(durable id) -> input fact
         self._facts: dict[str, _Fact] = {}  # str(durable id) -> bound or derived fact
-        self._derived = _DerivedFacts(self._given, self._facts)
+        self._derived = _DerivedFacts(self._facts)
         self._current = _Round(firings={}, failures=set(), produced={}, present=set())
-        # With negation in strata, a derived fact must have a type its rule declared.
-        self._check_types = plan.stratified and plan.negation
         self._head = ""  # '{"sid": "N"' of the current session
-        self._sid = ""  # id of the next session
-        self._batch: str | None = None  # its input facts, encoded
-        self._complete = False  # the $last fact of the batch fired
 
     def prepare(self, facts: Sequence[Mapping[str, Any]]) -> None:
         """Validate the input facts; raises ValueError naming a bad one."""
@@ -115,7 +102,7 @@ class _Run:
                     "every fact needs its own id"
                 )
             known[key] = fact
-            body = {**fact, "id": fid, _GUARD_FIELD: 0, "sid": ""}
+            body = {**fact, "id": fid, _GUARD_FIELD: 0}
             kind = fact.get(_TYPE_FIELD)
             marker = markers.get(kind) if type(kind) is str else None
             if marker is None:
@@ -123,36 +110,13 @@ class _Run:
             if marker is not None:
                 body[marker] = 1
             base.append(body)
-        try:
-            self._batch = self._encode_batch(self._next_sid())
-        except (TypeError, ValueError, RecursionError):
-            for index, body in enumerate(base):
-                try:
-                    _encode(body)
-                except (TypeError, ValueError, RecursionError) as exc:
-                    raise ValueError(f"{self._describe(index)} is not JSON: {exc}") from exc
-            raise  # pragma: no cover - the list fails only through one of its facts
-
-    def _next_sid(self) -> str:
-        self._sid = str(next(self._runner._sids))
-        return self._sid
-
-    def _encode_batch(self, sid: str) -> str:
-        """The input facts of session ``sid`` as one JSON array, ended by the $last fact."""
-        for body in self._base:
-            body["sid"] = sid
-        last = {"sid": sid, _TYPE_FIELD: _LAST_TYPE, _MARK + _LAST_TYPE: 1, "id": "$last"}
-        return _encode([*self._base, last])
 
     def _describe(self, index: int) -> str:
         return f"fact {index} (id {self._base[index]['id']!r})"
 
     def evaluate(self) -> SessionResult:
-        if self._runner.stratified:
-            try:
-                return self._round({}).result()
-            except _Unstratified:
-                self._check_types = False  # a derivation returned an undeclared type
+        if self._plan.stratified:
+            return self._round({}).result()
         derived: dict[str, str] = {}  # content key -> rule, asserted before the sentinels
         for round_no in range(_MAX_ROUNDS):
             current = self._round(derived)
@@ -165,10 +129,7 @@ class _Run:
 
     def _round(self, derived: Mapping[str, str]) -> _Round:
         runner = self._runner
-        sid = self._sid  # the first round's session id comes from prepare()
-        if self._batch is None:
-            sid = self._next_sid()
-            self._batch = self._encode_batch(sid)
+        sid = str(next(runner._sids))
         runner._last_sid = sid
         self._head = f'{{"sid": {_encode(sid)}'
         current = self._current = _Round(
@@ -176,20 +137,12 @@ class _Run:
         )
         for record in self._facts.values():
             record.binding = None  # each round's firings get fresh bindings
-        deletable = False  # an action has started: delete_state cannot crash any more
         try:
-            state = self._begin(sid)
-            deletable = True
-            self._assert_base(sid, self._batch)
-            self._batch = None  # the next round is another session
+            state = self._assert_base(sid)
             for key in derived:
-                text = self._derived.text(key)
-                assert text is not None, "a derived fact of an earlier round is registered"
+                text = self._derived.known(key)
                 self._assert(self._head + text, "a derived fact", RuntimeError)
             self._drain(state)
-            if not self._complete:
-                self._name_refused()
-                raise RuntimeError("durable-rules did not read every fact")  # pragma: no cover
             for group in range(self._plan.groups):
                 sentinel = {
                     "sid": sid,
@@ -207,47 +160,47 @@ class _Run:
                 f"durable-rules failed during the session ({_describe(exc)})"
             ) from None
         finally:
-            if deletable:
+            # Raises only when durable refused the first fact: then there is no session.
+            with contextlib.suppress(_dre.error):
                 _dre.delete_state(self._handle, sid)
 
-    def _begin(self, sid: str) -> int:
-        """Start and finish the $begin action; returns the session's state handle."""
-        begin = _encode(
-            {_TYPE_FIELD: _BEGIN_TYPE, _MARK + _BEGIN_TYPE: 1, "id": "$begin", "sid": sid}
-        )
-        _, state = _dre.assert_fact(self._handle, begin)
-        if _dre.start_action_for_state(self._handle, state) is None:  # pragma: no cover
-            raise RuntimeError("durable-rules started no action for the session")
-        while _dre.complete_and_start_action(self._handle, state) is not None:
-            pass  # pragma: no cover - only the $begin rule can match here
-        return int(state)
+    def _assert_base(self, sid: str) -> int:
+        """Assert the input facts in one batch; returns the session's state handle.
 
-    def _assert_base(self, sid: str, batch: str) -> None:
-        """Assert the input facts in one batch (see :meth:`_encode_batch`)."""
-        self._complete = False
+        The engine writes the facts' JSON itself (``assert_facts_of``), before it asserts
+        any of them."""
         try:
-            code, _ = _dre.assert_facts(self._handle, batch)
+            code, state = _dre.assert_facts_of(self._handle, sid, self._base)
         except _dre.error:
-            self._name_refused()
+            self._name_refused(sid)
             raise
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ValueError(self._not_json(exc)) from exc
         if code != 0:  # only an id whose 32-bit hash another fact's id has (see _ALL_BODY)
             raise RuntimeError(self._collision(sid))
+        return int(state)
 
     def _collision(self, sid: str) -> str:
         """Which input fact's id durable took for an earlier one (same 32-bit hash)."""
-        seen = {_fnv1a(f"sid-{sid}"): "", _fnv1a("$begin"): ""}  # the session's own ids
+        seen = {_fnv1a(f"sid-{sid}"): ""}  # the session's own id
         for index, body in enumerate(self._base):
             digest = _fnv1a(str(body["id"]))
             what = self._describe(index)
             if digest in seen:
                 return f"durable-rules took {what} for an earlier fact; change its id"
             seen[digest] = what
-        clash = seen.get(_fnv1a("$last"))
-        if clash:  # the batch's own last fact was dropped
-            return f"the id of {clash} clashes with the runner's own; change its id"
         return "durable-rules refused the facts (an id collision)"  # pragma: no cover
 
-    def _name_refused(self) -> None:
+    def _not_json(self, error: BaseException) -> str:
+        """What names the input fact JSON cannot hold."""
+        for index, body in enumerate(self._base):
+            try:
+                _encode(body)
+            except (TypeError, ValueError, RecursionError) as exc:
+                return f"{self._describe(index)} is not JSON: {exc}"
+        return f"the facts are not JSON: {error}"  # pragma: no cover - json agrees
+
+    def _name_refused(self, sid: str) -> None:
         """Raise ValueError naming the input fact durable refuses.
 
         durable stops a batch at that fact, so the facts are asserted again one by one
@@ -255,7 +208,7 @@ class _Run:
         """
         for index, body in enumerate(self._base):
             try:
-                _dre.assert_fact(self._handle, _encode(body))
+                _dre.assert_fact(self._handle, _encode({"sid": sid, **body}))
             except _dre.error as exc:
                 raise ValueError(_error_of(self._describe(index), exc)) from None
 
@@ -277,9 +230,6 @@ class _Run:
         messages = None if result is None else result[1]
         while messages is not None:
             for internal, match in _loads(messages).items():
-                if internal == _LAST_RULE:
-                    self._complete = True
-                    continue
                 rule = owners[internal]
                 recipe = recipes.get(rule)
                 if recipe is None:
@@ -294,15 +244,13 @@ class _Run:
         record = self._facts[key] = _Fact(source, (0, key) if "id" in source else None)
         return record
 
-    def _fire(self, rule: str, match: dict[str, Any]) -> None:
+    def _fire(self, rule: str, match: dict[str, str]) -> None:
+        """A firing of a rule without a recipe: recorded once per distinct set of facts."""
         current = self._current
         facts = self._facts
         match.pop(_END_ALIAS, None)
         bound: list[tuple[str, _Fact]] = []
-        for alias, fact in match.items():
-            key = fact["id"]
-            if type(key) is not str:
-                key = str(key)
+        for alias, key in match.items():
             record = facts.get(key)
             bound.append((alias, self._record(key) if record is None else record))
         if len(bound) > 1:
@@ -312,62 +260,45 @@ class _Run:
             tuple([(alias, record.key or record.order()) for alias, record in bound]),
         )
         if firing_key in current.firings:
-            return  # identical facts under different ids: one firing, one on_fire call
+            return  # identical facts under different ids: one firing
         bindings = {}
         for alias, record in bound:
             binding = record.binding
             if binding is None:
                 binding = record.binding = dict(record.source)
             bindings[alias] = binding
-        firing = Firing(rule=rule, bindings=bindings)
-        current.firings[firing_key] = firing
-        try:
-            returned = self._on_fire(firing)
-            types = self._plan.declared.get(rule, frozenset()) if self._check_types else None
-            derived = self._derived.returned(returned, types)
-        except _Unstratified:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any error of the callback is reported
-            current.failures.add((rule, _failure_text(exc)))
-            return
-        for content in derived:
-            self._add_derived(rule, content)
+        current.firings[firing_key] = Firing(rule=rule, bindings=bindings)
 
-    def _derive(self, rule: str, recipe: Derive, match: dict[str, Any]) -> None:
+    def _derive(self, rule: str, recipe: Derive, match: dict[str, str]) -> None:
         """A firing of a rule with a recipe: build its derived fact and assert it.
 
         The fact is built from the matched facts as the caller gave them (found by id),
-        like ``on_fire``'s bindings, not from durable's copies: values then share the
+        like a firing's bindings, not from durable's copies: values then share the
         caller's objects, and nothing parsed from the match outlives it (holding on to
         those made the process's memory creep, measured)."""
         match.pop(_END_ALIAS, None)
         facts = self._facts
         sources = {}
-        for alias, bound in match.items():
-            key = bound["id"]
-            if type(key) is not str:
-                key = str(key)
+        for alias, key in match.items():
             record = facts.get(key)
             sources[alias] = (self._record(key) if record is None else record).source
         try:
             fact = _build(recipe, sources)
             content = _encode_sorted(fact)
-        except Exception as exc:  # noqa: BLE001 - reported like a failing on_fire
+        except Exception as exc:  # noqa: BLE001 - reported, the other rules still fire
             self._current.failures.add((rule, _failure_text(exc)))
             return
         self._add_derived(rule, content, fact)
 
-    def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any] | None = None) -> None:
-        """Assert the derived fact with this content key (once per round); ``fact`` is
-        the fact itself when a recipe built it."""
+    def _add_derived(self, rule: str, content: str, fact: Mapping[str, Any]) -> None:
+        """Assert the derived fact ``fact``, whose content key is ``content`` (once per
+        round)."""
         current = self._current
         current.produced.setdefault(content, rule)
         if content in current.present:
             return
         current.present.add(content)
-        text = self._derived.text(content)
-        if text is None:  # from a recipe: checked when the runner was built
-            text = self._derived.built(content, fact or {})
+        text = self._derived.text(content, fact)
         try:
             code, _ = _dre.assert_fact(self._handle, self._head + text)
         except _dre.error as exc:

@@ -1,78 +1,46 @@
 """Stratification: in which stage each rule with a ``$not`` is evaluated.
 
-* **Forward chaining with negation over derived facts, in strata.** ``on_fire`` returns
-  facts, which are asserted into the session at once so other rules can match them.
+* **Forward chaining with negation over derived facts, in strata.** A rule with a recipe
+  derives a fact, which is asserted into the session at once so other rules can match it.
   durable never withdraws an activation whose ``$not`` a later fact would block, so a
   ``$not`` over a derived fact type must wait until every rule that can derive that type
-  has fired. With ``derives`` (the fact types each rule's ``on_fire`` may return), the
-  runner orders the rules into stages like stratified negation in Datalog
+  has fired. The runner orders the rules into stages like stratified negation in Datalog
   (:func:`_stages`): a rule with a ``$not`` waits for the sentinel of a stage after every
   stage that can still add a fact it negates, and each stage's sentinel is asserted once
   the session has no pending action left. One session, one pass, still independent of
-  fact order. Without ``derives``, when negation depends on its own derivations (a cycle
-  through negation: :attr:`DurableRunner.negation_cycle`), or when ``on_fire`` returns a
-  fact type its rule did not declare, the engagement is evaluated in rounds instead: a
+  fact order. When negation depends on its own derivations (a cycle through negation:
+  :attr:`DurableRunner.negation_cycle`), the engagement is evaluated in rounds instead: a
   fresh session per round receives the previous round's derived facts before the
   sentinels, until a round derives nothing new and nothing stale (a fixed point); the
-  result is that round, whose firings all saw the same, complete facts. ``on_fire`` may
-  therefore be called more than once for the same firing and must be a pure function of
-  it.
+  result is that round, whose firings all saw the same, complete facts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from kpo_rules.engine.durable.rules import _RuleInfo
 
 
-def _declared(
-    rules: Mapping[str, Any], derives: Mapping[str, Iterable[str]] | None
-) -> dict[str, frozenset[str] | None]:
-    """Fact types each rule's ``on_fire`` may return (``None``: any); rules left out of
-    ``derives`` derive nothing. Without ``derives`` every rule may derive anything."""
-    if derives is None:
-        return dict.fromkeys(rules)
-    if not isinstance(derives, Mapping):
-        raise TypeError(f"derives must be a mapping, not {type(derives).__name__}")
-    out: dict[str, frozenset[str] | None] = {}
-    for rule, types in derives.items():
-        if rule not in rules:
-            raise ValueError(f"derives names {rule!r}, which is not a rule of the set")
-        if isinstance(types, (str, bytes)) or not isinstance(types, Iterable):
-            raise ValueError(f"derives[{rule!r}] must be a collection of fact types")
-        declared = frozenset(types)
-        if not all(isinstance(t, str) for t in declared):
-            raise ValueError(f"derives[{rule!r}] must hold fact types (strings)")
-        if declared:
-            out[rule] = declared
-    return out
-
-
 def _producers(
-    declared: Mapping[str, frozenset[str] | None],
+    declared: Mapping[str, frozenset[str]],
 ) -> Callable[[frozenset[str] | None], list[str]]:
     """A function giving the rules that may derive facts of some types (``None``: any)."""
     by_type: dict[str, list[str]] = {}
-    anything: list[str] = []  # rules that may derive any type
     for rule, types in declared.items():
-        if types is None:
-            anything.append(rule)
-        else:
-            for fact_type in types:
-                by_type.setdefault(fact_type, []).append(rule)
+        for fact_type in types:
+            by_type.setdefault(fact_type, []).append(rule)
 
     def producers(types: frozenset[str] | None) -> list[str]:
         if types is None:
             return list(declared)
-        return [*anything, *(r for t in sorted(types) for r in by_type.get(t, ()))]
+        return [r for t in sorted(types) for r in by_type.get(t, ())]
 
     return producers
 
 
 def _negation_cycle(
-    infos: Mapping[str, _RuleInfo], declared: Mapping[str, frozenset[str] | None]
+    infos: Mapping[str, _RuleInfo], declared: Mapping[str, frozenset[str]]
 ) -> tuple[str, ...]:
     """The deriving rules whose negation depends, directly or through other derivations,
     on their own derived facts (strongly connected with a ``$not`` inside: no stage can be
@@ -131,7 +99,7 @@ def _negation_cycle(
 
 
 def _stages(
-    infos: Mapping[str, _RuleInfo], declared: Mapping[str, frozenset[str] | None]
+    infos: Mapping[str, _RuleInfo], declared: Mapping[str, frozenset[str]]
 ) -> dict[str, int]:
     """Stratified negation: the evaluation stage of every rule with a ``$not``.
 

@@ -72,7 +72,7 @@ def _fnv1a(text: str) -> int:
 
 
 class _Fact:
-    """A fact of the run, as the caller (or ``on_fire``) gave it."""
+    """A fact of the run, as the caller gave it (or a recipe built it)."""
 
     __slots__ = ("binding", "key", "source")
 

@@ -2,7 +2,7 @@
 
 * **Errors are Python errors naming what is wrong.** Rule bodies are checked before
   registration and durable's numeric codes are translated (:data:`_ERROR_CODES`) into a
-  :class:`ValueError` naming the rule. An exception raised by ``on_fire`` becomes an
+  :class:`ValueError` naming the rule. A recipe that fails for a firing becomes an
   :class:`ActionFailure`; the other rules still fire.
 """
 
