@@ -44,6 +44,7 @@ def check(
     jobs: int = 1,
     progress: Progress | None = None,
     stdin_filename: str | None = None,
+    details: bool = False,
 ) -> Report:
     """Check engagement files and return a :class:`~kpo_rules.model.Report`.
 
@@ -65,6 +66,9 @@ def check(
     :param progress: called as ``progress(files checked, files in the run)`` as files are
         checked (the CLI draws a progress line from it).
     :param stdin_filename: the name standard input (``-``) has in findings and excludes.
+    :param details: also describe every engagement in ``Report.details`` (services,
+        assignees, what each task asks, the overlap of every shift day by day) for the HTML
+        report; off by default, since an ordinary run does not need it.
     :raises kpo_rules.errors.UsageError: a named path does not exist, or the baseline
         cannot be read.
     """
@@ -88,7 +92,7 @@ def check(
         known_rules=rules.known,
         baseline=None if entries is None else frozenset(e["fingerprint"] for e in entries))
     run = pipeline.Run(files=files, rules=rules, rosters=pipeline.read_rosters(files, rules),
-                       filters=filters, dictionary=dictionary_for(
+                       filters=filters, details=details, dictionary=dictionary_for(
                            rule_catalogue(rules.content.rules.rules).values()))
     outcomes = _check_files(run, jobs, progress)
     settled = pipeline.settle(run, outcomes)

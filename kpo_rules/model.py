@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kpo_rules.details import EngagementDetail
 
 from kpo_rules.errors import RuleDefinitionError
 
@@ -306,6 +309,10 @@ class Report:
     baseline_gone: tuple[Mapping[str, Any], ...] = ()  # baseline entries no longer found
     #: What was in force: config file, plugins disabled, selection, run date, paths skipped.
     run: RunRecord = field(default_factory=RunRecord)
+    #: Each engagement's services, requirements and overlap, for the HTML report; only when
+    #: the run was asked for them (``kpo_rules.check(details=True)``).
+    #: A sequence unpacked one engagement at a time (:class:`kpo_rules.packed.DetailList`).
+    details: Sequence[EngagementDetail] = ()
 
     def count(self, severity: Severity) -> int:
         counted = getattr(self.findings, "severity_count", None)  # packed: no unpacking

@@ -4,7 +4,9 @@
     read(source)                bytes -> YAML documents -> schema-valid documents
     read_rosters(files, rules)  the staff every engagement of the run may name
     check_file(run, index)      one file: references resolved, rules evaluated, findings
-                                filtered (waivers, selection, baseline: :mod:`.filters`)
+                                filtered (waivers, selection, baseline: :mod:`.filters`);
+                                with ``run.details``, each engagement described for the
+                                HTML report (:mod:`kpo_rules.details`)
     settle(run, outcomes)       what only every file together tells: ids used twice
     build_report(...)           one sorted :class:`~kpo_rules.model.Report`
 
@@ -38,8 +40,10 @@ from kpo_rules.model import (
 
 if TYPE_CHECKING:
     from kpo_rules.content import Content
+    from kpo_rules.details import EngagementDetail
     from kpo_rules.engagement import StaffDef
     from kpo_rules.engine.evaluate import Evaluator
+    from kpo_rules.packed import PackedDetail
     from kpo_rules.plugins import PluginSet
 
 CRASHED = "KPO-ENG-002"
@@ -184,6 +188,8 @@ class Run:
     rules: RuleSet
     rosters: Rosters
     filters: Filters
+    #: Describe each engagement for the HTML report (services, requirements, overlap).
+    details: bool = False
     #: What packed findings are compressed against (:func:`kpo_rules.packed.dictionary_for`).
     dictionary: bytes = b""
 
@@ -197,6 +203,9 @@ class Part:
     engagement: str | None = None
     at: tuple[int, int] = (1, 1)  # where metadata.id is
     filtered: Filtered = field(default_factory=Filtered)
+    detail: EngagementDetail | None = None  # with ``Run.details`` only
+    #: ``detail``, packed for the trip to the report (then ``detail`` is None).
+    packed_detail: PackedDetail | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,16 +243,21 @@ def _check_engagement(run: Run, doc: Document) -> Part:
 
     eid = doc.data["metadata"]["id"]
     at = doc.locate("/metadata/id")
+    detail = None
     try:
         engagement, findings = resolve_engagement(doc, run.rosters.staff)
         catalogue = run.rules.content.catalogue
         findings += unknown_ids([engagement], [], catalogue)
         findings += run.rules.evaluator.evaluate(engagement, catalogue)
         filtered = apply_filters(findings, run.filters, engagement)
+        if run.details:
+            from kpo_rules.details import describe  # noqa: PLC0415
+
+            detail = describe(engagement, catalogue)
     except Exception as exc:  # noqa: BLE001 - any error becomes a finding on this engagement
         crash = _internal_error(doc.file, exc, at=at, engagement=eid)
         filtered = Filtered(findings=(crash,))
-    return Part(document=doc.index, engagement=eid, at=at, filtered=filtered)
+    return Part(document=doc.index, engagement=eid, at=at, filtered=filtered, detail=detail)
 
 
 def _capped(parts: list[Part], limit: int) -> tuple[Part, ...]:
@@ -283,16 +297,22 @@ def crashed(run: Run, index: int, why: str) -> FileOutcome:
 
 
 def pack(outcome: FileOutcome, dictionary: bytes = b"") -> FileOutcome:
-    """The outcome with each part's findings sorted and packed: what a run holds until the
-    report is written (:mod:`kpo_rules.packed`)."""
-    from kpo_rules.packed import Packed  # noqa: PLC0415
+    """The outcome with each part's findings sorted and packed, and its engagement detail
+    (html reports only) packed: what a run holds until the report is written
+    (:mod:`kpo_rules.packed`)."""
+    return replace(outcome, parts=tuple(_pack_part(part, dictionary) for part in outcome.parts))
 
-    return replace(outcome, parts=tuple(
-        replace(part, filtered=replace(
+
+def _pack_part(part: Part, dictionary: bytes) -> Part:
+    from kpo_rules.packed import Packed, PackedDetail  # noqa: PLC0415
+
+    if part.filtered.findings:
+        part = replace(part, filtered=replace(
             part.filtered, findings=(),
             packed=Packed.of(sort_findings(list(part.filtered.findings)), dictionary)))
-        if part.filtered.findings else part
-        for part in outcome.parts))
+    if part.detail is not None:
+        part = replace(part, detail=None, packed_detail=PackedDetail.of(part.detail))
+    return part
 
 
 # -------------------------------------------------------------- across every file
@@ -363,4 +383,21 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
         baseline_gone=tuple(entry for entry in baseline
                             if entry["fingerprint"] not in matched),
         run=RunRecord(skipped=tuple(skipped)),
+        details=_details(settled.outcomes),
     )
+
+
+def _details(outcomes: Iterable[FileOutcome]) -> Sequence[EngagementDetail]:
+    """The engagements' details (html reports only), by file and id, unpacked one at a
+    time while the report is written."""
+    from kpo_rules.packed import DetailList  # noqa: PLC0415
+
+    return DetailList(((o.name, p.engagement or ""), packed)
+                      for o in outcomes for p in o.parts
+                      if (packed := p.packed_detail or _pack_detail(p.detail)) is not None)
+
+
+def _pack_detail(detail: EngagementDetail | None) -> PackedDetail | None:
+    from kpo_rules.packed import PackedDetail  # noqa: PLC0415
+
+    return None if detail is None else PackedDetail.of(detail)

@@ -968,6 +968,10 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None]]] = {
         ("FIN-ELIG-003", "opinion", None),
         ("COM-ELIG-001", "opinion", "hy-02"),
     ],
+    "us-tax-season-pune-krakow.yaml": [
+        ("COM-AVAIL-001", "returns", "pn-401"),
+        ("COM-AVAIL-001", "organisers", "kr-410"),
+    ],
 }
 
 

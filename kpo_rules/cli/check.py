@@ -159,7 +159,8 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
         plugins = run_plugins(config, flags={"select": bool(select), "ignore": bool(ignore)})
         report = _check(paths, quiet=quiet, plugins=plugins, today=today, config=config,
                         waivers=not no_waivers, jobs=jobs, stdin_filename=stdin_filename,
-                        baseline=None if write_baseline is not None else baseline)
+                        baseline=None if write_baseline is not None else baseline,
+                        details=bool({fmt, *(f for f, _ in reports)} & DETAILED_FORMATS))
         check_outputs([path for _, path in targets], [name for name, _ in report.checked])
         if write_baseline is not None:
             from kpo_rules.baseline import write_baseline as record  # noqa: PLC0415
@@ -245,6 +246,8 @@ def _config(paths: Sequence[str], config_file: str | None, stdin_filename: str |
 
 
 STATISTICS_FORMATS = ("text", "full", "json")
+#: Formats that show more of each engagement than its findings (``kpo_rules.check(details=)``).
+DETAILED_FORMATS = frozenset({"html"})
 
 
 def _statistics(fmt: str, report: Report, options: RenderOptions) -> str:

@@ -10,7 +10,8 @@ JSON Pointer of the node it came from, so a finding points at it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kpo_rules.catalogue import Catalogue
@@ -199,25 +200,50 @@ def _business_hours(client: Mapping[str, Any], country: Mapping[str, Any]
     return hours
 
 
-def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, Any],
-                   zones: _Zones) -> None:
-    """Overlap of each assignee's shifts with the client's business hours, in real time.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftOverlap:
+    """What one assignee's overlap with the client's business hours is computed from: the
+    availability rules' facts and the HTML report's chart take the same inputs."""
 
-    Computed only where a service asks for overlap and both sides' hours are known; the
-    rules compare it with the requirement and say when they cannot judge.
-    """
+    service_index: int
+    assignee_index: int
+    service: str
+    staff: str
+    required: float  # the service's hours_overlap (0: none asked)
+    period_start: dt.date
+    period_end: dt.date
+    client_zone: str
+    client_start: str
+    client_end: str
+    client_days: tuple[str, ...]
+    staff_zone: str
+    shift_start: str
+    shift_end: str
+    shift_days: tuple[str, ...]
+
+
+def shift_overlaps(engagement: Engagement, catalogue: Catalogue) -> list[ShiftOverlap]:
+    """The overlap inputs of every assignee of every service, asking for overlap or not, where
+    the client's hours and zone and the assignee's hours and zone are known."""
+    data = engagement.data
+    country = catalogue.countries.get(data["client"]["country"], {})
+    centres = {c["id"]: c for c in data["provider"]["delivery_centres"]}
+    zones = _Zones(engagement, catalogue, centres)
+    return list(_shift_overlaps(engagement, country, zones, asked_only=False))
+
+
+def _shift_overlaps(engagement: Engagement, country: Mapping[str, Any], zones: _Zones, *,
+                    asked_only: bool) -> Iterator[ShiftOverlap]:
     data = engagement.data
     client = data["client"]
     hours = _business_hours(client, country)
     client_zone = client.get("timezone") or country.get("timezone")
     if hours is None or client_zone is None:
         return
-    from kpo_rules.engine.overlap import overlap  # noqa: PLC0415 - zoneinfo work, on demand
-
     period = data["period"]
     for i, service in enumerate(data.get("services", ())):
         required = service.get("hours_overlap", 0)
-        if not required:
+        if asked_only and not required:
             continue
         for j, staff_id in enumerate(service["assignees"]):
             member = engagement.staff.get(staff_id)
@@ -225,17 +251,36 @@ def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, 
             zone = zones.shift(staff_id, service["delivery_centre"])
             if shift is None or zone is None:
                 continue
-            found = overlap(
-                period_start=dt.date.fromisoformat(period["start"]),
-                period_end=dt.date.fromisoformat(period["end"]),
-                client_zone=client_zone, client_start=hours["start"], client_end=hours["end"],
-                client_days=hours.get("days", WEEKDAYS), staff_zone=zone,
+            yield ShiftOverlap(
+                service_index=i, assignee_index=j, service=service["id"], staff=staff_id,
+                required=float(required), period_start=dt.date.fromisoformat(period["start"]),
+                period_end=dt.date.fromisoformat(period["end"]), client_zone=client_zone,
+                client_start=hours["start"], client_end=hours["end"],
+                client_days=tuple(hours.get("days", WEEKDAYS)), staff_zone=zone,
                 shift_start=shift["start"], shift_end=shift["end"],
-                shift_days=shift.get("days", WEEKDAYS), required=float(required))
-            facts.add("overlap", f"/services/{i}/assignees/{j}", service=service["id"],
-                      staff=staff_id, min_hours=found.min_hours,
-                      typical_hours=found.typical_hours, short_days=list(found.short_days),
-                      short_count=found.short_count, working_days=found.working_days)
+                shift_days=tuple(shift.get("days", WEEKDAYS)))
+
+
+def _overlap_facts(facts: _Facts, engagement: Engagement, country: Mapping[str, Any],
+                   zones: _Zones) -> None:
+    """Overlap of each assignee's shifts with the client's business hours, in real time.
+
+    Computed only where a service asks for overlap and both sides' hours are known; the
+    rules compare it with the requirement and say when they cannot judge.
+    """
+    from kpo_rules.engine.overlap import overlap  # noqa: PLC0415 - zoneinfo work, on demand
+
+    for item in _shift_overlaps(engagement, country, zones, asked_only=True):
+        found = overlap(
+            period_start=item.period_start, period_end=item.period_end,
+            client_zone=item.client_zone, client_start=item.client_start,
+            client_end=item.client_end, client_days=item.client_days,
+            staff_zone=item.staff_zone, shift_start=item.shift_start,
+            shift_end=item.shift_end, shift_days=item.shift_days, required=item.required)
+        facts.add("overlap", f"/services/{item.service_index}/assignees/{item.assignee_index}",
+                  service=item.service, staff=item.staff, min_hours=found.min_hours,
+                  typical_hours=found.typical_hours, short_days=list(found.short_days),
+                  short_count=found.short_count, working_days=found.working_days)
 
 
 def _country_fields(profile: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,11 +30,12 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DAYS", "Overlap", "daily_overlaps", "overlap"]
+__all__ = ["DAYS", "Overlap", "clock_changes", "daily_overlaps", "falls_short", "overlap",
+           "shifts_on_client_days"]
 
 #: Day names as engagement files write them, in ``date.weekday()`` order.
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -126,8 +127,7 @@ def _overlap(period_start: date, period_end: date, client_zone: str, client_star
         return Overlap(min_hours=0.0, typical_hours=0.0, working_days=0, short_days=(),
                        short_count=0)
     seconds = [total for _, total in days]
-    threshold = need * 3600 - _TOLERANCE
-    short = [ordinal for ordinal, total in days if total < threshold]
+    short = [ordinal for ordinal, total in days if falls_short(total, need)]
     counts = Counter(seconds)
     typical = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
     return Overlap(
@@ -137,6 +137,11 @@ def _overlap(period_start: date, period_end: date, client_zone: str, client_star
         short_days=tuple(date.fromordinal(o).isoformat() for o in short[:_SHORT_DAYS_SHOWN]),
         short_count=len(short),
     )
+
+
+def falls_short(seconds: float, required: float) -> bool:
+    """Whether a day's overlap of ``seconds`` is below ``required`` hours."""
+    return seconds < required * 3600 - _TOLERANCE
 
 
 def daily_overlaps(
@@ -163,6 +168,95 @@ def daily_overlaps(
         shift_end=shift_end, shift_days=shift_days,
     )
     return [(date.fromordinal(ordinal), total / 3600) for ordinal, total in days]
+
+
+def shifts_on_client_days(
+    *,
+    period_start: date,
+    period_end: date,
+    client_zone: str,
+    client_days: Sequence[str],
+    staff_zone: str,
+    shift_start: str,
+    shift_end: str,
+    shift_days: Sequence[str],
+) -> tuple[tuple[date, tuple[tuple[int, int], ...]], ...]:
+    """Each client working day of the period with the staff member's shifts on it, as
+    (start, end) minutes after midnight on the client's wall clock (0 to 1440), for a chart.
+
+    The shifts are the merged blocks :func:`overlap` measures, cut at the client's local
+    midnights. On a day the client's clocks change, a block's drawn length is its wall-clock
+    length, not the real time it lasts (:func:`daily_overlaps` gives that).
+    """
+    return _shifts_on_client_days(period_start, period_end, client_zone, _key(client_days),
+                                  staff_zone, shift_start, shift_end, _key(shift_days))
+
+
+@lru_cache(maxsize=1024)
+def _shifts_on_client_days(
+    period_start: date, period_end: date, client_zone: str, client_days: tuple[str, ...] | str,
+    staff_zone: str, shift_start: str, shift_end: str, shift_days: tuple[str, ...] | str,
+) -> tuple[tuple[date, tuple[tuple[int, int], ...]], ...]:
+    if period_end < period_start:
+        raise ValueError(f"period ends ({period_end}) before it starts ({period_start})")
+    zone = _zone(client_zone)
+    _zone(staff_zone)
+    first, last = period_start.toordinal(), period_end.toordinal()
+    calendar_days = _intervals(client_zone, first, last, 0, 0, _weekdays(client_days, "client"))
+    starts, ends = _union(
+        staff_zone, first - _MARGIN_DAYS, last + _MARGIN_DAYS,
+        _minutes(shift_start, _START, "shift start"), _minutes(shift_end, _END, "shift end"),
+        _weekdays(shift_days, "shift"),
+    )
+    result = []
+    for ordinal, lo, hi in calendar_days:
+        # A day of 24 h has one offset throughout (a change would lengthen or shorten it), so
+        # its wall clock is the seconds since local midnight; other days ask the zone.
+        steady = hi - lo == _SECONDS_PER_DAY
+        blocks = []
+        index = bisect_right(ends, lo)
+        while index < len(starts) and starts[index] < hi:
+            begin, finish = max(starts[index], lo), min(ends[index], hi)
+            if steady:
+                blocks.append(((begin - lo) // 60, (finish - lo) // 60))
+            else:
+                end = _MINUTES_PER_DAY if finish == hi else _wall_minutes(zone, finish, ordinal)
+                blocks.append((_wall_minutes(zone, begin, ordinal), end))
+            index += 1
+        result.append((date.fromordinal(ordinal), tuple(blocks)))
+    return tuple(result)
+
+
+def _wall_minutes(zone: ZoneInfo, seconds: int, ordinal: int) -> int:
+    """Minutes after the local midnight of date ``ordinal`` that the clock of ``zone`` shows at
+    ``seconds`` (UTC seconds as :func:`_intervals` counts them)."""
+    utc = datetime.fromordinal(seconds // _SECONDS_PER_DAY) + timedelta(
+        seconds=seconds % _SECONDS_PER_DAY)
+    local = utc.replace(tzinfo=timezone.utc).astimezone(zone)
+    return (local.toordinal() - ordinal) * _MINUTES_PER_DAY + local.hour * 60 + local.minute
+
+
+@lru_cache(maxsize=256)
+def clock_changes(zone: str, period_start: date, period_end: date
+                  ) -> tuple[tuple[date, int, int], ...]:
+    """The dates in the period on which ``zone``'s UTC offset changes, each with the offset
+    (minutes east of UTC) before and after, as read at local noon."""
+    utcoffset = _zone(zone).utcoffset
+    changes: list[tuple[date, int, int]] = []
+    noon = datetime.combine(period_start, time(12))
+    before = _offset_minutes(utcoffset(noon - _ONE_DAY))
+    for _ in range(period_start.toordinal(), period_end.toordinal() + 1):
+        after = _offset_minutes(utcoffset(noon))
+        if after != before:
+            changes.append((noon.date(), before, after))
+        before = after
+        noon += _ONE_DAY
+    return tuple(changes)
+
+
+def _offset_minutes(offset: timedelta | None) -> int:
+    assert offset is not None  # ZoneInfo always has an offset
+    return int(offset.total_seconds()) // 60
 
 
 def _daily_seconds(

@@ -41,6 +41,7 @@ FORMATS: dict[str, str] = {
     "junit": "kpo_rules.report.junit",
     "github": "kpo_rules.report.github",
     "gitlab": "kpo_rules.report.gitlab",
+    "html": "kpo_rules.report.html",
 }
 
 
