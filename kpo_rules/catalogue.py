@@ -66,6 +66,9 @@ class CatalogueBuilder:
                 doc.file, line, None,
                 f"{table[:-1] if table != 'countries' else 'country'} '{ident}' is already "
                 f"defined by plugin '{other_plugin}' ({other_file}:{other_line})",
+                kind="clash", other=other_plugin,
+                fix="give every catalogue id one definition: remove this entry or give it an "
+                    "id of your own",
             )
         self._where[key] = (plugin, doc.file, line)
         self._tables[table][ident] = entry

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from kpo_rules import hookspecs
-from kpo_rules._version import __version__
 from kpo_rules.content import Content, load_content
 from kpo_rules.engine.rule_model import Rule
 from kpo_rules.errors import UsageError
@@ -32,11 +31,14 @@ from kpo_rules.plugins import PluginSet, create_plugin_set
 #: Rule-id prefixes no plugin may own: the core's own findings use them.
 RESERVED_PREFIXES = frozenset({"KPO"})
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
-_FAILURE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?: rule (?P<rule>\S+):)? (?P<why>.*)$",
-                      re.DOTALL)
-_SCHEMA_FIX = ("make the file match its schema: `kpo-rules schema rule` for rule files, "
-               "`kpo-rules schema KIND` (country, tasks, credentials, frameworks, regime) for "
-               "catalogues; `kpo-rules docs plugins` has the rule-file reference")
+#: What to do about a loader failure of each kind, when the failure does not say.
+_FIXES = {
+    "schema": "make the file match its schema: `kpo-rules schema rule` for rule files, "
+              "`kpo-rules schema KIND` (country, tasks, credentials, frameworks, regime) for "
+              "catalogues; `kpo-rules docs plugins` has the rule-file reference",
+    "clash": "an id is defined twice in this plugin; keep one definition",
+    "rule": "see `kpo-rules docs rule-files` for the patterns, facts and fields a rule may use",
+}
 #: Catalogue kind -> (table in Catalogue.owners, list key or None, id key, label).
 _CATALOGUE = {
     "TaskCatalogue": ("tasks", "tasks", "id", "task"),
@@ -212,17 +214,9 @@ class _Checker:
             if name in self.objects:
                 obj = self.objects[name]
                 where, line = _source(getattr(obj, "kpo_plugin_meta", None) or obj)
-            version = re.search(r"written for kpo-rules hook API (\d+)", failure.error)
-            if version:
-                supported = ", ".join(map(str, sorted(hookspecs.SUPPORTED_HOOK_API_VERSIONS)))
-                yield Problem(
-                    plugin=name, check="api-version", file=where, line=line,
-                    what=f"the plugin was written for hook API {version.group(1)}; kpo-rules "
-                         f"{__version__} supports hook API version(s) {supported}",
-                    fix=f"if the plugin works with hook API {hookspecs.HOOK_API_VERSION}, set "
-                        "PluginMeta(api_version=kpo_rules.hookspecs.HOOK_API_VERSION); "
-                        f"otherwise install a kpo-rules that supports hook API "
-                        f"{version.group(1)}")
+            if failure.kind == "api-version":
+                yield Problem(plugin=name, check="api-version", file=where, line=line,
+                              what=failure.why, fix=failure.fix)
             else:
                 yield Problem(plugin=name, check="load", file=where, line=line,
                               what=f"the plugin failed to load: {failure.error}",
@@ -333,19 +327,17 @@ class _Checker:
         for failure in self.content.failures:
             if failure.name != name:
                 continue
-            match = _FAILURE.match(failure.error)
-            if match is None:  # a hook that raised: no file to point at
-                yield Problem(plugin=name, check="load", file=f"(plugin {name})", line=None,
-                              what=failure.error, fix="make the hook return its files")
-                continue
-            file, line, rule, why = match["file"], int(match["line"]), match["rule"], match["why"]
-            other = re.search(r"already (?:defined|owned) by plugin '([^']+)'", why)
-            if other and other.group(1) != name:
+            if failure.other not in (None, name):
                 continue  # reported with every clash by _catalogues and _meta
-            check, fix = _classify(why)
-            what = f"rule {rule}: {why}" if rule else why
-            yield Problem(plugin=name, check=check, file=file, line=line or None, what=what,
-                          fix=fix)
+            if failure.file is None:  # a hook that raised: no file to point at
+                yield Problem(plugin=name, check=failure.kind, file=f"(plugin {name})",
+                              line=None, what=failure.why or failure.error,
+                              fix=failure.fix or "make the hook return its files")
+                continue
+            why = failure.why or failure.error
+            yield Problem(plugin=name, check=failure.kind, file=failure.file, line=failure.line,
+                          what=f"rule {failure.rule}: {why}" if failure.rule else why,
+                          fix=failure.fix or _FIXES.get(failure.kind, _FIXES["rule"]))
 
     def _rules(self, name: str) -> Iterator[Problem]:
         for rule in self.content.rules.rules:
@@ -410,6 +402,50 @@ class _Checker:
     def _catalogues(self, name: str) -> Iterator[Problem]:
         for doc in self._catalogue_documents(name):
             yield from _catalogue_document(name, doc, self.definers(), self._from)
+            if doc.data["kind"] == "CountryProfile" and doc.data.get("profile") == "full":
+                yield from self._frameworks(name, doc)
+
+    def _frameworks(self, name: str, doc: Document) -> Iterator[Problem]:
+        """A full profile names a framework id for every kind a loaded task asks for, and
+        each id it names is defined: else COM-REG-001 asks staff for a framework nobody can
+        list (or one that gives KPO-REF-009), and no engagement can fix the finding."""
+        from kpo_rules.engine.rulefile import did_you_mean  # noqa: PLC0415
+
+        own = [d.data for d in self._catalogue_documents(name)]
+        tasks = {**self.content.catalogue.tasks, **{
+            t["id"]: t for d in own if d["kind"] == "TaskCatalogue" for t in d["tasks"]}}
+        defined = {*self.content.catalogue.frameworks, *(
+            f["id"] for d in own if d["kind"] == "FrameworkCatalogue" for f in d["frameworks"])}
+        code = str(doc.data["country"]).lower()
+        listed = [f for f in doc.data.get("frameworks") or () if isinstance(f, str)]
+        asked: dict[str, list[str]] = {}
+        for task_id, task in sorted(tasks.items()):
+            if isinstance(task.get("framework"), str):
+                asked.setdefault(task["framework"], []).append(task_id)
+        line = doc.locate("/frameworks")[0]
+        for kind, by in sorted(asked.items()):
+            wanted = f"{code}.{kind}"
+            if wanted in listed:
+                continue
+            shown = ", ".join(by[:3]) + (f" and {len(by) - 3} more" if len(by) > 3 else "")
+            yield Problem(
+                plugin=name, check="frameworks", file=doc.file, line=line,
+                what=f"the full profile of {doc.data['country']} lists no '{kind}' framework "
+                     f"({wanted}), which tasks ask for ({shown}): COM-REG-001 would report "
+                     "every assignee of such a service, and no engagement could fix it",
+                fix=f"define {wanted} in a FrameworkCatalogue of this plugin and list it in "
+                    "the profile's frameworks (a full profile needs one per kind: "
+                    f"{', '.join(sorted(asked))}), or make the profile basic")
+        for i, framework in enumerate(listed):
+            if framework not in defined:
+                yield Problem(
+                    plugin=name, check="frameworks", file=doc.file,
+                    line=doc.locate(f"/frameworks/{i}")[0],
+                    what=f"the profile lists framework '{framework}', which no loaded plugin "
+                         f"defines{did_you_mean(framework, defined)}: staff who list it get "
+                         "KPO-REF-009",
+                    fix=f"define {framework} in a FrameworkCatalogue of this plugin "
+                        "(`kpo-rules schema frameworks`), or correct the id")
 
 
 def _entries(doc: Document) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
@@ -474,21 +510,6 @@ def _references(kind: str, label: str, ident: str, pointer: str, entry: Mapping[
                               f"adequacy entry {i} of regime '{ident}' cites nothing", fix)
     elif not cited(entry):
         yield problem("references", pointer, f"{label} '{ident}' cites nothing", fix)
-
-
-def _classify(why: str) -> tuple[str, str]:
-    if "does not start with a prefix" in why:
-        return "rule-id", ("start every rule id with a prefix the plugin owns "
-                           "(PluginMeta.rule_prefixes) and a '-', e.g. NL-LANG-001")
-    if "duplicate rule id" in why:
-        return "rule-id", ("give each rule an id of its own; ids are unique across every "
-                           "installed plugin")
-    if "already defined by plugin" in why:
-        return "clash", "an id is defined twice in this plugin; keep one definition"
-    if "'pass' and one 'fail' example" in why:
-        return "examples", ("give the rule at least one example with expect: pass and one "
-                            "with expect: fail")
-    return "schema", _SCHEMA_FIX
 
 
 def _is_date(text: str) -> bool:

@@ -2,13 +2,14 @@
 
 Provenance matters (which plugin shipped this rule?) and pluggy does not keep
 it (pluggy #235), so each hook implementation is called on its own through
-``get_hookimpls``. A broken file becomes a recorded failure naming the file,
-line and rule; the other plugins' content still loads.
+``get_hookimpls``. A broken file becomes a recorded failure with its file,
+line, rule and kind as fields; that plugin contributes nothing, the other plugins' content
+still loads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,7 +17,7 @@ from kpo_rules import content_cache
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
-from kpo_rules.model import Document, PluginFailure
+from kpo_rules.model import Document, Finding, PluginFailure
 from kpo_rules.plugin_api import DataFile, PluginMeta
 from kpo_rules.plugins import PluginSet
 
@@ -45,8 +46,10 @@ def _files(plugins: PluginSet, hook: str,
             files: Iterable[DataFile] = function() or ()
             listed = list(files)
         except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the run
+            why = f"{hook}() raised {type(exc).__name__}: {exc}"
             failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
-                                          error=f"{hook}() raised {type(exc).__name__}: {exc}"))
+                                          error=why, kind="load", why=why,
+                                          fix="make the hook return its files"))
             continue
         for file in listed:
             yield plugin, file
@@ -60,8 +63,17 @@ def _display(file: DataFile) -> str:
     return str(file)
 
 
+class _InvalidFile(Exception):
+    """A plugin file that does not match its schema: one error per broken part of it."""
+
+    def __init__(self, errors: list[RuleDefinitionError]) -> None:
+        super().__init__(str(errors[0]))
+        self.errors = errors
+
+
 def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[Document]:
-    """Parse and validate one plugin file; raises RuleDefinitionError on any problem."""
+    """Parse and validate one plugin file; raises RuleDefinitionError when it cannot be
+    read, _InvalidFile when it does not match its schema."""
     from kpo_rules.load.schema_check import validate_as  # noqa: PLC0415
     from kpo_rules.load.yaml12 import parse_yaml  # noqa: PLC0415
 
@@ -69,22 +81,41 @@ def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[
     try:
         docs = parse_yaml(file.read_bytes(), name)
     except YamlSyntaxError as exc:
-        raise RuleDefinitionError(name, exc.line, None, exc.message) from None
+        raise RuleDefinitionError(name, exc.line, None, exc.message, kind="syntax",
+                                  fix="make the file readable YAML") from None
     except OSError as exc:
-        raise RuleDefinitionError(name, 1, None, f"cannot read: {exc}") from None
+        raise RuleDefinitionError(name, 1, None, f"cannot read: {exc}", kind="syntax",
+                                  fix="make the file readable (is it in the package data?)"
+                                  ) from None
     for doc in docs:
         schema = schema_for(doc.data)
         if schema is None:
             from kpo_rules.schemas.catalogue import KIND_SCHEMAS  # noqa: PLC0415
 
             kinds = ", ".join(sorted(KIND_SCHEMAS))
-            raise RuleDefinitionError(name, 1, None, f"unknown kind; expected one of {kinds}")
+            raise RuleDefinitionError(name, 1, None, f"unknown kind; expected one of {kinds}",
+                                      kind="schema", fix=f"set kind: to one of {kinds}")
         problems = validate_as(doc, schema)
         if problems:
-            first = problems[0]
-            rule = _rule_id_at(doc, first.path)
-            raise RuleDefinitionError(name, first.line, rule, first.message)
+            raise _InvalidFile(_schema_errors(doc, schema, problems))
     return docs
+
+
+def _schema_errors(doc: Document, schema: str, problems: Sequence[Finding]
+                   ) -> list[RuleDefinitionError]:
+    """One error per broken rule or derivation of a rule file (the whole file otherwise):
+    its first unknown key or operator said plainly, else its first schema problem."""
+    from kpo_rules.engine.rule_shape import part_of, shape_errors  # noqa: PLC0415
+
+    if schema != "rule":
+        problems = problems[:1]
+    errors = shape_errors(doc) if schema == "rule" else {}
+    for problem in problems:
+        errors.setdefault(part_of(problem.path), RuleDefinitionError(
+            doc.file, problem.line, _rule_id_at(doc, problem.path), problem.message,
+            kind="schema", fix=f"{problem.remediation.rstrip('.')} (`kpo-rules schema "
+                               f"{schema}` has the form)"))
+    return sorted(errors.values(), key=lambda e: e.line)
 
 
 def _rule_id_at(doc: Document, pointer: str) -> str | None:
@@ -154,23 +185,31 @@ def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]
 def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
           failures: list[PluginFailure], digest: str | None) -> Content:
     """Read and compile every file: only when the content cache has nothing to offer.
-    ``digest`` names the rule book when the files it is read from have a cache key."""
-    from kpo_rules.engine.evaluate import book_digest  # noqa: PLC0415
-    from kpo_rules.engine.facts import VOCABULARY  # noqa: PLC0415
-    from kpo_rules.engine.rulefile import parse_rule_file  # noqa: PLC0415
+    ``digest`` names the rule book when the files it is read from have a cache key.
 
+    All or nothing: a plugin with one broken file contributes nothing (no catalogue entry,
+    no rule), so a run never judges with half a plugin. The first round compiles every
+    plugin (an author sees every problem at once); then the content is compiled again
+    without the failed plugins, and again while leaving them out breaks another plugin
+    that used their ids or derived facts. Each failure is recorded once.
+    """
     def fail(plugin: str, error: RuleDefinitionError) -> None:
-        failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
-                                      error=str(error)))
+        failures.append(PluginFailure.of_definition(plugin, _dist(plugins, plugin), error))
 
-    builder = CatalogueBuilder()
-    for plugin, file in listing["kpo_catalogue_files"]:
-        try:
-            for doc in _documents(file, _catalogue_kind):
-                builder.add(doc, plugin)
-        except RuleDefinitionError as exc:
-            fail(plugin, exc)
+    def parse(hook: str, kind: Callable[[Any], str | None]) -> list[tuple[str, Document]]:
+        parsed = []
+        for plugin, file in listing[hook]:
+            try:
+                parsed += [(plugin, doc) for doc in _documents(file, kind)]
+            except RuleDefinitionError as exc:
+                fail(plugin, exc)
+            except _InvalidFile as exc:
+                for error in exc.errors:
+                    fail(plugin, error)
+        return parsed
 
+    catalogues = parse("kpo_catalogue_files", _catalogue_kind)
+    rule_files = parse("kpo_rule_files", _rule_kind)
     prefixes = _prefixes(plugins)
     owners: dict[str, str] = {}
     for plugin, owned in prefixes.items():
@@ -178,41 +217,80 @@ def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
             if prefix in owners:
                 fail(plugin, RuleDefinitionError(
                     "(plugin metadata)", 0, None,
-                    f"rule prefix '{prefix}' is already owned by plugin '{owners[prefix]}'"))
+                    f"rule prefix '{prefix}' is already owned by plugin '{owners[prefix]}'",
+                    kind="clash", other=owners[prefix]))
             else:
                 owners[prefix] = plugin
+    mine = {p: tuple(x for x in owned if owners.get(x) == p) for p, owned in prefixes.items()}
+    # The first round reads every plugin, so that an author sees every problem at once.
+    excluded: set[str] = set()
+    while True:
+        content = _compile([(p, d) for p, d in catalogues if p not in excluded],
+                           [(p, d) for p, d in rule_files if p not in excluded], mine, fail,
+                           check_ids=not plugins.blocked,
+                           digest=None if excluded else digest)
+        failed = {f.name for f in failures}
+        if failed == excluded:
+            return replace(content, failures=tuple(failures))
+        excluded = failed
 
-    vocabulary = dict(VOCABULARY)
-    rules: dict[str, Rule] = {}
-    derivations: dict[str, Derivation] = {}
-    parsed: list[tuple[str, Document]] = []
-    for plugin, file in listing["kpo_rule_files"]:
+
+def _compile(catalogues: list[tuple[str, Document]], rule_files: list[tuple[str, Document]],
+             prefixes: Mapping[str, tuple[str, ...]],
+             fail: Callable[[str, RuleDefinitionError], None], *, check_ids: bool = True,
+             digest: str | None = None) -> Content:
+    """The catalogue and rule book of the given documents; what fails goes to ``fail``.
+
+    ``check_ids``: refuse catalogue ids no plugin defines. Off when plugins were disabled
+    (``disable-plugins``): an id may then be a disabled plugin's, and disabling one plugin
+    must not break the others.
+    """
+    from kpo_rules.engine.evaluate import book_digest  # noqa: PLC0415
+    from kpo_rules.engine.facts import VOCABULARY  # noqa: PLC0415
+    from kpo_rules.engine.rulefile import parse_rule_file  # noqa: PLC0415
+
+    builder = CatalogueBuilder()
+    for plugin, doc in catalogues:
         try:
-            parsed += [(plugin, doc) for doc in _documents(file, _rule_kind)]
+            builder.add(doc, plugin)
         except RuleDefinitionError as exc:
             fail(plugin, exc)
+    catalogue = builder.build()
+    vocabulary = dict(VOCABULARY)
     # Derived fact types are known before any rule is checked, whichever file derives them.
-    for _, doc in parsed:
+    for _, doc in rule_files:
         for item in doc.data.get("derive", ()):
-            vocabulary[item["fact"]["type"]] = frozenset(item["fact"]["fields"])
-    for plugin, doc in parsed:
-        mine = tuple(p for p in prefixes.get(plugin, ()) if owners.get(p) == plugin)
+            fact = item["fact"]
+            # Derivations of one type may give different fields: a rule may read any of them.
+            vocabulary[fact["type"]] = vocabulary.get(fact["type"], frozenset()) | set(
+                fact["fields"])
+    rules: dict[str, Rule] = {}
+    derivations: dict[str, Derivation] = {}
+    for plugin, doc in rule_files:
+        errors: list[RuleDefinitionError] = []
         try:
-            file_rules, file_derivations, _ = parse_rule_file(doc, plugin, mine, vocabulary)
+            file_rules, file_derivations, _ = parse_rule_file(
+                doc, plugin, prefixes.get(plugin, ()), vocabulary,
+                catalogue if check_ids else None, errors)
             items: list[Rule | Derivation] = [*file_rules, *file_derivations]
             for item in items:
                 other = rules.get(item.id) or derivations.get(item.id)
                 if other is not None:
                     raise RuleDefinitionError(
                         item.file, item.line, item.id,
-                        f"duplicate rule id, first defined at {other.file}:{other.line}")
+                        f"duplicate rule id, first defined at {other.file}:{other.line}",
+                        kind="rule-id",
+                        fix="give each rule an id of its own; ids are unique across every "
+                            "installed plugin")
                 if isinstance(item, Rule):
                     rules[item.id] = item
                 else:
                     derivations[item.id] = item
         except RuleDefinitionError as exc:
-            fail(plugin, exc)
+            errors.append(exc)
+        for error in errors:
+            fail(plugin, error)
     book = RuleBook(rules=tuple(sorted(rules.values(), key=lambda r: r.id)),
                     derivations=tuple(sorted(derivations.values(), key=lambda d: d.id)))
     book = replace(book, digest=digest or book_digest(book))
-    return Content(catalogue=builder.build(), rules=book, failures=tuple(failures))
+    return Content(catalogue=catalogue, rules=book, failures=())

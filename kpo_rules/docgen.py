@@ -1,4 +1,5 @@
-"""Regenerate the generated parts of ``docs/``: one page per rule and the field tables.
+"""Regenerate the generated parts of ``docs/``: one page per rule, the field tables and the
+derived fact vocabulary.
 
 ``python -m kpo_rules.docgen`` rewrites them in a checkout; ``--check`` only says which
 are stale (exit 1), as the test suite does. Rule pages are the text ``kpo-rules rules show
@@ -14,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: The ``docs/`` folder of the checkout this runs in: generating is a maintainer's job,
 #: done from the repository root whether kpo-rules is installed editable or not.
@@ -105,8 +107,31 @@ def _example(name: str, language: str) -> Callable[[Path], str]:
     return make
 
 
+def derived_facts(docs: Path) -> str:
+    """The fact types the shipped plugins' derivations assert: fields, derivations, meaning
+    (from the plugins, not from ``docs``)."""
+    from kpo_rules.content import load_content  # noqa: PLC0415
+    from kpo_rules.plugins import create_plugin_set  # noqa: PLC0415
+
+    plugins = create_plugin_set()
+    ours = {info.name for info in plugins.infos if info.distribution == DISTRIBUTION}
+    by_type: dict[str, list[Any]] = {}
+    for derivation in load_content(plugins).rules.derivations:
+        if derivation.plugin in ours:
+            by_type.setdefault(derivation.fact, []).append(derivation)
+    out = []
+    for fact, derivations in sorted(by_type.items()):
+        fields = sorted({name for d in derivations for name in d.fields})
+        plugin = derivations[0].plugin
+        out.append(f"- **`{fact}`** (plugin `{plugin}`): "
+                   + ", ".join(f"`{name}`" for name in fields))
+        out += [f"    - `{d.id}`: {' '.join(d.description.split())}" for d in derivations]
+    return "\n".join(out) + "\n"
+
+
 #: page -> region name -> what the region holds
 REGIONS: dict[str, dict[str, Callable[[Path], str]]] = {
+    "rule-files.md": {"derived facts": derived_facts},
     "engagement-file.md": {
         "engagement example": _example("engagement.yaml", "yaml"),
         "engagement fields": _fields("engagement", "engagement.yaml"),

@@ -38,13 +38,38 @@ class PluginLoadError(KpoError):
         self.name, self.distribution, self.cause = name, distribution, cause
 
 
-class RuleDefinitionError(KpoError):
-    """A rule or catalogue file shipped by a plugin is invalid."""
+class HookApiError(KpoError):
+    """A plugin was written for a hook API version this kpo-rules does not support."""
 
-    def __init__(self, file: str, line: int, rule: str | None, why: str) -> None:
+    def __init__(self, wanted: int, supported: frozenset[int]) -> None:
+        listed = ", ".join(map(str, sorted(supported)))
+        super().__init__(f"written for kpo-rules hook API {wanted}; this kpo-rules supports "
+                         f"{listed} - upgrade kpo-rules or the plugin")
+        self.wanted, self.supported = wanted, supported
+
+
+#: What can be wrong with a plugin's rule or catalogue file: a RuleDefinitionError's
+#: ``kind``, and the name of the conformance check that reports it.
+DEFINITION_KINDS = ("syntax", "schema", "rule", "rule-id", "clash", "examples", "catalogue-id",
+                    "template")
+
+
+class RuleDefinitionError(KpoError):
+    """A rule or catalogue file shipped by a plugin is invalid.
+
+    The fields travel to the end (``PluginFailure``, ``kpo-rules test``, the conformance
+    checks): nobody parses the message back. ``kind`` says what is wrong, as conformance
+    checks name it (:data:`DEFINITION_KINDS`); ``rule`` is the meaning of a rule: facts,
+    fields, aliases. ``fix`` is what to do, when the raiser knows better than the
+    kind's usual advice; ``other`` names the plugin a clash is with.
+    """
+
+    def __init__(self, file: str, line: int, rule: str | None, why: str, *,
+                 kind: str = "rule", fix: str = "", other: str | None = None) -> None:
         what = f" rule {rule}:" if rule else ""
         super().__init__(f"{file}:{line}:{what} {why}")
         self.file, self.line, self.rule, self.why = file, line, rule, why
+        self.kind, self.fix, self.other = kind, fix, other
 
 
 class YamlSyntaxError(KpoError):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kpo_rules.details import EngagementDetail
 
+from kpo_rules.errors import RuleDefinitionError
+
 
 class Severity(str, enum.Enum):
     """How bad a finding is; ordered so that ``--fail-on`` can compare."""
@@ -177,14 +179,38 @@ class PluginInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PluginFailure:
-    """A plugin that could not be imported or registered; the run goes on without it."""
+    """A plugin that could not be imported, registered or read; the run goes on without it
+    (and without anything it contributes).
+
+    ``error`` is the whole message as shown; the other fields keep its parts, so that
+    ``kpo-rules test`` and the conformance checks read fields, never the message: ``kind``
+    (``load``, ``hook``, ``api-version``, or a :class:`~kpo_rules.errors.RuleDefinitionError`
+    kind such as ``schema``), where (``file``, ``line``, ``rule``), ``why`` without the
+    place, ``fix`` when known, and ``other``: the plugin a clash is with.
+    """
 
     name: str
     distribution: str | None
     error: str
+    kind: str = "load"
+    file: str | None = None
+    line: int | None = None
+    rule: str | None = None
+    why: str = ""
+    fix: str = ""
+    other: str | None = None
+
+    @classmethod
+    def of_definition(cls, name: str, distribution: str | None,
+                      error: RuleDefinitionError) -> PluginFailure:
+        """The failure of plugin ``name`` that a broken rule or catalogue file causes."""
+        return cls(name=name, distribution=distribution, error=str(error), kind=error.kind,
+                   file=error.file, line=error.line or None, rule=error.rule, why=error.why,
+                   fix=error.fix, other=error.other)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "distribution": self.distribution, "error": self.error}
+        return {"name": self.name, "distribution": self.distribution, "error": self.error,
+                "kind": self.kind, "file": self.file, "line": self.line, "rule": self.rule}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

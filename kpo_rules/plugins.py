@@ -16,7 +16,9 @@ from typing import Any
 import pluggy
 
 from kpo_rules import hookspecs
+from kpo_rules._version import __version__
 from kpo_rules.entry_points import entry_points
+from kpo_rules.errors import HookApiError
 from kpo_rules.model import PluginFailure, PluginInfo
 from kpo_rules.plugin_api import PluginMeta
 
@@ -51,9 +53,7 @@ class PluginSet:
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises is a load error
             if self.manager.is_registered(plugin):
                 self.manager.unregister(plugin)
-            self.failures.append(
-                PluginFailure(name=name, distribution=distribution, error=_describe(exc))
-            )
+            self.failures.append(_failure(name, distribution, exc))
             return
         hooks = tuple(sorted(c.name for c in self.manager.get_hookcallers(plugin) or ()))
         self.infos.append(
@@ -77,6 +77,21 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _failure(name: str, distribution: str | None, exc: BaseException) -> PluginFailure:
+    """What a plugin that raised while importing or registering is reported as."""
+    if isinstance(exc, HookApiError):
+        supported = ", ".join(map(str, sorted(exc.supported)))
+        return PluginFailure(
+            name=name, distribution=distribution, error=_describe(exc), kind="api-version",
+            why=f"the plugin was written for hook API {exc.wanted}; kpo-rules {__version__} "
+                f"supports hook API version(s) {supported}",
+            fix=f"if the plugin works with hook API {hookspecs.HOOK_API_VERSION}, set "
+                "PluginMeta(api_version=kpo_rules.hookspecs.HOOK_API_VERSION); otherwise "
+                f"install a kpo-rules that supports hook API {exc.wanted}")
+    return PluginFailure(name=name, distribution=distribution, error=_describe(exc),
+                         kind="load", why=_describe(exc))
+
+
 def _plugin_meta(manager: pluggy.PluginManager, plugin: object) -> PluginMeta | None:
     """Call only this plugin's ``kpo_plugin_meta`` and check its hook API version."""
     impl = getattr(plugin, "kpo_plugin_meta", None)
@@ -86,11 +101,7 @@ def _plugin_meta(manager: pluggy.PluginManager, plugin: object) -> PluginMeta | 
     if not isinstance(meta, PluginMeta):
         raise TypeError("kpo_plugin_meta() must return kpo_rules.PluginMeta")
     if meta.api_version not in hookspecs.SUPPORTED_HOOK_API_VERSIONS:
-        supported = ", ".join(map(str, sorted(hookspecs.SUPPORTED_HOOK_API_VERSIONS)))
-        raise RuntimeError(
-            f"written for kpo-rules hook API {meta.api_version}; this kpo-rules supports "
-            f"{supported} - upgrade kpo-rules or the plugin"
-        )
+        raise HookApiError(meta.api_version, hookspecs.SUPPORTED_HOOK_API_VERSIONS)
     return meta
 
 
@@ -126,9 +137,7 @@ def create_plugin_set(
             try:
                 module = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
-                plugins.failures.append(
-                    PluginFailure(name=ep.name, distribution=dist_name, error=_describe(exc))
-                )
+                plugins.failures.append(_failure(ep.name, dist_name, exc))
                 continue
             plugins.register(module, ep.name, dist_name, ep.version)
     for name, plugin in extra:
@@ -139,6 +148,7 @@ def create_plugin_set(
     except pluggy.PluginValidationError as exc:
         bad = exc.plugin
         name = manager.get_name(bad) or repr(bad)
-        plugins.failures.append(PluginFailure(name=name, distribution=None, error=str(exc)))
+        plugins.failures.append(PluginFailure(name=name, distribution=None, error=str(exc),
+                                              kind="load", why=str(exc)))
         plugins.unregister(name)
     return plugins

@@ -41,7 +41,32 @@ def example_findings(example: Example, plugins: PluginSet) -> list[Finding]:
     return list(report.findings)
 
 
-def judge(rule: Rule, example: Example, findings: list[Finding]) -> ExampleOutcome:
+def why_silent(example: Example, rule_ids: list[str], plugins: PluginSet) -> list[str]:
+    """What stopped each rule of ``rule_ids`` on ``example``, as ``kpo-rules explain`` says
+    it: "NL-PAY-001: stopped at 'service': no service fact with personal_data = true (line
+    87)". Nothing when the example is not one engagement."""
+    from kpo_rules import pipeline  # noqa: PLC0415
+    from kpo_rules.engine.explain import explain  # noqa: PLC0415
+    from kpo_rules.load.files import SourceFile  # noqa: PLC0415
+    from kpo_rules.references import resolve_engagement  # noqa: PLC0415
+
+    text = yaml.safe_dump(dict(example.document), sort_keys=False, allow_unicode=True)
+    read = pipeline.read(SourceFile(name="<example>", content=text.encode()))
+    documents = [d for d in read.documents if d.data.get("kind") == "Engagement"]
+    rules = pipeline.load_rules(plugins)
+    known = [r for r in rule_ids if any(rule.id == r for rule in rules.content.rules.rules)]
+    if len(documents) != 1 or not known:
+        return []
+    engagement, _ = resolve_engagement(documents[0], {})
+    explained = explain(engagement, rules.content.catalogue, rules.content.rules,
+                        rules.evaluator, known)
+    return [f"{t.rule.id}: {t.stopped_by}" for t in explained.rules if not t.fired]
+
+
+def judge(rule: Rule, example: Example, findings: list[Finding],
+          plugins: PluginSet | None = None) -> ExampleOutcome:
+    """The verdict on ``example`` of ``rule`` given its findings; with ``plugins``, a fail
+    example whose rule stayed silent also says what stopped it."""
     reported = {f.rule for f in findings}
     broken = [f for f in findings if f.rule not in example.rules
               and f.category in ("syntax", "schema", "reference", "engine-error")]
@@ -54,6 +79,8 @@ def judge(rule: Rule, example: Example, findings: list[Finding]) -> ExampleOutco
         if missing:
             problem = f"expected {', '.join(missing)} to be reported; got " + (
                 ", ".join(sorted(reported)) or "no findings")
+            if plugins is not None:
+                problem += "".join(f"; {why}" for why in why_silent(example, missing, plugins))
     else:
         unexpected = [r for r in example.rules if r in reported]
         if unexpected:
@@ -70,4 +97,4 @@ def run_examples(plugins: PluginSet, only_plugins: frozenset[str] | None = None
         if only_plugins is not None and rule.plugin not in only_plugins:
             continue
         for example in rule.examples:
-            yield judge(rule, example, example_findings(example, plugins))
+            yield judge(rule, example, example_findings(example, plugins), plugins)

@@ -366,7 +366,8 @@ class RuleExample:
 
         if self.rule is None or self.example is None or self.plugins is None:
             raise RuntimeError(self.problem)
-        return judge(self.rule, self.example, example_findings(self.example, self.plugins))
+        return judge(self.rule, self.example, example_findings(self.example, self.plugins),
+                     self.plugins)
 
     def check(self) -> None:
         """Fail the test, showing the findings, when the example does not hold."""

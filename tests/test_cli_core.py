@@ -315,7 +315,8 @@ def test_a_plugin_that_raises_on_import_is_reported_and_the_run_goes_on(tmp_path
     assert proc.returncode == 2  # an incomplete check never passes CI
     report = json.loads(proc.stdout)
     assert report["plugin_errors"] == [{"name": "broken", "distribution": "kpo-broken-plugin",
-                                        "error": "RuntimeError: boom at import"}]
+                                        "error": "RuntimeError: boom at import", "kind": "load",
+                                        "file": None, "line": None, "rule": None}]
     assert [f["rule"] for f in report["findings"]] == ["KPO-REF-001"]
     assert b"broken failed to load: RuntimeError: boom at import" in proc.stderr
     assert b"Traceback" not in proc.stderr

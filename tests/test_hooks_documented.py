@@ -16,6 +16,7 @@ from conftest import ROOT
 from test_plugin_kit import make_venv, venv_env
 
 from kpo_rules import conformance, testing
+from kpo_rules.errors import DEFINITION_KINDS
 from kpo_rules.plugins import create_plugin_set
 from kpo_rules.scaffold.reference import END, START, rule_reference
 
@@ -85,6 +86,7 @@ def test_every_conformance_check_is_documented():
     used = set(re.findall(r'check="([a-z-]+)"', source))
     used |= set(re.findall(r'(?:problem|yield problem)\("([a-z-]+)"', source))
     used |= set(re.findall(r'return "([a-z-]+)", ', source))
+    used |= set(DEFINITION_KINDS)  # the loader's failures, reported under their kind
     assert used >= {"load", "api-version", "metadata", "prefix", "clash", "hookimpl", "schema",
                     "rule-id", "docs", "references", "examples"}
     table = docs().split("## Conformance checks", 1)[1].split("\n## ", 1)[0]
@@ -94,8 +96,9 @@ def test_every_conformance_check_is_documented():
 def test_the_tutorial_covers_the_whole_journey():
     commands = "\n".join(tutorial_blocks(docs()))
     steps = ["kpo-rules plugin new kpo-country-nl", "catalogue/profile.yaml",
-             "rules/nl.yaml", "kpo-rules test ./kpo-country-nl", "python -m pytest",
-             "python -m pip install ./kpo-country-nl", "kpo-rules plugins", "kpo-rules check"]
+             "kpo-rules catalogue tasks", "rules/nl.yaml", "kpo-rules test ./kpo-country-nl",
+             "python -m pytest", "python -m pip install ./kpo-country-nl", "kpo-rules plugins",
+             "kpo-rules check", "kpo-rules explain"]
     positions = [commands.find(step) for step in steps]
     found = dict(zip(steps, positions, strict=True))
     assert -1 not in positions and positions == sorted(positions), found
@@ -114,7 +117,9 @@ def test_the_tutorial_commands_run(tmp_path):
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     # What the tutorial says the commands print.
     for expected in ("conformance: 0 problems in 1 plugin\n5 passed, 0 failed",
-                     "test_rules.py", "country_nl "):
+                     "test_rules.py", "country_nl ", "finance.statutory_audit ",
+                     "rules (1): 0 fired, 1 did not\n  not fired  NL-DP-001      stopped at "
+                     "'service': no service fact with personal_data = true (line 87)"):
         assert expected in result.stdout, expected
     assert (work / "kpo-country-nl" / "src" / "kpo_country_nl" / "rules" / "nl.yaml").is_file()
     print(f"tutorial in a fresh virtualenv: {time.monotonic() - start:.1f}s")

@@ -524,7 +524,7 @@ def test_hook_kpo_plugin_meta(kpo_register, kpo_cli, kit_plugin):
     kpo_register(KitPlugin([], meta=PluginMeta(api_version=0)), name="old", strict=False)
     result = kpo_cli("plugins")
     assert result.exit_code == 2
-    assert "old: FAILED TO LOAD: RuntimeError: written for kpo-rules hook API 0; this " \
+    assert "old: FAILED TO LOAD: HookApiError: written for kpo-rules hook API 0; this " \
            "kpo-rules supports 1" in result.output
 
 

@@ -17,8 +17,10 @@ from kpo_rules._version import __version__
 
 #: command name -> "module:attribute"
 COMMANDS = {
+    "catalogue": "kpo_rules.cli.catalogue_cmd:catalogue_cmd",
     "check": "kpo_rules.cli.check:check_cmd",
     "docs": "kpo_rules.cli.docs_cmd:docs_cmd",
+    "explain": "kpo_rules.cli.explain_cmd:explain_cmd",
     "init": "kpo_rules.cli.init_cmd:init_cmd",
     "plugin": "kpo_rules.cli.plugin_cmd:plugin_cmd",
     "plugins": "kpo_rules.cli.plugins_cmd:plugins_cmd",

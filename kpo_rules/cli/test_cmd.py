@@ -64,6 +64,10 @@ def test_cmd(path: Path | None, verbose: bool) -> None:
     click.echo(f"conformance: {len(problems)} problem{'' if len(problems) == 1 else 's'} "
                f"in {checked} plugin{'' if checked == 1 else 's'}")
     click.echo(f"{passed} passed, {failed} failed")
+    unloaded = sorted({f.name for f in failures if only is None or f.name in only})
+    if unloaded:
+        click.echo(f"examples not run: {', '.join(unloaded)} failed to load (all or nothing: "
+                   "fix the problems above)")
     if failures:
         sys.exit(ExitCode.USAGE)
     sys.exit(ExitCode.FINDINGS if failed or problems or not passed else ExitCode.OK)

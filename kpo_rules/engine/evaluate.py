@@ -61,11 +61,18 @@ def _recipe(derivation: Derivation) -> Derive:
     return Derive(derivation.fact, constants, tuple(copies))
 
 
-def _plan(book: RuleBook, name: str) -> RulesetPlan:
-    """The durable rule set of ``book``: every rule and derivation, with recipes."""
+def plan_parts(book: RuleBook) -> tuple[dict[str, Any], dict[str, Derive]]:
+    """The durable rule bodies of every rule and derivation of ``book``, and the recipes
+    of the derivations: what a rule set is compiled from (``kpo-rules explain`` adds its
+    own rules to them)."""
     bodies: dict[str, Any] = {r.id: rule_body(r) for r in book.rules}
     bodies |= {d.id: derivation_body(d) for d in book.derivations}
-    recipes = {d.id: _recipe(d) for d in book.derivations}
+    return bodies, {d.id: _recipe(d) for d in book.derivations}
+
+
+def _plan(book: RuleBook, name: str) -> RulesetPlan:
+    """The durable rule set of ``book``: every rule and derivation, with recipes."""
+    bodies, recipes = plan_parts(book)
     return compile_plan(name, bodies, recipes=recipes)
 
 

@@ -1,43 +1,112 @@
 """Rule files (YAML, already schema-valid) -> engine-neutral :mod:`.rule_model` values.
 
-The schema checks shapes; this module checks meaning, with the file and line
-of the offending node: references only to aliases bound earlier in the rule,
-known fact types and fields, templates that read bound facts only, rule ids
-with the plugin's own prefix. Durable would otherwise answer with a bare
-numeric code, or silently never fire.
+The schema checks shapes (:mod:`.rule_shape` first, for the mistakes it reports badly);
+this module checks meaning, with the file and line of the offending node: references only
+to aliases bound earlier in the rule, known fact types and fields, templates that parse and
+read bound facts only, catalogue ids (tasks, credentials, frameworks) that a loaded plugin
+defines, rule ids with the plugin's own prefix. Durable would otherwise answer with a bare
+numeric code, or silently never fire. Where a name is close to a known one, the error
+says "did you mean".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from kpo_rules.engine.rule_model import Condition, Derivation, Example, Pattern, Ref, Rule
-from kpo_rules.engine.template import placeholders
+from kpo_rules.catalogue import Catalogue
+from kpo_rules.engine.rule_model import (
+    OPERATORS,
+    Condition,
+    Derivation,
+    Example,
+    Pattern,
+    Ref,
+    Rule,
+)
+from kpo_rules.engine.template import TemplateError, placeholders
 from kpo_rules.errors import RuleDefinitionError
 from kpo_rules.model import Document, Severity
 
+_T = TypeVar("_T")
+
 _REF = re.compile(r"^\$([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$")
-_OPS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "contains",
-                  "not_contains"})
 _PERIOD_ALIAS = "_period"
+#: Fact fields that hold catalogue ids: (fact type, field) -> catalogue table. A literal
+#: compared with one must be an id some loaded plugin defines.
+CATALOGUE_FIELDS: dict[tuple[str, str], str] = {
+    ("service", "task"): "tasks", ("task", "id"): "tasks", ("task_field", "task"): "tasks",
+    ("reserved_task", "task"): "tasks", ("reservation", "task"): "tasks",
+    ("reserved_task", "credentials"): "credentials", ("reservation", "credential"): "credentials",
+    ("credential", "credential"): "credentials", ("credential_area", "credential"): "credentials",
+    ("service", "framework"): "frameworks", ("familiar", "framework"): "frameworks",
+}
+_LABELS = {"tasks": "task", "credentials": "credential", "frameworks": "framework"}
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name``, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class _Context:
     """Where we are in a rule file, to raise errors with a line number."""
 
     def __init__(
-        self, doc: Document, plugin: str, vocabulary: Mapping[str, frozenset[str]]
+        self, doc: Document, plugin: str, vocabulary: Mapping[str, frozenset[str]],
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.doc, self.plugin, self.vocabulary = doc, plugin, vocabulary
+        self.catalogue = catalogue
         self.rule: str | None = None
+        self._namespaces: set[str] | None = None
 
-    def fail(self, pointer: str, why: str) -> RuleDefinitionError:
+    def fail(self, pointer: str, why: str, *, kind: str = "rule", fix: str = ""
+             ) -> RuleDefinitionError:
         line, _ = self.doc.locate(pointer)
-        return RuleDefinitionError(self.doc.file, line, self.rule, why)
+        return RuleDefinitionError(self.doc.file, line, self.rule, why, kind=kind, fix=fix)
+
+    def check_id(self, table: str, value: Any, pointer: str) -> None:
+        """Refuse a literal that should be an id of catalogue ``table`` but is none.
+
+        An id of a country no loaded plugin profiles (``de.stb`` without the German
+        plugin), or in a namespace no loaded plugin uses, belongs to a plugin that is not
+        installed: the condition cannot match, and the plugin is not broken for it. A
+        namespace close to a used one is a typo.
+        """
+        if self.catalogue is None or not isinstance(value, str):
+            return
+        known: Mapping[str, Any] = getattr(self.catalogue, table)
+        if value not in known and not self._elsewhere(value):
+            label = _LABELS[table]
+            raise self.fail(
+                pointer, f"{label} '{value}' is not defined by any loaded plugin"
+                         f"{did_you_mean(value, known)}", kind="catalogue-id",
+                fix=f"use a {label} id that `kpo-rules catalogue {table}` lists, or install "
+                    "the plugin that defines it")
+
+
+    def _elsewhere(self, value: str) -> bool:
+        """Whether ``value`` is an id of a country without a loaded profile, or in a
+        namespace (``finance.``) no loaded plugin uses nor one close to it."""
+        from kpo_rules.scaffold.countries import country_codes  # noqa: PLC0415
+
+        if self.catalogue is None or "." not in value:
+            return False
+        namespace = value.split(".", 1)[0]
+        if namespace.upper() in country_codes():
+            return namespace.upper() not in self.catalogue.countries
+        if self._namespaces is None:
+            catalogue = self.catalogue
+            self._namespaces = {key.split(".", 1)[0] for table in (
+                catalogue.tasks, catalogue.credentials, catalogue.frameworks) for key in table}
+        return namespace not in self._namespaces and not difflib.get_close_matches(
+            namespace, self._namespaces, n=1)
 
 
 def _value(raw: Any, bound: Sequence[str], ctx: _Context, pointer: str) -> Any:
@@ -67,21 +136,32 @@ def _conditions(
         here = f"{pointer}/{name}"
         if name not in fields:
             raise ctx.fail(
-                here, f"fact '{fact}' has no field '{name}' (fields: {', '.join(sorted(fields))})"
-            )
+                here, f"fact '{fact}' has no field '{name}'{did_you_mean(name, fields)} "
+                      f"(fields: {', '.join(sorted(fields))})",
+                fix="use a field of the fact: `kpo-rules docs rule-files` lists them")
+        table = CATALOGUE_FIELDS.get((fact, name))
         if isinstance(raw, Mapping):
             for op, operand in raw.items():
-                if op not in _OPS:
-                    raise ctx.fail(f"{here}/{op}", f"unknown operator '{op}'")
+                if op not in OPERATORS:
+                    raise ctx.fail(f"{here}/{op}", f"unknown operator '{op}'"
+                                                   f"{did_you_mean(str(op), OPERATORS)}; valid "
+                                                   f"operators: {', '.join(OPERATORS)}",
+                                   kind="schema")
                 if op in ("in", "not_in", "contains", "not_contains", "exists") and (
                     isinstance(operand, str) and operand.startswith("$")
                 ):
                     # durable cannot compare list items with another fact (error 102).
                     raise ctx.fail(f"{here}/{op}", f"'{op}' takes literal values, not a reference")
                 value = operand if op in ("in", "not_in") else _value(operand, bound, ctx, here)
+                if table and op != "exists":
+                    for item in value if isinstance(value, list) else [value]:
+                        ctx.check_id(table, item, f"{here}/{op}")
                 out.append(Condition(name=name, op=op, value=value))
         else:
-            out.append(Condition(name=name, op="eq", value=_value(raw, bound, ctx, here)))
+            value = _value(raw, bound, ctx, here)
+            if table:
+                ctx.check_id(table, value, here)
+            out.append(Condition(name=name, op="eq", value=value))
     return tuple(out)
 
 
@@ -98,7 +178,10 @@ def _patterns(
         fact = spec["fact"]
         if fact not in ctx.vocabulary:
             known = ", ".join(sorted(ctx.vocabulary))
-            raise ctx.fail(f"{here}/fact", f"unknown fact type '{fact}' (known: {known})")
+            raise ctx.fail(f"{here}/fact", f"unknown fact type '{fact}'"
+                                           f"{did_you_mean(fact, ctx.vocabulary)} (known: {known})",
+                           fix="use a fact type `kpo-rules docs rule-files` lists, or one a "
+                               "loaded plugin derives")
         fields = {k: v for k, v in spec.items() if k not in ("fact", "any")}
         any_of = tuple(
             _conditions(group, bound, ctx, f"{here}/any/{j}", fact)
@@ -170,13 +253,25 @@ def _with_period(when: tuple[Pattern, ...], period: Pattern | None) -> tuple[Pat
 
 def _check_template(text: str, bound: Sequence[str], ctx: _Context, pointer: str,
                     facts: Mapping[str, str]) -> None:
-    for alias, name in placeholders(text):
+    """A message must parse and read only fields of facts its ``when`` patterns bind."""
+    fix = ("write placeholders as {alias.field} of a 'when' alias, and literal braces as "
+           "'{{' and '}}' (`kpo-rules docs rule-files`, \"Messages\")")
+    try:
+        found = placeholders(text)
+    except TemplateError as exc:
+        raise ctx.fail(pointer, f"message: {exc.why}", kind="template", fix=fix) from None
+    shown = [b for b in bound if b != _PERIOD_ALIAS]
+    for alias, name in found:
         if alias not in bound:
-            raise ctx.fail(pointer, f"'{{{alias}.{name}}}' names '{alias}', which the rule "
-                                    "does not bind (only 'when' patterns can be shown)")
-        if name not in ctx.vocabulary[facts[alias]] | {"id", "pointer"}:
-            raise ctx.fail(pointer, f"'{{{alias}.{name}}}': fact '{facts[alias]}' has no "
-                                    f"field '{name}'")
+            raise ctx.fail(pointer, f"message: '{{{alias}.{name}}}' names '{alias}', which the "
+                                    f"rule does not bind{did_you_mean(alias, shown)} (only "
+                                    f"'when' aliases can be shown: {', '.join(shown)})",
+                           kind="template", fix=fix)
+        fields = ctx.vocabulary[facts[alias]] | {"id", "pointer"}
+        if name not in fields:
+            raise ctx.fail(pointer, f"message: '{{{alias}.{name}}}': fact '{facts[alias]}' has "
+                                    f"no field '{name}'{did_you_mean(name, fields)}",
+                           kind="template", fix=fix)
 
 
 def _examples(raw: Iterable[Mapping[str, Any]], rule_id: str, bases: Mapping[str, Any],
@@ -191,15 +286,54 @@ def _examples(raw: Iterable[Mapping[str, Any]], rule_id: str, bases: Mapping[str
             document = merge_patch(bases[example["base"]], example.get("patch", {}))
         else:
             document = example["document"]
+        rules = tuple(example.get("rules", (rule_id,)))
+        if not any(r.startswith("KPO-REF-") for r in rules):  # unless it tests unknown ids
+            _check_example_ids(document, example, here, ctx)
         out.append(Example(
-            expect=example["expect"], document=document,
-            rules=tuple(example.get("rules", (rule_id,))), name=example.get("name", ""),
-            line=ctx.doc.locate(here)[0],
+            expect=example["expect"], document=document, rules=rules,
+            name=example.get("name", ""), line=ctx.doc.locate(here)[0],
         ))
     expects = {e.expect for e in out}
     if expects != {"pass", "fail"}:
-        raise ctx.fail(pointer, "a rule needs at least one 'pass' and one 'fail' example")
+        raise ctx.fail(pointer, "a rule needs at least one 'pass' and one 'fail' example",
+                       kind="examples",
+                       fix="give the rule at least one example with expect: pass and one "
+                           "with expect: fail")
     return tuple(out)
+
+
+def _check_example_ids(document: Any, example: Mapping[str, Any], pointer: str,
+                       ctx: _Context) -> None:
+    """The catalogue ids an example engagement uses (tasks, credentials, frameworks) exist.
+
+    Points at the id where the example writes it: its ``document``, its ``patch``, or the
+    base the patch leaves it in.
+    """
+    if ctx.catalogue is None or not isinstance(document, Mapping):
+        return
+    sources = [f"{pointer}/document"] if "document" in example else [
+        f"{pointer}/patch", f"/bases/{example.get('base')}"]
+
+    def where(path: str) -> str:
+        return next((f"{s}{path}" for s in sources if f"{s}{path}" in ctx.doc.source.values),
+                    sources[0])
+
+    def items(key: str) -> list[tuple[int, Any]]:
+        found = document.get(key)
+        return list(enumerate(found)) if isinstance(found, list) else []
+
+    for i, service in items("services"):
+        if isinstance(service, Mapping):
+            ctx.check_id("tasks", service.get("task"), where(f"/services/{i}/task"))
+    for i, member in items("staff"):
+        if not isinstance(member, Mapping):
+            continue
+        for j, held in enumerate(member.get("credentials") or ()):
+            if isinstance(held, Mapping):
+                ctx.check_id("credentials", held.get("id"),
+                             where(f"/staff/{i}/credentials/{j}/id"))
+        for j, framework in enumerate(member.get("familiar_with") or ()):
+            ctx.check_id("frameworks", framework, where(f"/staff/{i}/familiar_with/{j}"))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -216,21 +350,48 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def parse_rule_file(
-    doc: Document, plugin: str, prefixes: Sequence[str], vocabulary: Mapping[str, frozenset[str]]
+    doc: Document, plugin: str, prefixes: Sequence[str], vocabulary: Mapping[str, frozenset[str]],
+    catalogue: Catalogue | None = None, errors: list[RuleDefinitionError] | None = None,
 ) -> tuple[list[Rule], list[Derivation], dict[str, frozenset[str]]]:
-    """Rules and derivations of one schema-valid rule file, plus the fact types it derives."""
-    ctx = _Context(doc, plugin, dict(vocabulary))
+    """Rules and derivations of one schema-valid rule file, plus the fact types it derives.
+
+    With ``catalogue``, every catalogue id a condition or an example names must be in it.
+    The first broken rule or derivation raises; with ``errors``, each one's error goes
+    there instead and the others are still read, so that an author sees every cause at once
+    (the fact types the file derives are known whatever its derivations say).
+    """
+    ctx = _Context(doc, plugin, dict(vocabulary), catalogue)
     data = doc.data
     derived: dict[str, frozenset[str]] = {}
     for item in data.get("derive", ()):
         fact = item["fact"]
-        derived[fact["type"]] = frozenset(fact["fields"])
-    ctx.vocabulary = {**ctx.vocabulary, **derived}
-    derivations = [_derivation(item, i, ctx, prefixes) for i, item in
-                   enumerate(data.get("derive", ()))]
-    rules = [_rule(item, i, ctx, prefixes, data.get("bases", {})) for i, item in
-             enumerate(data.get("rules", ()))]
+        derived[fact["type"]] = derived.get(fact["type"], frozenset()) | set(fact["fields"])
+    ctx.vocabulary = {**ctx.vocabulary, **{
+        fact: ctx.vocabulary.get(fact, frozenset()) | fields for fact, fields in derived.items()}}
+    derivations = [d for i, item in enumerate(data.get("derive", ()))
+                   if (d := _each(errors, _derivation, item, i, ctx, prefixes)) is not None]
+    rules = [r for i, item in enumerate(data.get("rules", ()))
+             if (r := _each(errors, _rule, item, i, ctx, prefixes, data.get("bases", {})))
+             is not None]
     return rules, derivations, derived
+
+
+def _each(errors: list[RuleDefinitionError] | None, read: Callable[..., _T], *args: Any
+          ) -> _T | None:
+    """``read(*args)``, or None with its error in ``errors`` (raised without a list).
+
+    A rule id without the plugin's prefix is raised all the same: every other rule of the
+    plugin would say the same.
+    """
+    if errors is None:
+        return read(*args)
+    try:
+        return read(*args)
+    except RuleDefinitionError as exc:
+        if exc.kind == "rule-id":
+            raise
+        errors.append(exc)
+        return None
 
 
 def _check_id(rule_id: str, ctx: _Context, pointer: str, prefixes: Sequence[str]) -> None:
@@ -240,7 +401,9 @@ def _check_id(rule_id: str, ctx: _Context, pointer: str, prefixes: Sequence[str]
             "none it may use: declare rule_prefixes in PluginMeta, and check that no other "
             "plugin owns them (kpo-rules plugin check)")
         raise ctx.fail(pointer, f"rule id '{rule_id}' does not start with a prefix plugin "
-                                f"'{ctx.plugin}' owns ({owned})")
+                                f"'{ctx.plugin}' owns ({owned})", kind="rule-id",
+                       fix="start every rule id with a prefix the plugin owns "
+                           "(PluginMeta.rule_prefixes) and a '-', e.g. NL-LANG-001")
 
 
 def _derivation(item: Mapping[str, Any], i: int, ctx: _Context,

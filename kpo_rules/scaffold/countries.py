@@ -7,6 +7,7 @@ likely to be written for, and default to English (flagged for editing) elsewhere
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -88,6 +89,12 @@ class Country:
 def _table(name: str) -> list[list[str]]:
     text = (files("tzdata") / "zoneinfo" / name).read_text(encoding="utf-8")
     return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code (upper case), from the table ``tzdata`` ships."""
+    return frozenset(row[0] for row in _table("iso3166.tab"))
 
 
 def language_names(codes: list[str]) -> str:
