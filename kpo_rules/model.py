@@ -212,6 +212,12 @@ class PluginFailure:
         return {"name": self.name, "distribution": self.distribution, "error": self.error,
                 "kind": self.kind, "file": self.file, "line": self.line, "rule": self.rule}
 
+    def line_of_text(self, *, distribution: bool = False) -> str:
+        """The terminal's line: what failed, where, and what to do when that is known."""
+        dist = f" ({self.distribution})" if distribution and self.distribution else ""
+        fix = f" (fix: {self.fix})" if self.fix else ""
+        return f"plugin {self.name}{dist} failed to load: {self.error}{fix}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SkippedPath:

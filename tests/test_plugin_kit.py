@@ -526,6 +526,14 @@ def test_hook_kpo_plugin_meta(kpo_register, kpo_cli, kit_plugin):
     assert result.exit_code == 2
     assert "old: FAILED TO LOAD: HookApiError: written for kpo-rules hook API 0; this " \
            "kpo-rules supports 1" in result.output
+    # A check says the same, with what to do about it.
+    example = ROOT / "examples" / "finance" / "us-1040-ny-pune-findings.yaml"
+    checked = kpo_cli("check", str(example))
+    assert checked.exit_code == 2
+    assert "plugin old failed to load: HookApiError: written for kpo-rules hook API 0" \
+        in checked.output
+    assert "(fix: if the plugin works with hook API 1, set PluginMeta(api_version=" \
+        in checked.output
 
 
 def test_hook_kpo_rule_files(kpo_register, kpo_check, kit_plugin):

@@ -186,8 +186,7 @@ def check_cmd(paths: tuple[str, ...], fmt: str, output: Path | None,
         click.echo(text, nl=False, color=options.color)  # click would strip it from a pipe
     if report.plugin_failures and (quiet or output is not None or fmt not in ("text", "full")):
         for failure in report.plugin_failures:
-            click.echo(f"kpo-rules: plugin {failure.name} failed to load: {failure.error}",
-                       err=True)
+            click.echo(f"kpo-rules: {failure.line_of_text()}", err=True)
     code = exit_code(report, config.fail_on)
     if report.files == 0:
         code = max(code, _nothing_checked(report, paths, quiet=quiet))

@@ -52,7 +52,7 @@ def explain_cmd(file: Path, engagement_id: str | None, rule_ids: tuple[str, ...]
     rules = pipeline.load_rules(plugins)
     failures = (*plugins.failures, *rules.content.failures)
     for failure in failures:
-        click.echo(f"error: plugin {failure.name} failed to load: {failure.error}", err=True)
+        click.echo(f"error: {failure.line_of_text()}", err=True)
     known = {r.id: r for r in rules.content.rules.rules}
     for rule_id in rule_ids:
         if rule_id not in known:

@@ -178,8 +178,7 @@ def staff_cmd(paths: tuple[str, ...], service: str | None, fmt: str, limit: int,
     if answer.plugin_failures:  # an answer without some rules is never a pass
         if fmt == "json":  # the text says it at its top
             for failure in answer.plugin_failures:
-                click.echo(f"kpo-rules: plugin {failure.name} failed to load: "
-                           f"{failure.error}", err=True)
+                click.echo(f"kpo-rules: {failure.line_of_text()}", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(ExitCode.FINDINGS if answer.unstaffable() else ExitCode.OK)
 

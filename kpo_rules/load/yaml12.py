@@ -71,7 +71,8 @@ _LIBYAML: bool = bool(yaml.__with_libyaml__)
 # and the three characters it takes for line breaks, which line_breaks judges. Written as
 # the characters to find, not as the complement of those allowed: that class takes ~20 ms
 # to compile on every start.
-_QUESTIONABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_QUESTIONABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _LIBYAML_DEPTH_CAP = "exceeded maximum nesting depth"
 _COLLECTION_KEY = "a mapping key must be a single value, not a mapping or a list"
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

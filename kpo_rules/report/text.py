@@ -38,8 +38,7 @@ def headline(f: Finding, color: bool) -> str:
 def plugin_failures(report: Report) -> list[str]:
     out = []
     for failure in report.plugin_failures:
-        dist = f" ({failure.distribution})" if failure.distribution else ""
-        out.append(printable(f"plugin {failure.name}{dist} failed to load: {failure.error}"))
+        out.append(printable(failure.line_of_text(distribution=True)))
     return [*out, ""] if out else []
 
 

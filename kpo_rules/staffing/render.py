@@ -16,7 +16,7 @@ def render_json(answer: Staffing) -> str:
 def render_text(answer: Staffing) -> str:
     lines: list[str] = []
     for failure in answer.plugin_failures:
-        lines.append(printable(f"plugin {failure.name} failed to load: {failure.error}"))
+        lines.append(printable(failure.line_of_text()))
     if lines:
         lines.append("")
     for service in answer.services:
