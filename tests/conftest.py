@@ -22,10 +22,19 @@ ROOT = Path(__file__).parent.parent
 os.register_at_fork(after_in_child=faulthandler.disable)
 
 
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory) -> Path:
+    """One cache for the session's tests (per xdist worker), never ``~/.cache``: entries are
+    keyed by every plugin file they are made of, so sharing them changes no verdict, and
+    the shipped plugins are read and compiled a few times per session instead of per run.
+    Tests of the cache itself set a directory of their own."""
+    return tmp_path_factory.mktemp("kpo-cache")
+
+
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    """Each test gets its own plugin-content cache: nothing leaks between tests or into ~."""
-    monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(tmp_path_factory.mktemp("kpo-cache")))
+def private_cache(shared_cache_dir, monkeypatch):
+    """Every test runs with the session's cache directory, not the user's."""
+    monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(shared_cache_dir))
 
 
 @pytest.fixture
