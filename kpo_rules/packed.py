@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from kpo_rules.model import Finding, Severity
 
@@ -64,7 +64,25 @@ def dictionary_for(rules: Iterable[Any]) -> bytes:
 Chunk = tuple[str, "Packed | tuple[Finding, ...]"]
 
 
-class FindingList(Sequence[Finding]):
+_Item = TypeVar("_Item")
+
+
+class _Unpacked(Sequence[_Item]):
+    """A sequence whose items are kept packed and unpacked while looked at; equal to (and
+    hashed as) the tuple of its items, so callers can compare it with plain tuples."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (_Unpacked, tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+
+class FindingList(_Unpacked[Finding]):
     """A run's findings in report order (file, line, column, rule), read from the chunks
     files were checked in: one file's findings are unpacked at a time while iterating.
 
@@ -119,14 +137,6 @@ class FindingList(Sequence[Finding]):
     def __getitem__(self, index: int | slice) -> Finding | Sequence[Finding]:
         return tuple(self)[index]
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (FindingList, tuple, list)):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
     def __repr__(self) -> str:
         return f"FindingList({len(self)} findings in {len(self._chunks)} chunks)"
 
@@ -172,7 +182,7 @@ class PackedDetail:
         return detail
 
 
-class DetailList(Sequence["EngagementDetail"]):
+class DetailList(_Unpacked["EngagementDetail"]):
     """A run's engagement details in report order (file, engagement id), each unpacked only
     while a renderer looks at it."""
 
@@ -197,14 +207,6 @@ class DetailList(Sequence["EngagementDetail"]):
         if isinstance(index, slice):
             return tuple(packed.unpack() for packed in self._items[index])
         return self._items[index].unpack()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (DetailList, tuple, list)):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
 
     def __repr__(self) -> str:
         return f"DetailList({len(self)} engagements)"
