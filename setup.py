@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
+from typing import ClassVar
 
-from setuptools import Extension, setup
+from setuptools import Command, Extension, setup
+from setuptools.command.build import build
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 from setuptools.errors import CCompilerError, CompileError, ExecError, PlatformError
@@ -70,6 +74,47 @@ class BuildWithDocs(build_py):
                             dirs_exist_ok=True)
 
 
+class BuildShippedContent(Command):
+    """Load the shipped plugins from the built package, as a check would, and write their
+    content and compiled rule set into it (``kpo_rules/_shipped_content.json``): the first
+    check after ``pip install`` then reads no plugin YAML (kpo_rules.shipped_content).
+    An editable install reads its plugins' files; a build that cannot ship the content
+    says why and goes on without it (checks then read the files)."""
+
+    description = "ship the plugins' content and compiled rules inside the package"
+    user_options: ClassVar[list[tuple[str, str | None, str]]] = []
+
+    def initialize_options(self) -> None:
+        self.build_lib: str | None = None
+        self.editable_mode = False
+
+    def finalize_options(self) -> None:
+        self.set_undefined_options("build_py", ("build_lib", "build_lib"))
+
+    def run(self) -> None:
+        if self.editable_mode or self.build_lib is None:
+            return
+        egg_info = self.get_finalized_command("egg_info")
+        points = Path(egg_info.egg_info, "entry_points.txt")
+        out = Path(self.build_lib, "kpo_rules", "_shipped_content.json")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [os.path.abspath(self.build_lib), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            "KPO_RULES_NO_CACHE": "1", "KPO_RULES_DISABLE_PLUGINS": ""}
+        done = subprocess.run(
+            [sys.executable, "-m", "kpo_rules.shipped_content", str(out),
+             self.distribution.get_name(), self.distribution.get_version(), str(points)],
+            env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            self.warn("the plugins' content is not shipped (a first check reads their "
+                      f"files):\n{done.stderr.strip()}")
+
+
+class BuildAll(build):
+    """``build``, then the shipped content, which needs the built package and engine."""
+
+    sub_commands: ClassVar = [*build.sub_commands, ("build_shipped_content", None)]
+
+
 def engine_flags() -> list[str]:
     """durable-rules' own flags, plus gcc 14's and clang 16's defaults as errors on every
     compiler, so an older compiler fails the way a newer one would."""
@@ -96,5 +141,6 @@ setup(
             extra_compile_args=engine_flags(),
         )
     ],
-    cmdclass={"build_ext": BuildEngine, "build_py": BuildWithDocs},
+    cmdclass={"build": BuildAll, "build_ext": BuildEngine, "build_py": BuildWithDocs,
+              "build_shipped_content": BuildShippedContent},
 )

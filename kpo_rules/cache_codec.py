@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 #: The key of a tagged object. YAML data could hold it only as a quoted "\0" key.
@@ -37,10 +37,20 @@ class Codec:
             raise TypeError(str(exc)) from exc
         return json.dumps(tree, separators=(",", ":")).encode()
 
-    def loads(self, text: bytes) -> Any:
-        """The value :meth:`dumps` wrote; ValueError or TypeError for anything else."""
+    def loads(self, text: bytes, *, files: Mapping[str, str] | None = None) -> Any:
+        """The value :meth:`dumps` wrote; ValueError or TypeError for anything else.
+
+        ``files`` renames the ``file`` field of every object (where a value was made
+        from files that now live elsewhere)."""
+        hook = self._decode
+        if files:
+            def hook(obj: dict[str, Any]) -> Any:
+                where = obj.get("file")
+                if type(where) is str and where in files:
+                    obj["file"] = files[where]
+                return self._decode(obj)
         try:
-            return json.loads(text, object_hook=self._decode)
+            return json.loads(text, object_hook=hook)
         except (KeyError, IndexError, AttributeError) as exc:  # a tagged object cut short
             raise ValueError(f"not a cached value: {exc!r}") from exc
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kpo_rules import content_cache
+from kpo_rules import content_cache, shipped_content
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
@@ -153,13 +153,19 @@ def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
 def load_content(plugins: PluginSet) -> Content:
     """Catalogues and compiled rules of every plugin of ``plugins``, read once per set.
 
-    Also cached on disk between runs (:mod:`kpo_rules.content_cache`) for installed plugins.
+    Installed plugins' content may come built with their package
+    (:mod:`kpo_rules.shipped_content`), else from the per-user cache
+    (:mod:`kpo_rules.content_cache`), else from their files.
     """
     if plugins.content_cache is None:
         failures: list[PluginFailure] = []
-        listing = {hook: list(_files(plugins, hook, failures))
-                   for hook in ("kpo_catalogue_files", "kpo_rule_files")}
-        key = None if failures else _cache_key(plugins, listing)
+        listing = _listing(plugins, failures)
+        plugin_files = None if failures else described(plugins, listing)
+        shipped = shipped_content.load(plugin_files) if plugin_files else None
+        if isinstance(shipped, Content):
+            plugins.content_cache = shipped
+            return shipped
+        key = content_cache.content_key(plugin_files) if plugin_files else None
         cached = content_cache.load(key) if key else None
         if isinstance(cached, Content):
             plugins.content_cache = cached
@@ -172,17 +178,43 @@ def load_content(plugins: PluginSet) -> Content:
     return loaded
 
 
-def _cache_key(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]]
-               ) -> content_cache.ContentKey | None:
-    described = []
+def load_for_shipping(plugins: PluginSet
+                      ) -> tuple[Content, list[shipped_content.Described], Any] | None:
+    """What the package build ships (:mod:`kpo_rules.shipped_content`): the content of
+    ``plugins`` read from their files, their description, and the compiled rule set; None
+    when they cannot be shipped (a plugin without a distribution, an unreadable file)."""
+    from kpo_rules.engine.evaluate import plan_of  # noqa: PLC0415
+
+    failures: list[PluginFailure] = []
+    listing = _listing(plugins, failures)
+    plugin_files = described(plugins, listing)
+    key = shipped_content.key_of(plugin_files)
+    if key is None:
+        return None
+    content = _load(plugins, listing, failures, shipped_content.book_digest(key))
+    return content, plugin_files, plan_of(content.rules)
+
+
+Listing = dict[str, list[tuple[str, DataFile]]]
+
+
+def _listing(plugins: PluginSet, failures: list[PluginFailure]) -> Listing:
+    return {hook: list(_files(plugins, hook, failures))
+            for hook in ("kpo_catalogue_files", "kpo_rule_files")}
+
+
+def described(plugins: PluginSet, listing: Listing) -> list[shipped_content.Described]:
+    """(name, distribution, version, module, data files) of every plugin: what its
+    content is made of, for the caches' keys."""
+    out: list[shipped_content.Described] = []
     for info in plugins.infos:
         files = [file for hook in listing.values() for name, file in hook if name == info.name]
         module = plugins.manager.get_plugin(info.name)
-        described.append((info.name, info.distribution, info.version, module, files))
-    return content_cache.content_key(described)
+        out.append((info.name, info.distribution, info.version, module, files))
+    return out
 
 
-def _load(plugins: PluginSet, listing: dict[str, list[tuple[str, DataFile]]],
+def _load(plugins: PluginSet, listing: Listing,
           failures: list[PluginFailure], digest: str | None) -> Content:
     """Read and compile every file: only when the content cache has nothing to offer.
     ``digest`` names the rule book when the files it is read from have a cache key.

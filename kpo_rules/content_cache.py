@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from kpo_rules import disk_cache
@@ -29,7 +29,7 @@ from kpo_rules.source_stamp import source_stamp
 _FORMAT = 4  # 4: JSON entries (3: the full key is stored and compared)
 
 
-def _codec() -> Codec:
+def codec() -> Codec:
     from kpo_rules.content import Content  # noqa: PLC0415 - content imports this module
 
     return Codec([Content, Catalogue, RuleBook, Rule, Derivation, Pattern, Condition, Ref,
@@ -43,7 +43,7 @@ class ContentKey(NamedTuple):
     text: str  # everything the content is made of, compared exactly
 
 
-def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, list[Any]]]
+def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, Sequence[Any]]]
                 ) -> ContentKey | None:
     """A key for (name, distribution, version, module, data files) of every plugin.
 
@@ -69,8 +69,8 @@ def digest(key: ContentKey) -> str:
 
 
 def load(key: ContentKey) -> Any | None:
-    return disk_cache.read(key.entry, key.text, _codec())
+    return disk_cache.read(key.entry, key.text, codec())
 
 
 def store(key: ContentKey, content: Any) -> None:
-    disk_cache.write(key.entry, key.text, content, _codec())
+    disk_cache.write(key.entry, key.text, content, codec())

@@ -91,7 +91,7 @@ def _from_folders(group: str, roots: list[str]) -> list[EntryPoint]:
                 continue
             seen.add(stem)
             folder = os.path.join(root, child)
-            points = _section(_read(os.path.join(folder, "entry_points.txt")), group)
+            points = section(_read(os.path.join(folder, "entry_points.txt")), group)
             if points:
                 name, version = _name_and_version(folder)
                 found += [EntryPoint(ep, value, name, version) for ep, value in points]
@@ -106,7 +106,7 @@ def _read(path: str) -> str:
         return ""
 
 
-def _section(text: str, group: str) -> list[tuple[str, str]]:
+def section(text: str, group: str) -> list[tuple[str, str]]:
     """``name = value`` pairs of ``[group]``, parsed as importlib.metadata's ``Sectioned``."""
     pairs: list[tuple[str, str]] = []
     section = None

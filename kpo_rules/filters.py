@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kpo_rules.config import Config, is_selected, severity_for
-from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -75,8 +74,8 @@ def apply_filters(findings: Sequence[Finding], filters: Filters,
     selection and severities, then the baseline."""
     waived: tuple[Finding, ...] = ()
     applied: tuple[AppliedWaiver, ...] = ()
-    if engagement is not None:
-        from kpo_rules.waivers import apply_waivers  # noqa: PLC0415
+    if engagement is not None and engagement.data.get("waivers"):
+        from kpo_rules.waivers import apply_waivers  # noqa: PLC0415 - only with waivers
 
         outcome = apply_waivers(findings, engagement, filters.known_rules, filters.today,
                                 enabled=filters.waivers,
@@ -86,6 +85,8 @@ def apply_filters(findings: Sequence[Finding], filters: Filters,
     selected = list({_identity(f): f for f in _configured(findings, filters.config)}.values())
     if filters.baseline is None:
         return Filtered(findings=tuple(selected), waived=waived, waivers=applied)
+    from kpo_rules.fingerprint import fingerprint  # noqa: PLC0415 - hashlib: only with a baseline
+
     kept: list[Finding] = []
     matched: set[str] = set()
     for finding in selected:

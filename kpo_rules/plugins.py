@@ -17,7 +17,7 @@ import pluggy
 
 from kpo_rules import hookspecs
 from kpo_rules._version import __version__
-from kpo_rules.entry_points import entry_points
+from kpo_rules.entry_points import EntryPoint, entry_points
 from kpo_rules.errors import HookApiError
 from kpo_rules.model import PluginFailure, PluginInfo
 from kpo_rules.plugin_api import PluginMeta
@@ -116,12 +116,15 @@ def create_plugin_set(
     load_entrypoints: bool = True,
     blocked: Iterable[str] = (),
     extra: Iterable[tuple[str, object]] = (),
+    installed: Iterable[EntryPoint] | None = None,
 ) -> PluginSet:
     """A fresh plugin manager (never a module global), filled from entry points.
 
     ``blocked`` names match an entry-point name or a distribution name;
     ``KPO_RULES_DISABLE_PLUGINS`` adds to them. ``extra`` registers in-process
-    plugins (tests, the plugin-author kit) after the installed ones.
+    plugins (tests, the plugin-author kit) after the installed ones. ``installed`` stands
+    for the installed entry points (the package build, which ships its plugins' content,
+    names its own).
     """
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
@@ -130,7 +133,7 @@ def create_plugin_set(
     replaced = {name for name, _ in extra}
     plugins = PluginSet(manager=manager, blocked=block)
     if load_entrypoints:
-        for ep in entry_points(ENTRY_POINT_GROUP):
+        for ep in entry_points(ENTRY_POINT_GROUP) if installed is None else installed:
             dist_name = ep.distribution
             if ep.name in block or ep.name in replaced or (dist_name and dist_name in block):
                 continue

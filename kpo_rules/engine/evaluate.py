@@ -76,6 +76,18 @@ def _plan(book: RuleBook, name: str) -> RulesetPlan:
     return compile_plan(name, bodies, recipes=recipes)
 
 
+def plan_of(book: RuleBook) -> RulesetPlan:
+    """The compiled rule set of ``book`` (which has a digest), as :func:`evaluator_for`
+    registers it: what the package build ships beside the content."""
+    if not book.digest:
+        raise ValueError("a rule book without a digest has no shipped plan")
+    return _plan(book, _ruleset_name(book.digest))
+
+
+def _ruleset_name(digest: str) -> str:
+    return f"kpo_{digest[:24]}"
+
+
 def _read_fields(book: RuleBook) -> dict[str, tuple[tuple[str, str], ...]]:
     """Per fact type: (fact field, engine field) of every field a pattern reads, or a
     derivation copies into its fact. Fact types no pattern reads are left out."""
@@ -233,5 +245,5 @@ def evaluator_for(book: RuleBook) -> Evaluator:
     key = book.digest or book_digest(book)
     found = _EVALUATORS.get(key)
     if found is None:
-        found = _EVALUATORS[key] = Evaluator(book, f"kpo_{key[:24]}", digest=key)
+        found = _EVALUATORS[key] = Evaluator(book, _ruleset_name(key), digest=key)
     return found

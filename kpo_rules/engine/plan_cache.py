@@ -23,7 +23,7 @@ from kpo_rules.engine.durable.plan import RulesetPlan
 from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 2  # 2: JSON entries
-_CODEC = Codec([RulesetPlan, Derive, Copy])
+CODEC = Codec([RulesetPlan, Derive, Copy])
 
 
 def _sources() -> tuple[object, ...]:
@@ -37,14 +37,20 @@ def plan_key(digest: str) -> str:
 
 
 def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
-    """The plan of the rule book with ``digest``, from the cache or from ``build``."""
+    """The plan of the rule book with ``digest``: shipped with the package, from the
+    cache, or from ``build``."""
+    from kpo_rules import shipped_content  # noqa: PLC0415
+
+    shipped = shipped_content.plan(digest)
+    if isinstance(shipped, RulesetPlan):
+        return shipped
     if disk_cache.cache_dir() is None:
         return build()
     key = plan_key(digest)
     name = f"plan-{zlib.crc32(repr((sys.prefix, __file__)).encode()):08x}.json"
-    found = disk_cache.read(name, key, _CODEC)
+    found = disk_cache.read(name, key, CODEC)
     if isinstance(found, RulesetPlan):
         return found
     plan = build()
-    disk_cache.write(name, key, plan, _CODEC)
+    disk_cache.write(name, key, plan, CODEC)
     return plan

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 
 @cache
 def _zone_tab() -> dict[str, tuple[str, ...]]:
     """Country code -> its zones, from tzdata's ``zone.tab`` (one row per zone)."""
+    from importlib import resources  # noqa: PLC0415 - tempfile, shutil...: only when read
+
     text = resources.files("tzdata").joinpath("zoneinfo").joinpath("zone.tab").read_text("utf-8")
     zones: dict[str, list[str]] = {}
     for line in text.splitlines():
