@@ -93,7 +93,8 @@ def check(
         baseline=None if entries is None else frozenset(e["fingerprint"] for e in entries))
     run = pipeline.Run(files=files, rules=rules, rosters=pipeline.read_rosters(files, rules),
                        filters=filters, details=details, dictionary=dictionary_for(
-                           rule_catalogue(rules.content.rules.rules).values()))
+                           rule_catalogue(rules.content.rules.rules).values())
+                       if len(files) > 1 else b"")
     outcomes = _check_files(run, jobs, progress)
     settled = pipeline.settle(run, outcomes)
     report = pipeline.build_report(run, settled, plugin_set, config, entries or ())
@@ -134,7 +135,10 @@ def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
             return parallel.check_in_workers(run, workers, progress)
     outcomes = []
     for index in range(count):
-        outcomes.append(pipeline.pack(pipeline.check_file(run, index), run.dictionary))
+        outcome = pipeline.check_file(run, index)
+        # Packed, findings wait for the report in a fraction of the memory; one file's
+        # have nothing to wait for.
+        outcomes.append(pipeline.pack(outcome, run.dictionary) if count > 1 else outcome)
         if progress is not None:
             progress(index + 1, count)
     return outcomes

@@ -26,14 +26,14 @@ from kpo_rules.engine.rule_model import Condition, Derivation, Example, Pattern,
 from kpo_rules.model import Severity
 from kpo_rules.source_stamp import source_stamp
 
-_FORMAT = 4  # 4: JSON entries (3: the full key is stored and compared)
+_FORMAT = 5  # 5: examples read later (4: JSON entries; 3: the full key is stored)
 
 
 def codec() -> Codec:
     from kpo_rules.content import Content  # noqa: PLC0415 - content imports this module
 
     return Codec([Content, Catalogue, RuleBook, Rule, Derivation, Pattern, Condition, Ref,
-                  Example, Severity])
+                  Example, Severity], later={Rule: ("examples",)})
 
 
 class ContentKey(NamedTuple):

@@ -13,7 +13,6 @@ file, cache or input is ever unpickled here.
 from __future__ import annotations
 
 import heapq
-import pickle
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ class Packed:
 
     @classmethod
     def of(cls, findings: Sequence[Finding], dictionary: bytes = b"") -> Packed:
+        import pickle  # noqa: PLC0415 - a one-file check packs nothing: it never imports it
+
         data = pickle.dumps(tuple(findings), protocol=pickle.HIGHEST_PROTOCOL)
         compressor = zlib.compressobj(6, zdict=dictionary) if dictionary else \
             zlib.compressobj(6)
@@ -46,6 +47,8 @@ class Packed:
     def unpack(self, dictionary: bytes = b"") -> tuple[Finding, ...]:
         inflate = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
         data = inflate.decompress(self.blob) + inflate.flush()
+        import pickle  # noqa: PLC0415
+
         findings: tuple[Finding, ...] = pickle.loads(data)  # our own bytes: see above
         return findings
 
@@ -175,9 +178,13 @@ class PackedDetail:
 
     @classmethod
     def of(cls, detail: EngagementDetail) -> PackedDetail:
+        import pickle  # noqa: PLC0415
+
         return cls(blob=zlib.compress(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def unpack(self) -> EngagementDetail:
+        import pickle  # noqa: PLC0415
+
         detail: EngagementDetail = pickle.loads(zlib.decompress(self.blob))  # our own bytes
         return detail
 

@@ -132,7 +132,14 @@ class Evaluator:
             plan = build() if digest is None else cached_plan(digest, build)
             self._runner = DurableRunner(plan)
         self._read = _read_fields(book)
-        self._fillers: dict[str, Filler] = {r.id: compile_template(r.message) for r in book.rules}
+        #: Message templates compiled when their rule first fires (most never do in a run).
+        self._fillers: dict[str, Filler] = {}
+
+    def _filler(self, rule: str) -> Filler:
+        found = self._fillers.get(rule)
+        if found is None:
+            found = self._fillers[rule] = compile_template(self._rules[rule].message)
+        return found
 
     def engine_facts(
         self, engagement: Engagement, catalogue: Catalogue
@@ -176,7 +183,7 @@ class Evaluator:
                 remediation="Report this to the kpo-rules maintainers with the file.",
             )]
         findings = [
-            self._finding(self._rules[f.rule], self._fillers[f.rule],
+            self._finding(self._rules[f.rule], self._filler(f.rule),
                           {alias: whole.get(fact.get("id")) or from_engine(fact)
                            for alias, fact in f.bindings.items()},
                           engagement)

@@ -12,7 +12,7 @@ keeps them as JSON and rebuilds them by keyword (:mod:`kpo_rules.cache_codec`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +91,8 @@ class Rule:
     subject: Mapping[str, Ref] = field(default_factory=dict)  # service/staff -> Ref
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
-    examples: tuple[Example, ...] = ()
+    #: A tuple; from a cache, a sequence read on first use (a check never reads it).
+    examples: Sequence[Example] = ()
     unverified: str = ""  # what of the rule's grounding is not verified (rendered in docs)
     #: What a finding cites when that differs per finding (``report.references``): literal
     #: citations and Refs to list fields of bound facts (a country profile's citations).
