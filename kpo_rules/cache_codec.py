@@ -81,18 +81,20 @@ class Codec:
             fields = self._fields.get(kind)
             if fields is not None:
                 later = self._later.get(kind, frozenset())
-                encoded = {name: self._later_text(getattr(value, name)) if name in later
-                           else self._encode(getattr(value, name)) for name in fields}
+                encoded = {name: self._encode_field(getattr(value, name), name in later)
+                           for name in fields}
                 encoded[TAG] = kind.__name__
                 return encoded
         raise TypeError(f"a {kind.__name__} cannot be cached")
 
-    def _later_text(self, value: Any) -> dict[str, Any]:
-        if type(value) is Later and value.codec is self:
-            text = value.text  # read from an entry and not used since: kept as it was
-        else:
-            text = json.dumps(self._encode(value), separators=(",", ":"))
-        return {TAG: "later", "text": text}
+    def _encode_field(self, value: Any, later: bool) -> Any:
+        """A field's value; a tuple of a field read later as JSON text."""
+        if later and type(value) is Later and value.codec is self:
+            return {TAG: "later", "text": value.text}  # read from an entry, never used
+        if later and (type(value) is tuple or type(value) is Later):
+            return {TAG: "later",
+                    "text": json.dumps(self._encode(tuple(value)), separators=(",", ":"))}
+        return self._encode(value)
 
     def _decode(self, obj: dict[str, Any]) -> Any:
         tag = obj.pop(TAG, None)
