@@ -95,15 +95,18 @@ class BuildShippedContent(Command):
         if self.editable_mode or self.build_lib is None:
             return
         egg_info = self.get_finalized_command("egg_info")
-        points = Path(egg_info.egg_info, "entry_points.txt")
-        out = Path(self.build_lib, "kpo_rules", "_shipped_content.json")
+        points = Path(egg_info.egg_info, "entry_points.txt").resolve()
+        built = Path(self.build_lib).resolve()
+        # Run in the built package (``-m`` puts the working directory first on sys.path):
+        # the checkout's kpo_rules has no engine built for this Python.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [os.path.abspath(self.build_lib), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            [str(built), *filter(None, [os.environ.get("PYTHONPATH")])]),
             "KPO_RULES_NO_CACHE": "1", "KPO_RULES_DISABLE_PLUGINS": ""}
         done = subprocess.run(
-            [sys.executable, "-m", "kpo_rules.shipped_content", str(out),
+            [sys.executable, "-m", "kpo_rules.shipped_content",
+             str(built / "kpo_rules" / "_shipped_content.json"),
              self.distribution.get_name(), self.distribution.get_version(), str(points)],
-            env=env, capture_output=True, text=True, check=False)
+            cwd=built, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             self.warn("the plugins' content is not shipped (a first check reads their "
                       f"files):\n{done.stderr.strip()}")
