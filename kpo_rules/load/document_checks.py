@@ -27,12 +27,14 @@ period dates                                      1900-2999
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpo_rules.load.quick import is_date
-from kpo_rules.load.schema_findings import FORMAT_REFERENCE, Problem, findings_of, path_label
 from kpo_rules.model import Document, Finding
 from kpo_rules.schemas import KINDS, schema_id
+
+if TYPE_CHECKING:
+    from kpo_rules.load.schema_findings import Problem
 
 __all__ = [
     "MAX_ASSIGNMENTS",
@@ -69,6 +71,10 @@ def oversized(doc: Document) -> list[Finding]:
     engagement = data["kind"] == "Engagement"
     if _in_bounds(data, engagement):
         return []
+    # Findings are written only for a document with a problem: a valid one never
+    # imports what writes them.
+    from kpo_rules.load.schema_findings import findings_of  # noqa: PLC0415
+
     problems: list[Problem] = []
     # Again, with paths, to say where: containers only; an oversized one is not entered.
     stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
@@ -141,21 +147,25 @@ def period_problems(doc: Document) -> list[Finding]:
     if not (isinstance(start, str) and is_date(start) and isinstance(end, str) and is_date(end)):
         return []
     problem = _period_problem(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    return findings_of(doc, [problem] if problem else [], _references(doc))
+    if problem is None:
+        return []
+    from kpo_rules.load.schema_findings import findings_of  # noqa: PLC0415
+
+    return findings_of(doc, [problem], _references(doc))
 
 
 def _period_problem(start: dt.date, end: dt.date) -> Problem | None:
     first, last = PERIOD_YEARS
     for name, day in (("start", start), ("end", end)):
         if not first <= day.year <= last:
-            return Problem(
+            return _problem(
                 ("period", name),
                 f"period.{name}: {day.isoformat()} is outside the years {first}-{last} that "
                 "kpo-rules judges engagements in",
                 f"Write the {name} date of the engagement; check the year for a typo.",
             )
     if end < start:
-        return Problem(
+        return _problem(
             ("period",),
             f"period: the end {end.isoformat()} is before the start {start.isoformat()}",
             "Swap the dates, or correct the one that is wrong; the period runs from start "
@@ -163,7 +173,7 @@ def _period_problem(start: dt.date, end: dt.date) -> Problem | None:
             at_key=True,
         )
     if end > _years_after(start, MAX_PERIOD_YEARS):
-        return Problem(
+        return _problem(
             ("period",),
             f"period: {start.isoformat()} to {end.isoformat()} is longer than "
             f"{MAX_PERIOD_YEARS} years, the limit",
@@ -194,6 +204,8 @@ def _limit(path: tuple[Any, ...], engagement: bool) -> int:
 def _too_many(
     data: Any, path: tuple[Any, ...], node: Any, size: int, limit: int, engagement: bool
 ) -> Problem:
+    from kpo_rules.load.schema_findings import path_label  # noqa: PLC0415
+
     label = path_label(data, path)
     if path == ("services",):
         what, remediation = "services in one engagement", _SPLIT
@@ -211,7 +223,7 @@ def _too_many(
     else:
         what = "items in one list" if type(node) is list else "keys in one mapping"
         remediation = f"Shorten it: no engagement needs this many; {_WHY}."
-    return Problem(
+    return _problem(
         path, f"{label}: {size:,} {what}; the limit is {limit:,}", remediation, at_key=True
     )
 
@@ -228,7 +240,7 @@ def _assignments(data: Any) -> list[Problem]:
     if total <= MAX_ASSIGNMENTS:
         return []
     return [
-        Problem(
+        _problem(
             ("services",),
             f"services: {total:,} assignees over all services of one engagement; the limit "
             f"is {MAX_ASSIGNMENTS:,}",
@@ -238,6 +250,16 @@ def _assignments(data: Any) -> list[Problem]:
     ]
 
 
+def _problem(*args: Any, **kwargs: Any) -> Problem:
+    """A problem found: only then is what writes findings imported (a valid document,
+    the usual one, never needs it)."""
+    from kpo_rules.load.schema_findings import Problem  # noqa: PLC0415
+
+    return Problem(*args, **kwargs)
+
+
 def _references(doc: Document) -> tuple[str, ...]:
+    from kpo_rules.load.schema_findings import FORMAT_REFERENCE  # noqa: PLC0415
+
     kind = doc.data.get("kind") if type(doc.data) is dict else None
     return (FORMAT_REFERENCE, schema_id(KINDS[kind])) if kind in KINDS else (FORMAT_REFERENCE,)

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kpo_rules.engine.durable.derive import Derive, _check
-from kpo_rules.engine.durable.rules import _compile_rule
-from kpo_rules.engine.durable.ruleset import _layout
-from kpo_rules.engine.durable.strata import _negation_cycle, _stages
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +44,11 @@ def compile_plan(
     the caller's dicts are never modified. ``recipes`` names the rules that derive a fact
     (:class:`~kpo_rules.engine.durable.derive.Derive`); the other rules derive nothing.
     """
+    # Only compiling needs these; running a compiled (cached or shipped) plan does not.
+    from kpo_rules.engine.durable.rules import _compile_rule  # noqa: PLC0415
+    from kpo_rules.engine.durable.ruleset import _layout  # noqa: PLC0415
+    from kpo_rules.engine.durable.strata import _negation_cycle, _stages  # noqa: PLC0415
+
     if not isinstance(name, str) or not name:
         raise ValueError(f"the rule set name must be a non-empty string, not {name!r}")
     if not isinstance(rules, Mapping):

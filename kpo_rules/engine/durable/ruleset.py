@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from kpo_rules.engine.durable import _engine as _dre
 from kpo_rules.engine.durable.codec import _dumps
@@ -23,8 +23,10 @@ from kpo_rules.engine.durable.reserved import (
     _MARK,
     _NEVER_TYPE,
 )
-from kpo_rules.engine.durable.rules import _RuleInfo
 from kpo_rules.engine.durable.status_codes import _describe
+
+if TYPE_CHECKING:  # compiling rules is not needed to run a plan (a shipped one, say)
+    from kpo_rules.engine.durable.rules import _RuleInfo
 
 #: durable fails with code 108 once more than 256 rules share one pattern (measured).
 _RULES_PER_SENTINEL: Final = 128

@@ -18,8 +18,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from kpo_rules.engine.durable.rules import _RuleInfo
+if TYPE_CHECKING:
+    from kpo_rules.engine.durable.rules import _RuleInfo
 
 
 def _producers(
