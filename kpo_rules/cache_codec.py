@@ -7,7 +7,7 @@ with other keys, dates, and the frozen dataclasses and enums of that list, given
 fields. A value of any other type (or a data mapping that uses the tag as a key) cannot
 be encoded: it is not cached, rather than coming back as something else.
 
-Fields named in ``later`` are kept as JSON text inside the entry and read on first use
+Fields named in ``later`` are kept as JSON text after the value and read on first use
 (:class:`Later`): a check never looks at the rules' examples, which are 41 % of the
 plugins' content and 6 % of a one-file check when read with the rest (measured).
 """
@@ -36,75 +36,85 @@ class Codec:
         self._later = {t: frozenset(names) for t, names in (later or {}).items()}
 
     def dumps(self, value: object) -> bytes:
-        """JSON text of ``value``; TypeError when it holds anything not listed."""
+        """JSON text of ``value``; TypeError when it holds anything not listed.
+
+        The text of each field read later follows on a line of its own (JSON text has
+        no line breaks): read in one piece, it is not scanned as part of the value."""
+        laters: list[bytes] = []
         try:
-            tree = self._encode(value)
+            tree = self._encode(value, laters)
         except AttributeError as exc:  # a slotted dataclass with a field never set
             raise TypeError(str(exc)) from exc
-        return json.dumps(tree, separators=(",", ":")).encode()
+        return b"\n".join([json.dumps(tree, separators=(",", ":")).encode(), *laters])
 
     def loads(self, text: bytes, *, files: Mapping[str, str] | None = None) -> Any:
         """The value :meth:`dumps` wrote; ValueError or TypeError for anything else.
 
         ``files`` renames the ``file`` field of every object (where a value was made
         from files that now live elsewhere)."""
-        hook = self._decode
-        if files:
-            def hook(obj: dict[str, Any]) -> Any:
+        main, *laters = text.split(b"\n")
+
+        def hook(obj: dict[str, Any]) -> Any:
+            if files:
                 where = obj.get("file")
                 if type(where) is str and where in files:
                     obj["file"] = files[where]
-                return self._decode(obj)
+            return self._decode(obj, laters)
+
         try:
-            return json.loads(text, object_hook=hook)
+            return json.loads(main, object_hook=hook)
         except (KeyError, IndexError, AttributeError) as exc:  # a tagged object cut short
             raise ValueError(f"not a cached value: {exc!r}") from exc
 
-    def _encode(self, value: Any) -> Any:
+    def _encode(self, value: Any, laters: list[bytes]) -> Any:
         kind = type(value)
         if value is None or kind in (str, int, float, bool):
             return value
         if kind is list:
-            return [self._encode(item) for item in value]
+            return [self._encode(item, laters) for item in value]
         if kind is dict:
             if TAG not in value and all(type(k) is str for k in value):
-                return {k: self._encode(v) for k, v in value.items()}
-            return {TAG: "dict", "items": [[self._encode(k), self._encode(v)]
+                return {k: self._encode(v, laters) for k, v in value.items()}
+            return {TAG: "dict", "items": [[self._encode(k, laters), self._encode(v, laters)]
                                            for k, v in value.items()]}
         if kind is tuple or kind is frozenset:
-            return {TAG: kind.__name__, "items": [self._encode(item) for item in value]}
+            return {TAG: kind.__name__, "items": [self._encode(item, laters) for item in value]}
         if kind is dt.date:
             return {TAG: "date", "iso": value.isoformat()}
         if self._types.get(kind.__name__) is kind:
             if isinstance(value, enum.Enum):
-                return {TAG: kind.__name__, "value": self._encode(value.value)}
+                return {TAG: kind.__name__, "value": self._encode(value.value, laters)}
             fields = self._fields.get(kind)
             if fields is not None:
                 later = self._later.get(kind, frozenset())
-                encoded = {name: self._encode_field(getattr(value, name), name in later)
+                encoded = {name: self._encode_field(getattr(value, name), name in later, laters)
                            for name in fields}
                 encoded[TAG] = kind.__name__
                 return encoded
         raise TypeError(f"a {kind.__name__} cannot be cached")
 
-    def _encode_field(self, value: Any, later: bool) -> Any:
-        """A field's value; a tuple of a field read later as JSON text."""
+    def _encode_field(self, value: Any, later: bool, laters: list[bytes]) -> Any:
+        """A field's value; a tuple of a field read later becomes a line of its own."""
         if later and type(value) is Later and value.codec is self:
-            return {TAG: "later", "text": value.text}  # read from an entry, never used
-        if later and (type(value) is tuple or type(value) is Later):
-            return {TAG: "later",
-                    "text": json.dumps(self._encode(tuple(value)), separators=(",", ":"))}
-        return self._encode(value)
+            text = value.text  # read from an entry and never used: kept as it was
+        elif later and (type(value) is tuple or type(value) is Later):
+            text = self.dumps(tuple(value))
+            if b"\n" in text:  # itself holds fields read later: read it with the rest
+                return self._encode(value, laters)
+        else:
+            return self._encode(value, laters)
+        laters.append(text)
+        return {TAG: "later", "line": len(laters)}
 
-    def _decode(self, obj: dict[str, Any]) -> Any:
+    def _decode(self, obj: dict[str, Any], laters: list[bytes]) -> Any:
         tag = obj.pop(TAG, None)
         if tag is None:
             return obj
         if tag == "later":
-            text = obj["text"]
-            if type(text) is not str:
-                raise ValueError("not a cached value: later text")
-            return Later(text, self)
+            line = obj["line"]
+            if type(line) is not int or not 0 < line <= len(laters):
+                raise ValueError("not a cached value: no such later line")
+            return Later(laters[line - 1], self)
         builder = _BUILTIN.get(tag)
         if builder is not None:
             return builder(obj)
@@ -122,14 +132,14 @@ class Later(Sequence[Any]):
 
     __slots__ = ("_items", "codec", "text")
 
-    def __init__(self, text: str, codec: Codec) -> None:
+    def __init__(self, text: bytes, codec: Codec) -> None:
         self.text = text
         self.codec = codec
         self._items: tuple[Any, ...] | None = None
 
     def _value(self) -> tuple[Any, ...]:
         if self._items is None:
-            items = self.codec.loads(self.text.encode())
+            items = self.codec.loads(self.text)
             if type(items) is not tuple:
                 raise ValueError("not a cached value: later text is not a tuple")
             self._items = items

@@ -86,7 +86,7 @@ def load(plugins: Sequence[Described], path: Path | None = None) -> Any | None:
     parts = _read(path)
     if parts is None or len(parts) != 5 or parts[0] != json.dumps(key).encode():
         return None
-    _, stored_paths, digest, content, plan = parts
+    _, stored_paths, digest, plan, content = parts
     try:
         built = json.loads(stored_paths)
         here = [str(file) for *_, files in sorted(plugins, key=lambda p: p[0]) for file in files]
@@ -125,16 +125,17 @@ def write(path: Path, plugins: Sequence[Described], content: Any, plan_value: An
     if key is None:
         raise ValueError("only installed plugins whose files can be read are shipped")
     paths = [str(file) for *_, files in sorted(plugins, key=lambda p: p[0]) for file in files]
+    # The content last: it ends with lines of its own (the examples, read later).
     body = b"\n".join([json.dumps(key).encode(), json.dumps(paths).encode(),
-                       content.rules.digest.encode(), _codec().dumps(content),
-                       CODEC.dumps(plan_value)])
+                       content.rules.digest.encode(), CODEC.dumps(plan_value),
+                       _codec().dumps(content)])
     partial = path.with_name(f".{path.name}.tmp")
     partial.write_bytes(_MAGIC + _check_value(body) + b"\n" + body)
     os.replace(partial, path)
 
 
 def _read(path: Path) -> list[bytes] | None:
-    """The lines of the entry after its header, if the header's check value matches."""
+    """Key, paths, digest, plan and content, if the header's check value matches."""
     try:
         with path.open("rb") as entry:
             data = entry.read(_MAX_BYTES + 1)
@@ -143,7 +144,7 @@ def _read(path: Path) -> list[bytes] | None:
     header, _, body = data.partition(b"\n")
     if len(data) > _MAX_BYTES or header != _MAGIC + _check_value(body):
         return None
-    return body.split(b"\n")
+    return body.split(b"\n", 4)
 
 
 def _check_value(body: bytes) -> bytes:
