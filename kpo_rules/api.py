@@ -135,10 +135,10 @@ def _check_files(run: pipeline.Run, jobs: int, progress: Progress | None
             return parallel.check_in_workers(run, workers, progress)
     outcomes = []
     for index in range(count):
-        outcome = pipeline.check_file(run, index)
         # Packed, findings wait for the report in a fraction of the memory; one file's
         # have nothing to wait for.
-        outcomes.append(pipeline.pack(outcome, run.dictionary) if count > 1 else outcome)
+        outcomes.append(pipeline.pack(pipeline.check_file(run, index), run.dictionary,
+                                      compress=count > 1))
         if progress is not None:
             progress(index + 1, count)
     return outcomes

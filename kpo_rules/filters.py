@@ -26,7 +26,7 @@ from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
     from kpo_rules.engagement import Engagement
-    from kpo_rules.packed import Packed
+    from kpo_rules.packing import Packed
     from kpo_rules.waivers import AppliedWaiver
 
 #: Categories of findings that say a file was not fully checked.

@@ -7,15 +7,14 @@ packed (pickled and compressed, about 60 bytes a finding) the run's memory stays
 a finding is an object again only while a report is being written.
 
 The bytes are made by this process or its own forked workers and never leave memory: no
-file, cache or input is ever unpickled here.
+file, cache or input is ever unpickled here. Packing is :mod:`kpo_rules.packing`: a
+one-file check has nothing to pack and never imports it.
 """
 
 from __future__ import annotations
 
 import heapq
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -23,34 +22,7 @@ from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
     from kpo_rules.details import EngagementDetail
-
-
-@dataclass(frozen=True, slots=True)
-class Packed:
-    """The sorted findings of one part of one file, pickled and compressed."""
-
-    blob: bytes
-    count: int
-    #: How many are errors, warnings, infos: counted without unpacking.
-    severities: tuple[int, int, int]
-
-    @classmethod
-    def of(cls, findings: Sequence[Finding], dictionary: bytes = b"") -> Packed:
-        import pickle  # noqa: PLC0415 - a one-file check packs nothing: it never imports it
-
-        data = pickle.dumps(tuple(findings), protocol=pickle.HIGHEST_PROTOCOL)
-        compressor = zlib.compressobj(6, zdict=dictionary) if dictionary else \
-            zlib.compressobj(6)
-        return cls(blob=compressor.compress(data) + compressor.flush(), count=len(findings),
-                   severities=_severities(findings))
-
-    def unpack(self, dictionary: bytes = b"") -> tuple[Finding, ...]:
-        inflate = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
-        data = inflate.decompress(self.blob) + inflate.flush()
-        import pickle  # noqa: PLC0415
-
-        findings: tuple[Finding, ...] = pickle.loads(data)  # our own bytes: see above
-        return findings
+    from kpo_rules.packing import Packed, PackedDetail
 
 
 def dictionary_for(rules: Iterable[Any]) -> bytes:
@@ -117,7 +89,7 @@ class FindingList(_Unpacked[Finding]):
     def __iter__(self) -> Iterator[Finding]:
         seen: set[tuple[Any, ...]] = set()
         for _, chunks in groupby(self._chunks, key=lambda c: c[0]):
-            parts = [found.unpack(self._dictionary) if isinstance(found, Packed) else found
+            parts = [found if isinstance(found, tuple) else found.unpack(self._dictionary)
                      for _, found in chunks]
             ordered = parts[0] if len(parts) == 1 else heapq.merge(
                 *parts, key=lambda f: f.sort_key)
@@ -149,7 +121,7 @@ class FindingList(_Unpacked[Finding]):
 
 
 def _size(found: Packed | tuple[Finding, ...]) -> int:
-    return found.count if isinstance(found, Packed) else len(found)
+    return len(found) if isinstance(found, tuple) else found.count
 
 
 _ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -163,30 +135,10 @@ def _severities(findings: Iterable[Finding]) -> tuple[int, int, int]:
 
 
 def _found_severities(found: Packed | tuple[Finding, ...]) -> tuple[int, int, int]:
-    return found.severities if isinstance(found, Packed) else _severities(found)
+    return _severities(found) if isinstance(found, tuple) else found.severities
 
 
 # ------------------------------------------------- engagement details (html reports only)
-
-
-@dataclass(frozen=True, slots=True)
-class PackedDetail:
-    """One engagement described for the HTML report, pickled and compressed: about 1 KB
-    instead of 11 KB as objects (the week-by-week overlap of every assignee)."""
-
-    blob: bytes
-
-    @classmethod
-    def of(cls, detail: EngagementDetail) -> PackedDetail:
-        import pickle  # noqa: PLC0415
-
-        return cls(blob=zlib.compress(pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL)))
-
-    def unpack(self) -> EngagementDetail:
-        import pickle  # noqa: PLC0415
-
-        detail: EngagementDetail = pickle.loads(zlib.decompress(self.blob))  # our own bytes
-        return detail
 
 
 class DetailList(_Unpacked["EngagementDetail"]):

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from kpo_rules.details import EngagementDetail
     from kpo_rules.engagement import StaffDef
     from kpo_rules.engine.evaluate import Evaluator
-    from kpo_rules.packed import PackedDetail
+    from kpo_rules.packing import PackedDetail
     from kpo_rules.plugins import PluginSet
 
 CRASHED = "KPO-ENG-002"
@@ -296,15 +296,21 @@ def crashed(run: Run, index: int, why: str) -> FileOutcome:
         [core_finding(CRASHED, message=f"not checked: {why}", file=name)], run.filters)),))
 
 
-def pack(outcome: FileOutcome, dictionary: bytes = b"") -> FileOutcome:
+def pack(outcome: FileOutcome, dictionary: bytes = b"", *, compress: bool = True
+         ) -> FileOutcome:
     """The outcome with each part's findings sorted and packed, and its engagement detail
     (html reports only) packed: what a run holds until the report is written
-    (:mod:`kpo_rules.packed`)."""
+    (:mod:`kpo_rules.packed`). Without ``compress`` (a run of one file, which holds
+    nothing for long), the findings are only sorted."""
+    if not compress:
+        return replace(outcome, parts=tuple(replace(part, filtered=replace(
+            part.filtered, findings=tuple(sort_findings(list(part.filtered.findings)))))
+            for part in outcome.parts))
     return replace(outcome, parts=tuple(_pack_part(part, dictionary) for part in outcome.parts))
 
 
 def _pack_part(part: Part, dictionary: bytes) -> Part:
-    from kpo_rules.packed import Packed, PackedDetail  # noqa: PLC0415
+    from kpo_rules.packing import Packed, PackedDetail  # noqa: PLC0415
 
     if part.filtered.findings:
         part = replace(part, filtered=replace(
@@ -398,6 +404,8 @@ def _details(outcomes: Iterable[FileOutcome]) -> Sequence[EngagementDetail]:
 
 
 def _pack_detail(detail: EngagementDetail | None) -> PackedDetail | None:
-    from kpo_rules.packed import PackedDetail  # noqa: PLC0415
+    if detail is None:  # not an html report
+        return None
+    from kpo_rules.packing import PackedDetail  # noqa: PLC0415
 
-    return None if detail is None else PackedDetail.of(detail)
+    return PackedDetail.of(detail)
