@@ -55,11 +55,14 @@ class Codec:
         main, *laters = text.split(b"\n")
 
         def hook(obj: dict[str, Any]) -> Any:
+            tag = obj.pop(TAG, None)
+            if tag is None:  # data: most objects of an entry
+                return obj
             if files:
                 where = obj.get("file")
                 if type(where) is str and where in files:
                     obj["file"] = files[where]
-            return self._decode(obj, laters)
+            return self._decode(tag, obj, laters)
 
         try:
             return json.loads(main, object_hook=hook)
@@ -106,10 +109,7 @@ class Codec:
         laters.append(text)
         return {TAG: "later", "line": len(laters)}
 
-    def _decode(self, obj: dict[str, Any], laters: list[bytes]) -> Any:
-        tag = obj.pop(TAG, None)
-        if tag is None:
-            return obj
+    def _decode(self, tag: Any, obj: dict[str, Any], laters: list[bytes]) -> Any:
         if tag == "later":
             line = obj["line"]
             if type(line) is not int or not 0 < line <= len(laters):

@@ -16,10 +16,13 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpo_rules.errors import ConfigError
-from kpo_rules.model import DisabledPlugin, RunRecord, SkippedPath
+from kpo_rules.model import RunRecord
+
+if TYPE_CHECKING:
+    from kpo_rules.incidents import DisabledPlugin, SkippedPath
 
 CONFIG_FILE = ".kpo-rules.toml"
 SEVERITIES = ("error", "warning", "info")
@@ -287,9 +290,13 @@ def run_record(config: Config, *, run_date: dt.date | None, waivers: bool,
                disabled_by_environment: Iterable[str],
                skipped: Iterable[SkippedPath] = ()) -> RunRecord:
     """What a run had in force, for every report format to show."""
-    disabled = [DisabledPlugin(name=name, by="config") for name in config.disable_plugins]
-    disabled += [DisabledPlugin(name=name, by="environment")
-                 for name in sorted(disabled_by_environment)]
+    by_environment = sorted(disabled_by_environment)
+    disabled: list[DisabledPlugin] = []
+    if config.disable_plugins or by_environment:
+        from kpo_rules.incidents import DisabledPlugin  # noqa: PLC0415 - only when any
+
+        disabled = [DisabledPlugin(name=name, by="config") for name in config.disable_plugins]
+        disabled += [DisabledPlugin(name=name, by="environment") for name in by_environment]
     return RunRecord(
         config_file=_shown(config.file) if config.file else None,
         disabled_plugins=tuple(disabled),

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpo_rules import content_cache, shipped_content
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
-from kpo_rules.model import Document, Finding, PluginFailure
+from kpo_rules.model import Document, Finding
 from kpo_rules.plugin_api import DataFile, PluginMeta
 from kpo_rules.plugins import PluginSet
+
+if TYPE_CHECKING:
+    from kpo_rules.incidents import PluginFailure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +49,8 @@ def _files(plugins: PluginSet, hook: str,
             files: Iterable[DataFile] = function() or ()
             listed = list(files)
         except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the run
+            from kpo_rules.incidents import PluginFailure  # noqa: PLC0415
+
             why = f"{hook}() raised {type(exc).__name__}: {exc}"
             failures.append(PluginFailure(name=plugin, distribution=_dist(plugins, plugin),
                                           error=why, kind="load", why=why,
@@ -226,6 +231,8 @@ def _load(plugins: PluginSet, listing: Listing,
     that used their ids or derived facts. Each failure is recorded once.
     """
     def fail(plugin: str, error: RuleDefinitionError) -> None:
+        from kpo_rules.incidents import PluginFailure  # noqa: PLC0415
+
         failures.append(PluginFailure.of_definition(plugin, _dist(plugins, plugin), error))
 
     def parse(hook: str, kind: Callable[[Any], str | None]) -> list[tuple[str, Document]]:

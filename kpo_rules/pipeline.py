@@ -31,10 +31,8 @@ from kpo_rules.load.ownership import NOT_PARSED, text_declares_ours, why_not_our
 from kpo_rules.model import (
     Document,
     Finding,
-    PluginFailure,
     Report,
     RunRecord,
-    SkippedPath,
     sort_findings,
 )
 
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from kpo_rules.details import EngagementDetail
     from kpo_rules.engagement import StaffDef
     from kpo_rules.engine.evaluate import Evaluator
+    from kpo_rules.incidents import PluginFailure, SkippedPath
     from kpo_rules.packing import PackedDetail
     from kpo_rules.plugins import PluginSet
 
@@ -359,18 +358,26 @@ def build_report(run: Run, settled: Settled, plugins: PluginSet, config: Config,
     chunks = [(o.name, p.filtered.packed or p.filtered.findings)
               for o in settled.outcomes for p in o.parts]
     checked: list[tuple[str, str | None]] = []
-    skipped = [SkippedPath(path=o.name, reason=o.skipped) for o in settled.outcomes
-               if o.skipped is not None]
+    skipped: list[SkippedPath] = []
+    if any(o.skipped is not None for o in settled.outcomes):
+        from kpo_rules.incidents import SkippedPath  # noqa: PLC0415 - only when any
+
+        skipped = [SkippedPath(path=o.name, reason=o.skipped) for o in settled.outcomes
+                   if o.skipped is not None]
     for outcome in settled.outcomes:
         if outcome.skipped is not None:
             continue
         ids = [p.engagement for p in outcome.parts if p.engagement is not None]
         checked += [(outcome.name, eid) for eid in ids] or [(outcome.name, None)]
     matched = frozenset().union(*(part.matched for part in parts))
-    failures = [*plugins.failures, *run.rules.content.failures]
+    failures: list[PluginFailure] = [*plugins.failures, *run.rules.content.failures]
     loaded = [(i.name, i.distribution, i.version) for i in plugins.infos]
-    failures += [PluginFailure(name="(config)", distribution=None, error=problem)
-                 for problem in missing_plugins(config, loaded)]
+    missing = missing_plugins(config, loaded)
+    if missing:
+        from kpo_rules.incidents import PluginFailure  # noqa: PLC0415
+
+        failures += [PluginFailure(name="(config)", distribution=None, error=problem)
+                     for problem in missing]
     return Report(
         findings=FindingList(chunks, run.dictionary).plus(settled.cross.findings),
         files=len(settled.outcomes) - len(skipped),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -19,8 +19,11 @@ from kpo_rules import hookspecs
 from kpo_rules._version import __version__
 from kpo_rules.entry_points import EntryPoint, entry_points
 from kpo_rules.errors import HookApiError
-from kpo_rules.model import PluginFailure, PluginInfo
+from kpo_rules.model import PluginInfo
 from kpo_rules.plugin_api import PluginMeta
+
+if TYPE_CHECKING:
+    from kpo_rules.incidents import PluginFailure
 
 ENTRY_POINT_GROUP = "kpo_rules"
 DISABLE_ENV = "KPO_RULES_DISABLE_PLUGINS"
@@ -79,6 +82,8 @@ def _describe(exc: BaseException) -> str:
 
 def _failure(name: str, distribution: str | None, exc: BaseException) -> PluginFailure:
     """What a plugin that raised while importing or registering is reported as."""
+    from kpo_rules.incidents import PluginFailure  # noqa: PLC0415 - only when one fails
+
     if isinstance(exc, HookApiError):
         supported = ", ".join(map(str, sorted(exc.supported)))
         return PluginFailure(
@@ -151,6 +156,8 @@ def create_plugin_set(
     except pluggy.PluginValidationError as exc:
         bad = exc.plugin
         name = manager.get_name(bad) or repr(bad)
+        from kpo_rules.incidents import PluginFailure  # noqa: PLC0415
+
         plugins.failures.append(PluginFailure(name=name, distribution=None, error=str(exc),
                                               kind="load", why=str(exc)))
         plugins.unregister(name)

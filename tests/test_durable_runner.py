@@ -25,8 +25,8 @@ from kpo_rules.engine.durable import (
     SessionResult,
     _engine,
     compile_plan,
+    strata,
 )
-from kpo_rules.engine.durable import plan as durable_plan
 from kpo_rules.engine.durable import session as durable_session
 from kpo_rules.engine.durable.fact_records import _fact_problem, _fnv1a
 from kpo_rules.engine.durable.rules import _compile_rule
@@ -44,7 +44,7 @@ def rounds_of(name: str, rules: dict, recipes: dict) -> DurableRunner:
     """The same rule set evaluated in rounds until the derived facts settle, the way a
     cycle through negation is: the reference a stratified pass must agree with."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(durable_plan, "_negation_cycle", lambda infos, declared: ("forced",))
+        patch.setattr(strata, "_negation_cycle", lambda infos, declared: ("forced",))
         runner = runner_of(name, rules, recipes)
     assert not runner.stratified
     return runner

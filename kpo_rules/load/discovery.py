@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 from kpo_rules.config import Config
 from kpo_rules.errors import ConfigError, UsageError
 from kpo_rules.load.files import STDIN, STDIN_NAME, SourceFile, read_stdin
-from kpo_rules.model import Finding, Severity, SkippedPath
+from kpo_rules.model import Finding, Severity
 
 if TYPE_CHECKING:
+    from kpo_rules.incidents import SkippedPath
     from kpo_rules.load.excludes import Excludes
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -147,6 +148,8 @@ class _Walker:
         return False
 
     def skip(self, name: str, reason: str) -> None:
+        from kpo_rules.incidents import SkippedPath  # noqa: PLC0415 - only when one is
+
         self.skipped.append(SkippedPath(path=name, reason=reason))
 
     def walk(self, name: str, absolute: str, floor: str | None) -> None:
@@ -211,6 +214,8 @@ class _Walker:
 
         why = self.excludes.reason(absolute, is_dir=True, floor=floor)
         if why is not None:
+            from kpo_rules.incidents import SkippedPath  # noqa: PLC0415
+
             found = SkippedPath(path=_join(name, ""), reason=why)
             (self.pruned if why.startswith(ROUTINE) else self.skipped).append(found)
             return
