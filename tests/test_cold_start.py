@@ -5,6 +5,7 @@ spelling of a [tool.kpo-rules] table is still found."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,31 @@ def test_a_project_that_only_names_kpo_rules_is_not_parsed(tmp_path):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert json.loads(out) == ["None", False]
+
+
+#: What a one-file check with the plugins' content at hand never needs: each is imported
+#: where it is used (the rule compiler, failures, packing, waivers, schema findings...).
+NOT_IMPORTED = ("jsonschema", "pickle", "tempfile", "importlib.resources", "importlib.metadata",
+                "kpo_rules.engine.rulefile", "kpo_rules.engine.durable.rules",
+                "kpo_rules.engine.durable.strata", "kpo_rules.incidents", "kpo_rules.packing",
+                "kpo_rules.waivers", "kpo_rules.fingerprint", "kpo_rules.load.schema_findings",
+                "kpo_rules.parallel")
+
+
+@pytest.mark.parametrize("name", ["us-1040-ny-pune.yaml", "us-1040-ny-pune-findings.yaml"])
+def test_a_one_file_check_imports_only_what_it_uses(tmp_path, name):
+    """With the content cached (as a wheel install ships it), a clean file and a file with
+    findings are checked without importing anything of the list."""
+    target = ROOT / "examples" / "finance" / name
+    probe = ("import sys, json\n"
+             "from kpo_rules.cli import main\n"
+             f"sys.argv = ['kpo-rules', 'check', {str(target)!r}]\n"
+             "try:\n    main()\nexcept SystemExit as end:\n    code = end.code\n"
+             f"print(json.dumps([code, [m for m in {NOT_IMPORTED!r} if m in sys.modules]]))\n")
+    env = {**os.environ, "KPO_RULES_CACHE_DIR": str(tmp_path / "cache")}
+    for _ in range(3):  # the second run writes the cache entries, the third reads them
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             timeout=120, env=env, check=True).stdout
+    code, imported = json.loads(out.splitlines()[-1])
+    assert code == (1 if "findings" in name else 0)
+    assert imported == []
