@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kpo_rules import content_cache, shipped_content
+from kpo_rules import shipped_content
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
 from kpo_rules.engine.rule_model import Derivation, Rule, RuleBook
 from kpo_rules.errors import RuleDefinitionError, YamlSyntaxError
@@ -22,6 +22,7 @@ from kpo_rules.plugin_api import DataFile, PluginMeta
 from kpo_rules.plugins import PluginSet
 
 if TYPE_CHECKING:
+    from kpo_rules.cache_codec import Codec
     from kpo_rules.incidents import PluginFailure
 
 
@@ -32,6 +33,17 @@ class Content:
     catalogue: Catalogue
     rules: RuleBook
     failures: tuple[PluginFailure, ...]
+
+
+def content_codec() -> Codec:
+    """How content is kept as JSON, in the per-user cache and in the package: the rules'
+    examples are read on first use (a check never reads them)."""
+    from kpo_rules.cache_codec import Codec  # noqa: PLC0415
+    from kpo_rules.engine.rule_model import Condition, Example, Pattern, Ref  # noqa: PLC0415
+    from kpo_rules.model import Severity  # noqa: PLC0415
+
+    return Codec([Content, Catalogue, RuleBook, Rule, Derivation, Pattern, Condition, Ref,
+                  Example, Severity], later={Rule: ("examples",)})
 
 
 def _calls(plugins: PluginSet, hook: str) -> Iterator[tuple[str, Callable[[], Any]]]:
@@ -170,6 +182,8 @@ def load_content(plugins: PluginSet) -> Content:
         if isinstance(shipped, Content):
             plugins.content_cache = shipped
             return shipped
+        from kpo_rules import content_cache  # noqa: PLC0415 - not when the content is shipped
+
         key = content_cache.content_key(plugin_files) if plugin_files else None
         cached = content_cache.load(key) if key else None
         if isinstance(cached, Content):

@@ -20,20 +20,10 @@ from typing import Any, NamedTuple
 
 from kpo_rules import disk_cache
 from kpo_rules._version import __version__
-from kpo_rules.cache_codec import Codec
-from kpo_rules.catalogue import Catalogue
-from kpo_rules.engine.rule_model import Condition, Derivation, Example, Pattern, Ref, Rule, RuleBook
-from kpo_rules.model import Severity
+from kpo_rules.content import content_codec
 from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 5  # 5: examples read later (4: JSON entries; 3: the full key is stored)
-
-
-def codec() -> Codec:
-    from kpo_rules.content import Content  # noqa: PLC0415 - content imports this module
-
-    return Codec([Content, Catalogue, RuleBook, Rule, Derivation, Pattern, Condition, Ref,
-                  Example, Severity], later={Rule: ("examples",)})
 
 
 class ContentKey(NamedTuple):
@@ -69,8 +59,8 @@ def digest(key: ContentKey) -> str:
 
 
 def load(key: ContentKey) -> Any | None:
-    return disk_cache.read(key.entry, key.text, codec())
+    return disk_cache.read(key.entry, key.text, content_codec())
 
 
 def store(key: ContentKey, content: Any) -> None:
-    disk_cache.write(key.entry, key.text, content, codec())
+    disk_cache.write(key.entry, key.text, content, content_codec())

@@ -152,9 +152,9 @@ def _check_value(body: bytes) -> bytes:
 
 
 def _codec() -> Any:
-    from kpo_rules.content_cache import codec  # noqa: PLC0415
+    from kpo_rules.content import content_codec  # noqa: PLC0415 - content imports this module
 
-    return codec()
+    return content_codec()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,13 +14,11 @@ import sys
 import zlib
 from collections.abc import Callable
 
-from kpo_rules import disk_cache
 from kpo_rules._version import __version__
 from kpo_rules.cache_codec import Codec
 from kpo_rules.engine.durable import _engine
 from kpo_rules.engine.durable.derive import Copy, Derive
 from kpo_rules.engine.durable.plan import RulesetPlan
-from kpo_rules.source_stamp import source_stamp
 
 _FORMAT = 2  # 2: JSON entries
 CODEC = Codec([RulesetPlan, Derive, Copy])
@@ -28,6 +26,9 @@ CODEC = Codec([RulesetPlan, Derive, Copy])
 
 def _sources() -> tuple[object, ...]:
     """The stamps of kpo-rules' modules and of durable's extension."""
+    from kpo_rules import disk_cache  # noqa: PLC0415 - not for a shipped plan
+    from kpo_rules.source_stamp import source_stamp  # noqa: PLC0415
+
     return (disk_cache.stamp(_engine.__file__), *source_stamp())
 
 
@@ -44,6 +45,8 @@ def cached_plan(digest: str, build: Callable[[], RulesetPlan]) -> RulesetPlan:
     shipped = shipped_content.plan(digest)
     if isinstance(shipped, RulesetPlan):
         return shipped
+    from kpo_rules import disk_cache  # noqa: PLC0415 - not for a shipped plan
+
     if disk_cache.cache_dir() is None:
         return build()
     key = plan_key(digest)
