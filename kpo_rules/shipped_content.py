@@ -94,11 +94,12 @@ def load(plugins: Sequence[Described], path: Path | None = None) -> Any | None:
             return None
         moved = {old: new for old, new in zip(built, here, strict=True) if old != new}
         loaded = _codec().loads(content, files=moved)
+        named = digest.decode("ascii")
     except (ValueError, TypeError, RecursionError):  # not what the build wrote: a miss
         return None
     from kpo_rules.content import Content  # noqa: PLC0415 - content imports this module
 
-    if not isinstance(loaded, Content) or loaded.rules.digest != digest.decode("ascii"):
+    if not isinstance(loaded, Content) or loaded.rules.digest != named:
         return None
     _plans[loaded.rules.digest] = plan
     return loaded
