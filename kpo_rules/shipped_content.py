@@ -17,8 +17,8 @@ edit or damage by accident; SHA-256 (as the per-user cache, which others might p
 entries in, uses) would cost 10 % of a one-file check here, measured. The content records
 where each rule was defined; the build's paths are replaced by the installed files'
 paths when it is read. kpo-rules' own modules are not in the key: they are the build's by
-construction (an editable install, where they change, ships nothing), so editing an
-installed copy of them in place calls for a reinstall, as the package's ``RECORD`` does.
+construction (an editable install, where they change, ships nothing); an installed copy
+edited in place is not noticed, and needs a reinstall.
 """
 
 from __future__ import annotations
