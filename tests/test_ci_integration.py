@@ -469,8 +469,15 @@ def test_a_signal_ends_the_run_and_every_worker(tmp_path, sig, status):
 
     folder = many(tmp_path, 400)
     command = [sys.executable, "-m", "kpo_rules", "check", "--jobs", "2", str(folder)]
-    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           text=True)
+    # Started as from a terminal: a pytest started in the background by a shell without job
+    # control ignores SIGINT, and a child inherits that (Python then never raises
+    # KeyboardInterrupt), so handle it here while the run is started, whatever pytest had.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 30
     workers: list[int] = []
     while len(workers) < 2 and time.monotonic() < deadline and run.poll() is None:

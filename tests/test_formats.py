@@ -5,6 +5,7 @@ The schemas' sources are in tests/data/SOURCES.md."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import xmlschema
 from conftest import DATA
 
 from kpo_rules.model import Finding, PluginFailure, Report, Severity, Subject
@@ -24,7 +24,17 @@ FINDINGS = MINIMAL.replace(
     "    assignees: [s-1]\n", "    assignees: [s-1, s-9]\n    software: [sap]\n"
 )
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
-JUNIT_SCHEMA = xmlschema.XMLSchema(DATA / "junit-10.xsd")
+
+
+@functools.cache
+def junit_schema():  # an xmlschema.XMLSchema
+    """The JUnit XSD, built when a test first needs it: xmlschema's import and the build
+    cost ~1 s, which every xdist worker paid at collection."""
+    import xmlschema
+
+    return xmlschema.XMLSchema(DATA / "junit-10.xsd")
+
+
 GITLAB_SCHEMA = json.loads((DATA / "gitlab-codeclimate.json").read_text())
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
@@ -251,7 +261,7 @@ def tally(cases: list[ET.Element]) -> dict[str, int]:
 def check_junit_structure(root: ET.Element) -> None:
     """Valid against the JUnit schema; the counts GitLab and Jenkins show; GitLab's key
     (suite, classname, name) unique."""
-    JUNIT_SCHEMA.validate(ET.tostring(root, encoding="unicode"))
+    junit_schema().validate(ET.tostring(root, encoding="unicode"))
     assert root.get("name") == junit.RUN
     keys = []
     for suite in root.findall("testsuite"):

@@ -391,8 +391,11 @@ def test_refused_characters_are_exactly_what_yaml_1_2_does_not_print() -> None:
     """The loader's class of characters to stop at: outside YAML 1.2's c-printable, or one
     of the three that libyaml takes for line breaks."""
     every = "".join(map(chr, range(sys.maxunicode + 1)))
-    printable = re.compile("[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-    expected = {i for i, c in enumerate(every) if not printable.match(c) or c in "\x85\u2028\u2029"}
+    printable = "\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
+    # every character not in the class, and the three line breaks (one regex pass instead of
+    # one match per character: ~0.05 s instead of ~0.5 s)
+    refused = re.compile(f"[^{printable}]|[\x85\u2028\u2029]")
+    expected = {m.start() for m in refused.finditer(every)}
     assert {m.start() for m in yaml12._QUESTIONABLE.finditer(every)} == expected
 
 
