@@ -9,16 +9,19 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from conftest import ROOT
 
 from kpo_rules import disk_cache
 from kpo_rules.cache_codec import Codec
+from kpo_rules.cli import cli
 from kpo_rules.content import load_content
 from kpo_rules.engine import plan_cache
 from kpo_rules.engine.evaluate import _plan
@@ -48,12 +51,27 @@ def uncached(run_cli) -> tuple[int, str, str]:
     return check(run_cli, None)
 
 
-@pytest.fixture
-def warm(run_cli, tmp_path) -> Path:
-    """A cache directory holding genuine entries (written on the second miss)."""
-    cache = tmp_path / "warm"
+@pytest.fixture(scope="module")
+def genuine_entries(tmp_path_factory) -> Path:
+    """A cache directory holding genuine entries (written on the second miss), made once per
+    module: the tests get copies of it (:func:`warm`), never this one."""
+    def run_cli(*args: str, env: dict[str, str]) -> Result:
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    cache = tmp_path_factory.mktemp("genuine") / "warm"
     for _ in range(2):
         check(run_cli, cache)
+    assert list(cache.glob("content-*.json"))
+    return cache
+
+
+@pytest.fixture
+def warm(genuine_entries, tmp_path) -> Path:
+    """A cache directory of this test's own holding genuine entries: a copy, modes and all
+    (the folder 0700, the entries 0600), of the ones kpo-rules wrote."""
+    cache = tmp_path / "warm"
+    shutil.copytree(genuine_entries, cache)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     assert list(cache.glob("content-*.json"))
     return cache
 

@@ -77,14 +77,15 @@ def html_of(*args: str, run_cli: Any, tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def examples_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The report of the shipped examples, written by the real CLI in a subprocess."""
+def examples_html(tmp_path_factory: pytest.TempPathFactory, shared_cache_dir: Path) -> Path:
+    """The report of the shipped examples, written by the real CLI in a subprocess (with
+    the session's cache, as every test not about the cache)."""
     out = tmp_path_factory.mktemp("html") / "report.html"
     done = subprocess.run(
         [sys.executable, "-m", "kpo_rules", "check", str(EXAMPLES), "--format",
          "html", "-o", str(out), "--today", "2027-01-04"],
         capture_output=True, timeout=300, check=False,
-        env={**os.environ, "KPO_RULES_CACHE_DIR": str(out.parent / "cache")})
+        env={**os.environ, "KPO_RULES_CACHE_DIR": str(shared_cache_dir)})
     assert done.returncode == 1, done.stderr.decode()
     return out
 
