@@ -74,3 +74,12 @@ def write(root: Path, name: str, content: str | bytes) -> Path:
     else:
         path.write_text(content)
     return path
+
+
+def build_wheel(dest: Path) -> Path:
+    """kpo-rules' wheel, built from this checkout as ``pip install .`` builds it."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                    "--disable-pip-version-check", "-w", str(dest), str(ROOT)],
+                   check=True, timeout=900, capture_output=True)
+    (wheel,) = dest.glob("*.whl")
+    return wheel

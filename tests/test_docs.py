@@ -5,13 +5,11 @@ installed package, and the complete examples the field reference quotes valid.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_wheel
 
 from kpo_rules import docgen
 from kpo_rules.core_rules import CORE_RULES
@@ -95,10 +93,7 @@ def test_unknown_rule_suggests_close_ids(run_cli):
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_pages(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                    "--disable-pip-version-check", "-w", str(tmp_path), str(ROOT)],
-                   check=True, timeout=600, capture_output=True)
-    (wheel,) = tmp_path.glob("*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     for page in DOCS.rglob("*.md"):
         assert f"kpo_rules/_docs/{page.relative_to(DOCS).as_posix()}" in names, page

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_wheel
 
 from kpo_rules import content, shipped_content
 from kpo_rules.content import Content, load_content, load_for_shipping
@@ -141,10 +141,7 @@ def test_the_plan_is_shipped_with_the_content(shipped, monkeypatch):
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_content_and_a_first_check_uses_it(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                    "--disable-pip-version-check", "-w", str(tmp_path), str(ROOT)],
-                   check=True, timeout=900, capture_output=True)
-    (wheel,) = tmp_path.glob("*.whl")
+    wheel = build_wheel(tmp_path)
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     assert (unpacked / "kpo_rules" / shipped_content.FILE_NAME).is_file()
