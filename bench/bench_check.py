@@ -245,12 +245,22 @@ def cli(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(n):
             Path(tmp, f"e{i:06d}.yaml").write_text(engagement(i, rng))
-        parse = _wall([sys.executable, "-c", "import glob, yaml\n"
-                       f"for p in sorted(glob.glob('{tmp}/*.yaml')):\n"
-                       "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)"])
-        print(f"{n} files: plain libyaml parse (one process, incl. start-up) {parse:6.2f} s")
-        one = _wall([exe, "check", "--jobs", "1", "--format", "json", tmp], runs=1)
-        two = _wall([exe, "check", "--jobs", "2", "--format", "json", tmp], runs=1)
+        parse_cmd = [sys.executable, "-c", "import glob, yaml\n"
+                     f"for p in sorted(glob.glob('{tmp}/*.yaml')):\n"
+                     "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)"]
+        # Interleaved rounds: this shared machine's speed changes from minute to minute,
+        # so each ratio compares runs made one right after the other.
+        rounds = []
+        for _ in range(3):
+            parse = _wall(parse_cmd, runs=1)
+            one = _wall([exe, "check", "--jobs", "1", "--format", "json", tmp], runs=1)
+            two = _wall([exe, "check", "--jobs", "2", "--format", "json", tmp], runs=1)
+            rounds.append((two / parse, one / parse, parse, one, two))
+            print(f"round: libyaml {parse:5.2f} s, --jobs 1 {one:5.2f} s ({one / parse:4.2f}x), "
+                  f"--jobs 2 {two:5.2f} s ({two / parse:4.2f}x)")
+        _, _, parse, one, two = sorted(rounds)[len(rounds) // 2]
+        print(f"{n} files, median round: plain libyaml parse (one process, incl. start-up) "
+              f"{parse:6.2f} s")
         print(f"kpo-rules check --jobs 1   {one:6.2f} s  {one / parse:5.2f}x libyaml")
         print(f"kpo-rules check --jobs 2   {two:6.2f} s  {two / parse:5.2f}x libyaml  "
               f"speed-up {one / two:4.2f}")
