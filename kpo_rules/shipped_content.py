@@ -91,7 +91,7 @@ def load(plugins: Sequence[Described], path: Path | None = None) -> Any | None:
     _, stored_paths, digest, plan, content = parts
     try:
         built = json.loads(stored_paths)
-        here = [str(file) for *_, files in sorted(plugins, key=lambda p: p[0]) for file in files]
+        here = _paths(plugins)
         if not isinstance(built, list) or len(built) != len(here):
             return None
         moved = {old: new for old, new in zip(built, here, strict=True) if old != new}
@@ -127,7 +127,7 @@ def write(path: Path, plugins: Sequence[Described], content: Any, plan_value: An
     key = key_of(plugins)
     if key is None:
         raise ValueError("only installed plugins whose files can be read are shipped")
-    paths = [str(file) for *_, files in sorted(plugins, key=lambda p: p[0]) for file in files]
+    paths = _paths(plugins)
     # The content last: it ends with lines of its own (the examples, read later).
     body = b"\n".join([json.dumps(key).encode(), json.dumps(paths).encode(),
                        content.rules.digest.encode(), CODEC.dumps(plan_value),
@@ -148,6 +148,12 @@ def _read(path: Path) -> list[bytes] | None:
     if len(data) > _MAX_BYTES or header != _MAGIC + _check_value(body):
         return None
     return body.split(b"\n", 4)
+
+
+def _paths(plugins: Sequence[Described]) -> list[str]:
+    """Every data file's path, in the order the key lists them: how the build's paths are
+    matched with the installed ones."""
+    return [str(file) for *_, files in sorted(plugins, key=lambda p: p[0]) for file in files]
 
 
 def _check_value(body: bytes) -> bytes:
