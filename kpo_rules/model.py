@@ -43,6 +43,9 @@ class Severity(str, enum.Enum):
 
 _SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
+#: Sets a field of a frozen dataclass being unpickled.
+_set = object.__setattr__
+
 #: The finding categories, in the order the documentation lists them.
 CATEGORIES: tuple[str, ...] = (
     "syntax",
@@ -106,6 +109,15 @@ class Subject:
     service: str | None = None
     staff: str | None = None
 
+    # Pickled with every packed finding (kpo_rules.packing): a tuple instead of the
+    # dataclass default, which looks the fields up again for every object.
+    def __getstate__(self) -> tuple[str | None, str | None]:
+        return (self.service, self.staff)
+
+    def __setstate__(self, state: tuple[str | None, str | None]) -> None:
+        _set(self, "service", state[0])
+        _set(self, "staff", state[1])
+
     def as_dict(self) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.service is not None:
@@ -132,6 +144,32 @@ class Finding:
     remediation: str = ""
     references: tuple[str, ...] = ()
     plugin: str | None = None
+
+    # Findings are pickled in the workers and unpickled in the parent (kpo_rules.packing):
+    # a tuple and these assignments written out take half the time of the dataclass
+    # default, which looks the fields up again for every object (0.24 s to 0.13 s for the
+    # 14,600 findings of 2,000 files). tests/test_packing.py checks that every field is here.
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.rule, self.severity, self.category, self.message, self.file, self.line,
+                self.column, self.engagement, self.subject, self.path, self.remediation,
+                self.references, self.plugin)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (rule, severity, category, message, file, line, column, engagement, subject, path,
+         remediation, references, plugin) = state
+        _set(self, "rule", rule)
+        _set(self, "severity", severity)
+        _set(self, "category", category)
+        _set(self, "message", message)
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "engagement", engagement)
+        _set(self, "subject", subject)
+        _set(self, "path", path)
+        _set(self, "remediation", remediation)
+        _set(self, "references", references)
+        _set(self, "plugin", plugin)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:

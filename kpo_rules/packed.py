@@ -88,7 +88,12 @@ class FindingList(_Unpacked[Finding]):
 
     def __iter__(self) -> Iterator[Finding]:
         seen: set[tuple[Any, ...]] = set()
-        for _, chunks in groupby(self._chunks, key=lambda c: c[0]):
+        for _, group in groupby(self._chunks, key=lambda c: c[0]):
+            chunks = list(group)
+            if len(chunks) == 1 and not isinstance(chunks[0][1], tuple):
+                # one packed part (most files): sorted and without duplicates when packed
+                yield from chunks[0][1].unpack(self._dictionary)
+                continue
             parts = [found if isinstance(found, tuple) else found.unpack(self._dictionary)
                      for _, found in chunks]
             ordered = parts[0] if len(parts) == 1 else heapq.merge(

@@ -11,7 +11,6 @@ report.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.json_text import pretty_json
 from kpo_rules.report.sarif import occurrence_fingerprint
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -64,4 +64,4 @@ def as_issues(report: Report) -> list[dict[str, Any]]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # JSON is for machines
-    return json.dumps(as_issues(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(as_issues(report)) + "\n"

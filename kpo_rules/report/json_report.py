@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kpo_rules._version import __version__
 from kpo_rules.model import Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.json_text import pretty_json
 
 #: Bumped when the JSON shape changes incompatibly.
 JSON_REPORT_VERSION = 1
@@ -37,4 +37,4 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # JSON is for machines
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(as_dict(report)) + "\n"

@@ -12,7 +12,6 @@ lines being added above it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import PureWindowsPath
@@ -23,6 +22,7 @@ from kpo_rules._version import __version__
 from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.json_text import pretty_json
 
 if TYPE_CHECKING:
     from kpo_rules.core_rules import CoreRule
@@ -252,4 +252,4 @@ def _note(text: str, descriptor: str) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # SARIF is for machines
-    return json.dumps(as_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(as_sarif(report)) + "\n"

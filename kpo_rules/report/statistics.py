@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from kpo_rules.model import Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
+from kpo_rules.report.json_text import pretty_json
 from kpo_rules.report.terminal import BOLD, SEVERITY_COLORS, printable, style
 from kpo_rules.report.text import summary
 
@@ -46,4 +46,4 @@ def render(report: Report, options: RenderOptions = PLAIN) -> str:
 
 def render_json(report: Report, options: RenderOptions = PLAIN) -> str:
     del options  # JSON is for machines
-    return json.dumps(rows(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(rows(report)) + "\n"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from kpo_rules.model import Finding, Severity
+from kpo_rules.report.json_text import pretty_json
 from kpo_rules.report.terminal import printable
 from kpo_rules.staffing.answer import DESCRIBED, ServiceStaffing, StaffEntry, Staffing
 
 
 def render_json(answer: Staffing) -> str:
-    return json.dumps(answer.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(answer.as_dict()) + "\n"
 
 
 def render_text(answer: Staffing) -> str:

@@ -47,7 +47,9 @@
 #define NEXT_BUCKET_LENGTH 512
 #define NEXT_LIST_LENGTH 128
 #define BETA_LIST_LENGTH 256
-#define HASH_MASK 0x1F
+// kpo-rules (CHANGES.md, 10): the first bucket of a property in a node's 512-bucket hash set; was 0x1F,
+// so every property started in the first 32 buckets and probed the cluster there.
+#define HASH_MASK (NEXT_BUCKET_LENGTH - 1)
 
 #define QUEUE_ASSERT_FACT 1
 #define QUEUE_ASSERT_EVENT 2
