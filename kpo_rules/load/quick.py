@@ -112,20 +112,37 @@ def compile_check(schema: Any) -> Check | None:
         return None
     if props or required or extra is not True or names is not None:
         tests.append(_object_check(props, required, extra, names))
-    tests = [test for test in tests if test is not _anything]
+    return _all_of([test for test in tests if test is not _anything])
+
+
+def _all_of(tests: list[Check]) -> Check:
+    """A check that every test holds: without a generator, whose set-up per call cost more
+    than most of the tests it ran (this runs for nearly every node of every document)."""
     if not tests:
         return _anything
     if len(tests) == 1:
         return tests[0]
-    return lambda x: all(test(x) for test in tests)
+    if len(tests) == 2:
+        first, second = tests
+        return lambda x: first(x) and second(x)
+    if len(tests) == 3:
+        first, second, third = tests
+        return lambda x: first(x) and second(x) and third(x)
+
+    def every(x: Any) -> bool:
+        for test in tests:  # noqa: SIM110 - all() over a generator is what this avoids
+            if not test(x):
+                return False
+        return True
+
+    return every
 
 
 def _any_type(names: list[Any]) -> Check | None:
     tests = [_TYPE_TESTS.get(name) for name in names if isinstance(name, str)]
     if len(tests) != len(names) or None in tests:
         return None
-    checks = [t for t in tests if t is not None]
-    return lambda x: any(test(x) for test in checks)
+    return _any_of([t for t in tests if t is not None])
 
 
 def _alternatives(schemas: list[Any], *, exactly_one: bool) -> Check | None:
@@ -134,9 +151,31 @@ def _alternatives(schemas: list[Any], *, exactly_one: bool) -> Check | None:
     if not branches or any(b is None for b in branches):
         return None
     checks = [b for b in branches if b is not None]
-    if exactly_one:
-        return lambda x: sum(1 for check in checks if check(x)) == 1
-    return lambda x: any(check(x) for check in checks)
+    if not exactly_one:
+        return _any_of(checks)
+
+    def exactly_one_holds(x: Any) -> bool:
+        held = 0
+        for check in checks:
+            if check(x):
+                held += 1
+        return held == 1
+
+    return exactly_one_holds
+
+
+def _any_of(tests: list[Check]) -> Check:
+    """A check that at least one test holds (no generator: see :func:`_all_of`)."""
+    if len(tests) == 1:
+        return tests[0]
+
+    def some(x: Any) -> bool:
+        for test in tests:  # noqa: SIM110 - any() over a generator is what this avoids
+            if test(x):
+                return True
+        return False
+
+    return some
 
 
 def _anything(_x: Any) -> bool:
@@ -215,16 +254,33 @@ def _object_check(
     extra: Check | bool,
     names: Check | None,
 ) -> Check:
+    get = props.get
+    if extra is False and names is None:  # a closed object, as most of ours are
+
+        def closed(x: Any) -> bool:
+            if not isinstance(x, dict):
+                return True  # object keywords ignore other types; "type" judges them
+            for name in required:
+                if name not in x:
+                    return False
+            for key, value in x.items():
+                sub = get(key)
+                if sub is None or not sub(value):
+                    return False
+            return True
+
+        return closed
+
     def check(x: Any) -> bool:
         if not isinstance(x, dict):
-            return True  # object keywords ignore other types; "type" judges them
+            return True
         for name in required:
             if name not in x:
                 return False
         for key, value in x.items():
             if names is not None and not names(key):
                 return False
-            sub = props.get(key)
+            sub = get(key)
             if sub is None:
                 if extra is False or (extra is not True and not extra(value)):
                     return False
