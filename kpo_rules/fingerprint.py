@@ -21,7 +21,9 @@ def fingerprint(finding: Finding) -> str:
     subject = finding.subject
     where = (subject.service or "", subject.staff or "") if (subject.service or subject.staff) \
         else ("", finding.path)
-    message = _POSITIONS.sub("", finding.message)
+    message = finding.message
+    if ":" in message or "line " in message:  # the only ways _POSITIONS can match
+        message = _POSITIONS.sub("", message)
     text = "\x1f".join((finding.rule, _posix(finding.file), finding.engagement or "", *where,
                         message))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -19,7 +19,7 @@ from kpo_rules.fingerprint import fingerprint
 from kpo_rules.model import Finding, Report, Severity
 from kpo_rules.report import PLAIN, RenderOptions
 from kpo_rules.report.json_text import pretty_json
-from kpo_rules.report.sarif import occurrence_fingerprint
+from kpo_rules.report.sarif import with_occurrence
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -58,7 +58,7 @@ def as_issues(report: Report) -> list[dict[str, Any]]:
         key = fingerprint(f)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        out.append(issue(f, occurrence_fingerprint(f, occurrence) if occurrence else key))
+        out.append(issue(f, with_occurrence(key, occurrence)))
     return out
 
 

@@ -60,7 +60,11 @@ def artifact_location(file: str) -> dict[str, str]:
 def occurrence_fingerprint(finding: Finding, occurrence: int) -> str:
     """The baseline's fingerprint, told apart when one file has the same finding twice
     (e.g. in two documents)."""
-    mark = fingerprint(finding)
+    return with_occurrence(fingerprint(finding), occurrence)
+
+
+def with_occurrence(mark: str, occurrence: int) -> str:
+    """A finding's fingerprint ``mark`` for its ``occurrence``-th time in a file."""
     return f"{mark}:{occurrence}" if occurrence else mark
 
 
@@ -138,7 +142,7 @@ def _result(finding: Finding, index: int, fingerprints: dict[str, int],
                            "startColumn": max(1, finding.column)},
             },
         }],
-        "partialFingerprints": {FINGERPRINT_KEY: occurrence_fingerprint(finding, occurrence)},
+        "partialFingerprints": {FINGERPRINT_KEY: with_occurrence(key, occurrence)},
         "properties": properties,
     }
     if waived is not None:
