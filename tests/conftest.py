@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from kpo_rules import content
 from kpo_rules.cli import cli
 
 DATA = Path(__file__).parent / "data"
@@ -35,6 +36,55 @@ def shared_cache_dir(tmp_path_factory) -> Path:
 def private_cache(shared_cache_dir, monkeypatch):
     """Every test runs with the session's cache directory, not the user's."""
     monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(shared_cache_dir))
+
+
+class _Witnessed(content._Memory):
+    """A memory of :mod:`kpo_rules.content` that checks each value it lets go of (and, at the
+    session's end, each it still holds) against a copy made when the value was put in."""
+
+    def __init__(self, memory: content._Memory, copy, same) -> None:
+        super().__init__(memory.budget, memory._cost)
+        self._copy, self._same, self._copies = copy, same, {}
+
+    def put(self, key, value) -> None:
+        self._copies[key] = (value, self._copy(key, value))
+        super().put(key, value)
+        held = {k for k, _ in self.items()}
+        for gone in [k for k in self._copies if k not in held]:
+            self.check(gone)
+
+    def check(self, key) -> None:
+        value, copy = self._copies.pop(key)
+        assert self._same(key, value, copy), f"a remembered value was changed: {key!r:.200}"
+
+    def clear(self) -> None:
+        super().clear()
+        self.check_all()
+
+    def check_all(self) -> None:
+        for key in list(self._copies):
+            self.check(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remembered_content_is_never_changed():
+    """What a process remembers of plugin content (``kpo_rules.content``) serves every later
+    check of the session, so nothing may change it: each value, when it is forgotten or at
+    the session's end, must equal what it was when first remembered. (A check never writes
+    to it; this proves no test or code under test does.)"""
+    from kpo_rules.load.yaml12 import parse_yaml
+
+    codec = content.content_codec()
+    contents = _Witnessed(content._contents, lambda _key, value: codec.dumps(value),
+                          lambda _key, value, copy: value == codec.loads(copy))
+    documents = _Witnessed(content._documents_read, lambda _key, _docs: None,
+                           lambda key, docs, _copy: docs == tuple(parse_yaml(key[2], key[1])))
+    saved = content._contents, content._documents_read
+    content._contents, content._documents_read = contents, documents
+    yield
+    content._contents, content._documents_read = saved
+    contents.check_all()
+    documents.check_all()
 
 
 @pytest.fixture
