@@ -23,6 +23,50 @@ ROOT = Path(__file__).parent.parent
 os.register_at_fork(after_in_child=faulthandler.disable)
 
 
+_BYTECODE_SETTINGS = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+#: What :func:`pytest_configure` changed: the environment's settings, then this process's.
+_saved_bytecode_settings: list[tuple[dict[str, str | None], tuple[bool, str | None]]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bytecode outside the tree, where a user asked for none in it.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set, every process of the suite compiled every module
+    it imports from source, every time: each xdist worker its collection (pytest rewriting
+    the test modules, kpo-rules, hypothesis: 6.5 s instead of 2 s, measured), each
+    ``python -m kpo_rules`` a test starts its imports (0.66 s instead of 0.27 s). The
+    setting keeps ``__pycache__`` folders out of the tree; ``PYTHONPYCACHEPREFIX`` (Python
+    3.8+) does too, by writing the bytecode to one folder elsewhere, here pytest's cache
+    (``.pytest_cache/d/pycache``, which ``pytest --cache-clear`` empties). So for this
+    session the first stands aside for the second: in this process (its imports from now
+    on) and, through the environment, in the xdist workers and every subprocess a test
+    starts. Bytecode is checked against its source's modification time and size, as in any
+    ``__pycache__``; nothing a test checks depends on it. A user who set
+    ``PYTHONPYCACHEPREFIX`` or runs without pytest's cache (``-p no:cacheprovider``) gets
+    what they set. Restored when the session ends.
+    """
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX") \
+            or getattr(config, "cache", None) is None:
+        return
+    prefix = str(config.cache.mkdir("pycache"))
+    _saved_bytecode_settings.append(({name: os.environ.get(name) for name in _BYTECODE_SETTINGS},
+                                     (sys.dont_write_bytecode, sys.pycache_prefix)))
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.dont_write_bytecode, sys.pycache_prefix = False, prefix
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _saved_bytecode_settings:
+        environment, (sys.dont_write_bytecode, sys.pycache_prefix) = \
+            _saved_bytecode_settings.pop()
+        for name, value in environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def shared_cache_dir(tmp_path_factory) -> Path:
     """One cache for the session's tests (per xdist worker), never ``~/.cache``: entries are
