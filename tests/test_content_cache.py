@@ -173,9 +173,10 @@ def with_plugin(rules: Path, *, installed: bool = True) -> PluginSet:
 
 
 @pytest.fixture
-def reads(monkeypatch):
-    """Counts the reads of the on-disk cache and of every plugin file; starts with an empty
-    memory."""
+def reads(tmp_path, monkeypatch):
+    """Counts the reads of the on-disk cache (empty, the test's own) and of every plugin
+    file; starts with an empty memory."""
+    monkeypatch.setenv("KPO_RULES_CACHE_DIR", str(tmp_path / "cache"))
     forget_content()
     calls: list[str] = []
     real_load, real_read = content_cache.load, content._load
