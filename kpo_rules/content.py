@@ -272,7 +272,8 @@ def load_content(plugins: PluginSet) -> Content:
             return shipped
         from kpo_rules import content_cache  # noqa: PLC0415 - not when the content is shipped
 
-        key = content_cache.content_key(plugin_files) if plugin_files else None
+        key = content_cache.content_key(plugin_files, ids_checked=not plugins.blocked) \
+            if plugin_files else None
         memo = key is not None and _memory_on()
         recalled = _contents.get(key.text) if key and memo else None
         if recalled is not None:

@@ -81,13 +81,35 @@ def test_a_changed_plugin_file_is_read_afresh(cache, builds, monkeypatch):
         load_content(create_plugin_set())
     real = content_cache.content_key
 
-    def edited(plugins):
-        key = real(plugins)
+    def edited(plugins, **options):
+        key = real(plugins, **options)
         return key and key._replace(text=key.text + " edited")
 
     monkeypatch.setattr(content_cache, "content_key", edited)
     load_content(create_plugin_set())
     assert builds == [1, 1, 1]
+
+
+@pytest.mark.parametrize("memory", [False, True])
+def test_content_read_with_plugins_disabled_never_serves_a_run_without(cache, monkeypatch,
+                                                                       memory):
+    """Disabling a plugin turns off the check of catalogue ids (another plugin may use the
+    disabled one's); the same plugins read with it on may fail, and must be told so."""
+    from kpo_rules.entry_points import entry_points
+
+    if memory:
+        monkeypatch.delenv("KPO_RULES_NO_MEMORY_CACHE")
+        forget_content()
+    without_finance = [ep for ep in entry_points("kpo_rules") if ep.name != "finance"]
+    for _ in range(2):  # the second miss writes the entry
+        relaxed = load_content(create_plugin_set(installed=without_finance,
+                                                 blocked=["not-installed"]))
+        assert not relaxed.failures
+    assert memory or list(cache.glob("content-*.json"))  # else it was remembered
+    strict = load_content(create_plugin_set(installed=without_finance))
+    assert strict.failures and {f.name for f in strict.failures} == {"common"}
+    assert all("is not defined by any loaded plugin" in f.error for f in strict.failures)
+    forget_content()
 
 
 def test_broken_or_disabled_cache_is_ignored(cache, builds, monkeypatch):
