@@ -5,8 +5,10 @@ from __future__ import annotations
 import faulthandler
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     starts. Bytecode is checked against its source's modification time and size, as in any
     ``__pycache__``; nothing a test checks depends on it. A user who set
     ``PYTHONPYCACHEPREFIX`` or runs without pytest's cache (``-p no:cacheprovider``) gets
-    what they set. Restored when the session ends.
+    what they set. Restored when the session ends, when the bytecode of modules the tests
+    wrote in temporary folders is removed (only the checkout's, the virtualenv's and
+    Python's own are worth keeping: about 25 MB).
     """
     if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX") \
             or getattr(config, "cache", None) is None:
@@ -58,8 +62,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _saved_bytecode_settings:
+        prefix = sys.pycache_prefix
         environment, (sys.dont_write_bytecode, sys.pycache_prefix) = \
             _saved_bytecode_settings.pop()
+        if prefix:
+            temporary = Path(tempfile.gettempdir()).resolve()
+            shutil.rmtree(Path(prefix, *temporary.parts[1:]), ignore_errors=True)
         for name, value in environment.items():
             if value is None:
                 os.environ.pop(name, None)
