@@ -226,7 +226,8 @@ class _Memory(Generic[K, V]):
 #: are unchanged: a process that checks again (a library caller, an editor integration, a
 #: plugin author's test suite, kpo-rules' own) skips the work. Neither is ever written to:
 #: values are frozen dataclasses and tuples around the YAML data of catalogue entries and
-#: rules, which kpo-rules only reads (typed Mapping and Sequence).
+#: rules, which kpo-rules only reads (typed Mapping and Sequence; kpo-rules' test suite
+#: checks that every value it remembered is unchanged when forgotten).
 #: ``KPO_RULES_NO_CACHE=1`` turns both off with the on-disk caches,
 #: ``KPO_RULES_NO_MEMORY_CACHE=1`` only these; :func:`forget_content` empties them.
 #:
@@ -281,14 +282,14 @@ def load_content(plugins: PluginSet) -> Content:
             return recalled
         cached = content_cache.load(key) if key else None
         if isinstance(cached, Content):
-            plugins.content_cache = cached
+            content = cached
         else:
-            cached = _load(plugins, listing, failures, key and content_cache.digest(key))
-            if key and not cached.failures:
-                content_cache.store(key, cached)
-            plugins.content_cache = cached
-        if key and memo and not cached.failures:
-            _contents.put(key.text, cached)
+            content = _load(plugins, listing, failures, key and content_cache.digest(key))
+            if key and not content.failures:
+                content_cache.store(key, content)
+        plugins.content_cache = content
+        if key is not None and memo and not content.failures:
+            _contents.put(key.text, content)
     loaded: Content = plugins.content_cache
     return loaded
 
