@@ -250,10 +250,12 @@ def test_remembered_content_judges_alike(reads, monkeypatch):
     files = sorted(str(f) for f in (ROOT / "examples").rglob("*.yaml"))
     monkeypatch.setenv("KPO_RULES_NO_MEMORY_CACHE", "1")
     afresh = kpo_rules.check(files)
+    content_afresh = load_content(create_plugin_set())
     monkeypatch.delenv("KPO_RULES_NO_MEMORY_CACHE")
     kpo_rules.check(files)
     read = len(reads)
     remembered = kpo_rules.check(files)
+    assert load_content(create_plugin_set()) == content_afresh
     assert len(reads) == read  # nothing read: the memory served
     assert afresh.findings and list(remembered.findings) == list(afresh.findings)
     assert remembered.rules == afresh.rules and remembered.checked == afresh.checked
