@@ -52,7 +52,10 @@ def check(
     :param sources: in-memory files as ``(name, text)`` pairs, checked after ``paths``.
     :param plugins: a plugin set from :func:`kpo_rules.plugins.create_plugin_set`; by
         default every installed plugin not disabled by the config or
-        ``KPO_RULES_DISABLE_PLUGINS``.
+        ``KPO_RULES_DISABLE_PLUGINS``. Their content is read once per plugin set, and
+        remembered for the next call while their files are unchanged
+        (:func:`kpo_rules.content.load_content`; ``KPO_RULES_NO_MEMORY_CACHE=1`` turns
+        that off).
     :param today: the run date waiver expiry is judged against (default: today).
     :param config: selection, severities, exclusions, plugin requirements
         (:func:`kpo_rules.config.find_config` finds the project's).

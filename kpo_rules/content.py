@@ -9,9 +9,11 @@ still loads.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kpo_rules import shipped_content
 from kpo_rules.catalogue import Catalogue, CatalogueBuilder
@@ -96,14 +98,20 @@ def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[
 
     name = _display(file)
     try:
-        docs = parse_yaml(file.read_bytes(), name)
-    except YamlSyntaxError as exc:
-        raise RuleDefinitionError(name, exc.line, None, exc.message, kind="syntax",
-                                  fix="make the file readable YAML") from None
+        raw = file.read_bytes()
     except OSError as exc:
         raise RuleDefinitionError(name, 1, None, f"cannot read: {exc}", kind="syntax",
                                   fix="make the file readable (is it in the package data?)"
                                   ) from None
+    memory = _memory_on()
+    known = _documents_read.get((schema_for, name, raw)) if memory else None
+    if known is not None:
+        return list(known)
+    try:
+        docs = parse_yaml(raw, name)
+    except YamlSyntaxError as exc:
+        raise RuleDefinitionError(name, exc.line, None, exc.message, kind="syntax",
+                                  fix="make the file readable YAML") from None
     for doc in docs:
         schema = schema_for(doc.data)
         if schema is None:
@@ -115,6 +123,8 @@ def _documents(file: DataFile, schema_for: Callable[[Any], str | None]) -> list[
         problems = validate_as(doc, schema)
         if problems:
             raise _InvalidFile(_schema_errors(doc, schema, problems))
+    if memory:
+        _documents_read.put((schema_for, name, raw), tuple(docs))
     return docs
 
 
@@ -167,11 +177,90 @@ def _prefixes(plugins: PluginSet) -> dict[str, tuple[str, ...]]:
     return out
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Memory(Generic[K, V]):
+    """The most recently used values, within a budget: an entry costs ``cost(key, value)``
+    (one, by default); the least recently used go first. Thread-safe."""
+
+    def __init__(self, budget: int, cost: Callable[[K, V], int] = lambda _k, _v: 1) -> None:
+        self.budget = budget
+        self._cost = cost
+        self._items: dict[K, V] = {}
+        self._spent = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._items.pop(key, None)
+            if found is not None:
+                self._items[key] = found  # now the most recently used
+            return found
+
+    def put(self, key: K, value: V) -> None:
+        cost = self._cost(key, value)
+        with self._lock:
+            if key in self._items:
+                self._spent -= self._cost(key, self._items.pop(key))
+            if cost > self.budget:
+                return
+            self._items[key] = value
+            self._spent += cost
+            while self._spent > self.budget:
+                oldest = next(iter(self._items))
+                self._spent -= self._cost(oldest, self._items.pop(oldest))
+
+    def items(self) -> list[tuple[K, V]]:
+        with self._lock:
+            return list(self._items.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._spent = 0
+
+
+#: What this process read before, so that it is not read again while the files it came from
+#: are unchanged: a process that checks again (a library caller, an editor integration, a
+#: plugin author's test suite, kpo-rules' own) skips the work. Neither is ever written to:
+#: values are frozen dataclasses and tuples around the YAML data of catalogue entries and
+#: rules, which kpo-rules only reads (typed Mapping and Sequence; kpo-rules' test suite
+#: checks that every value it remembered is unchanged when forgotten).
+#: ``KPO_RULES_NO_CACHE=1`` turns both off with the on-disk caches,
+#: ``KPO_RULES_NO_MEMORY_CACHE=1`` only these; :func:`forget_content` empties them.
+#:
+#: Plugin sets' content read from the per-user cache or from their files, by the full text
+#: of its content key (:func:`kpo_rules.content_cache.content_key`: every file it is made
+#: of, as it was when read): a hit skips decoding the cache entry.
+_contents: _Memory[str, Content] = _Memory(4)
+#: The schema-valid documents of plugin files, by the bytes read from the file (with its
+#: name and kind): a plugin set that shares files with one read before (the installed
+#: plugins and one being written) parses and validates only the others. Within 1 MiB of
+#: YAML (the shipped plugins hold 0.35 MiB; their documents take about 4.5 MB).
+_documents_read: _Memory[tuple[Callable[[Any], str | None], str, bytes], tuple[Document, ...]] \
+    = _Memory(1 << 20, lambda key, _docs: len(key[2]))
+MEMORY_CACHE_OFF_ENV = "KPO_RULES_NO_MEMORY_CACHE"
+
+
+def _memory_on() -> bool:
+    return not (os.environ.get("KPO_RULES_NO_CACHE") or os.environ.get(MEMORY_CACHE_OFF_ENV))
+
+
+def forget_content() -> None:
+    """Forget the plugin content and documents this process read (the on-disk caches stay):
+    the next load reads them again."""
+    _contents.clear()
+    _documents_read.clear()
+
+
 def load_content(plugins: PluginSet) -> Content:
     """Catalogues and compiled rules of every plugin of ``plugins``, read once per set.
 
     Installed plugins' content may come built with their package
-    (:mod:`kpo_rules.shipped_content`), else from the per-user cache
+    (:mod:`kpo_rules.shipped_content`), else from this process's memory of the content it
+    read before (:data:`_contents`), else from the per-user cache
     (:mod:`kpo_rules.content_cache`), else from their files.
     """
     if plugins.content_cache is None:
@@ -184,15 +273,23 @@ def load_content(plugins: PluginSet) -> Content:
             return shipped
         from kpo_rules import content_cache  # noqa: PLC0415 - not when the content is shipped
 
-        key = content_cache.content_key(plugin_files) if plugin_files else None
+        key = content_cache.content_key(plugin_files, ids_checked=not plugins.blocked) \
+            if plugin_files else None
+        memo = key is not None and _memory_on()
+        recalled = _contents.get(key.text) if key and memo else None
+        if recalled is not None:
+            plugins.content_cache = recalled
+            return recalled
         cached = content_cache.load(key) if key else None
         if isinstance(cached, Content):
-            plugins.content_cache = cached
+            content = cached
         else:
             content = _load(plugins, listing, failures, key and content_cache.digest(key))
             if key and not content.failures:
                 content_cache.store(key, content)
-            plugins.content_cache = content
+        plugins.content_cache = content
+        if key is not None and memo and not content.failures:
+            _contents.put(key.text, content)
     loaded: Content = plugins.content_cache
     return loaded
 

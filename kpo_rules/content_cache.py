@@ -4,7 +4,9 @@ validating and compiling every plugin's catalogue and rule files.
 The key covers everything the content is made of: the kpo-rules and Python versions, the
 stamps of kpo-rules' own modules (an edited loader in a checkout is never served stale
 content), and for each plugin its name, distribution and version, the modification time
-and size of its module file and of every data file it returns. Only fully installed plugin
+and size of its module file and of every data file it returns, and whether catalogue ids were
+checked (not while plugins are disabled, see :func:`kpo_rules.content._compile`: content read
+so must not serve a run that checks them). Only fully installed plugin
 sets are cached (an in-process plugin has no stable identity), and content with load
 failures never is, so an error is always reported afresh. Entries are kept as
 :mod:`kpo_rules.disk_cache` keeps them, one per environment and plugin set: a changed file
@@ -33,19 +35,21 @@ class ContentKey(NamedTuple):
     text: str  # everything the content is made of, compared exactly
 
 
-def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, Sequence[Any]]]
-                ) -> ContentKey | None:
-    """A key for (name, distribution, version, module, data files) of every plugin.
+def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, Sequence[Any]]],
+                *, ids_checked: bool = True) -> ContentKey | None:
+    """A key for (name, distribution, version, module, data files) of every plugin, and
+    whether catalogue ids were checked (not when plugins are disabled: the content of
+    the same plugins read with the check on may hold failures, and is read afresh).
 
     None when a plugin has no distribution (registered in-process): not cacheable.
     """
-    parts: list[Any] = [_FORMAT, __version__, sys.version, source_stamp()]
+    parts: list[Any] = [_FORMAT, __version__, sys.version, source_stamp(), ids_checked]
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
         if dist is None:
             return None
         parts.append((name, dist, version, disk_cache.stamp(getattr(module, "__file__", None)),
                       [disk_cache.stamp(f) for f in files]))
-    identity = repr((sys.prefix, __file__, [part[:2] for part in parts[4:]]))
+    identity = repr((sys.prefix, __file__, ids_checked, [part[:2] for part in parts[5:]]))
     return ContentKey(f"content-{zlib.crc32(identity.encode()):08x}.json", repr(parts))
 
 

@@ -31,8 +31,10 @@ ENGAGEMENT = str(ROOT / "examples" / "finance" / "us-1040-ny-pune-findings.yaml"
 
 
 def check(run_cli, cache: Path | None, **env: str) -> tuple[int, str, str]:
-    """``kpo-rules check --format json ENGAGEMENT`` -> (exit code, stdout, stderr)."""
-    settings = {"KPO_RULES_CACHE_DIR": str(cache)} if cache else {"KPO_RULES_NO_CACHE": "1"}
+    """``kpo-rules check --format json ENGAGEMENT`` -> (exit code, stdout, stderr), with the
+    content read from ``cache`` every time: not from what this process read before."""
+    settings = {"KPO_RULES_CACHE_DIR": str(cache), "KPO_RULES_NO_MEMORY_CACHE": "1"} if cache \
+        else {"KPO_RULES_NO_CACHE": "1"}
     result = run_cli("check", "--format", "json", ENGAGEMENT, env={**settings, **env})
     return result.exit_code, result.stdout, result.stderr
 

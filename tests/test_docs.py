@@ -35,11 +35,32 @@ def test_every_rule_has_a_page_equal_to_rules_show(run_cli):
     assert len(ids) > 40
     pages = {p.stem for p in (DOCS / "rules").glob("*.md")} - {"index"}
     assert pages == set(ids)
-    for rule_id in ids:
-        shown = run_cli("rules", "show", rule_id)
-        assert shown.exit_code == 0, rule_id
-        assert shown.stdout == (DOCS / "rules" / f"{rule_id}.md").read_text(), rule_id
-        assert run_cli("docs", f"rules/{rule_id}").stdout == shown.stdout
+    written = {rule_id: (DOCS / "rules" / f"{rule_id}.md").read_text() for rule_id in ids}
+    shown = run_cli("rules", "show", *ids)  # every page, in the order asked for
+    assert shown.exit_code == 0, shown.stderr
+    for rule_id, page in written.items():
+        assert page in shown.stdout, rule_id
+        assert run_cli("docs", f"rules/{rule_id}").stdout == page, rule_id
+    assert shown.stdout == "\n".join(written.values())
+
+
+def test_rules_show_prints_each_page_asked_for_in_order(run_cli):
+    ids = ["LEG-SUP-001", "kpo-syn-001", "COM-ELIG-001", "LEG-SUP-001"]
+    pages = [(DOCS / "rules" / f"{rule_id.upper()}.md").read_text() for rule_id in ids]
+    shown = run_cli("rules", "show", *ids)
+    assert shown.exit_code == 0
+    assert shown.stdout == "\n".join(pages)
+    assert shown.stdout.count("\n# ") == 3  # a blank line, then the next page's title
+    assert run_cli("rules", "show", ids[0]).stdout == pages[0]
+
+
+def test_an_unknown_rule_among_known_ones_prints_no_page(run_cli):
+    result = run_cli("rules", "show", "LEG-SUP-001", "COM-ELIG-01", "KPO-SYN-001", "NOPE-X")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "unknown rule 'COM-ELIG-01'; did you mean COM-ELIG-001" in result.stderr
+    assert "unknown rule 'NOPE-X'" in result.stderr
+    assert "LEG-SUP-001" not in result.stderr and "KPO-SYN-001" not in result.stderr
+    assert run_cli("rules", "show").exit_code == 2  # at least one id
 
 
 def test_rule_pages_have_every_section(run_cli):

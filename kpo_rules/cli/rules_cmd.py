@@ -1,4 +1,4 @@
-"""``kpo-rules rules list|show ID``: the rule catalogue, like ``ruff rule``."""
+"""``kpo-rules rules list|show ID...``: the rule catalogue, like ``ruff rule``."""
 
 from __future__ import annotations
 
@@ -56,25 +56,34 @@ def list_cmd(fmt: str) -> None:
 
 
 @rules_cmd.command("show")
-@click.argument("rule_id")
-def show_cmd(rule_id: str) -> None:
-    """Print the documentation of rule RULE_ID: what it checks, why, how to fix it, its
-    sources and examples (the page docs/rules/RULE_ID.md holds the same text)."""
+@click.argument("rule_ids", metavar="ID...", nargs=-1, required=True)
+def show_cmd(rule_ids: tuple[str, ...]) -> None:
+    """Print the documentation of each rule ID: what it checks, why, how to fix it, its
+    sources and examples (the page docs/rules/ID.md holds the same text). Several pages are
+    printed in the order given, a blank line between two; if any ID is unknown, none is."""
     import difflib  # noqa: PLC0415
 
     from kpo_rules.core_rules import CORE_RULES  # noqa: PLC0415
     from kpo_rules.rule_docs import core_rule_page, plugin_rule_page  # noqa: PLC0415
 
-    wanted = rule_id.upper()
     core = {r.id: r for r in CORE_RULES}
-    if wanted in core:
-        click.echo(core_rule_page(core[wanted]), nl=False)
-        return
-    rules, _ = _rules()
-    found = {r.id: r for r in rules}
-    rule = found.get(rule_id) or found.get(wanted)
-    if rule is None:
-        close = difflib.get_close_matches(wanted, [*found, *core], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see `kpo-rules rules list`"
-        raise click.UsageError(f"unknown rule '{rule_id}'{hint}")
-    click.echo(plugin_rule_page(rule), nl=False)
+    found: dict[str, Rule] = {}
+    if any(rule_id.upper() not in core for rule_id in rule_ids):
+        found = {r.id: r for r in _rules()[0]}
+    pages: list[str] = []
+    unknown: list[str] = []
+    for rule_id in rule_ids:
+        wanted = rule_id.upper()
+        rule = found.get(rule_id) or found.get(wanted)
+        if wanted in core:
+            pages.append(core_rule_page(core[wanted]))
+        elif rule is not None:
+            pages.append(plugin_rule_page(rule))
+        else:
+            close = difflib.get_close_matches(wanted, [*found, *core], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else \
+                "; see `kpo-rules rules list`"
+            unknown.append(f"unknown rule '{rule_id}'{hint}")
+    if unknown:
+        raise click.UsageError("\n".join(unknown))
+    click.echo("\n".join(pages), nl=False)
