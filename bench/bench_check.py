@@ -237,7 +237,7 @@ def _halves_at_once(exe: str, folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def cli(n: int) -> None:
+def cli(n: int, repeat: int = 3) -> None:
     """Issue 7's targets: --jobs 2 against libyaml parsing; cold start against imports."""
     exe = str(Path(sys.executable).with_name("kpo-rules"))
     _compile_bytecode()
@@ -251,13 +251,16 @@ def cli(n: int) -> None:
         # Interleaved rounds: this shared machine's speed changes from minute to minute,
         # so each ratio compares runs made one right after the other.
         rounds = []
-        for _ in range(3):
+        for _ in range(repeat):
             parse = _wall(parse_cmd, runs=1)
             one = _wall([exe, "check", "--jobs", "1", "--format", "json", tmp], runs=1)
             two = _wall([exe, "check", "--jobs", "2", "--format", "json", tmp], runs=1)
             rounds.append((two / parse, one / parse, parse, one, two))
             print(f"round: libyaml {parse:5.2f} s, --jobs 1 {one:5.2f} s ({one / parse:4.2f}x), "
                   f"--jobs 2 {two:5.2f} s ({two / parse:4.2f}x)")
+        ratios = sorted(r[0] for r in rounds)
+        print(f"--jobs 2 / libyaml over {len(rounds)} rounds: best {ratios[0]:.2f}x, "
+              f"median {ratios[len(ratios) // 2]:.2f}x, worst {ratios[-1]:.2f}x")
         _, _, parse, one, two = sorted(rounds)[len(rounds) // 2]
         print(f"{n} files, median round: plain libyaml parse (one process, incl. start-up) "
               f"{parse:6.2f} s")
@@ -289,9 +292,11 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000, help="engagements to generate")
     parser.add_argument("--memory", type=int, metavar="N", help="evaluate N engagements, print RSS")
     parser.add_argument("--cli", action="store_true", help="time the CLI (jobs, cold start)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="with --cli: interleaved rounds of parse, --jobs 1, --jobs 2")
     args = parser.parse_args()
     if args.cli:
-        cli(args.n)
+        cli(args.n, args.rounds)
     elif args.memory:
         memory(args.memory)
     else:
