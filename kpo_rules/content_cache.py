@@ -41,14 +41,21 @@ def content_key(plugins: Iterable[tuple[str, str | None, str | None, Any, Sequen
     whether catalogue ids were checked (not when plugins are disabled: the content of
     the same plugins read with the check on may hold failures, and is read afresh).
 
-    None when a plugin has no distribution (registered in-process): not cacheable.
+    None when a plugin has no distribution (registered in-process), or when a file it is
+    made of has no modification time and size to compare (a plugin installed as a zip
+    archive: its files could change unseen): not cacheable.
     """
     parts: list[Any] = [_FORMAT, __version__, sys.version, source_stamp(), ids_checked]
     for name, dist, version, module, files in sorted(plugins, key=lambda p: p[0]):
         if dist is None:
             return None
-        parts.append((name, dist, version, disk_cache.stamp(getattr(module, "__file__", None)),
-                      [disk_cache.stamp(f) for f in files]))
+        module_file = getattr(module, "__file__", None)  # None: a namespace package
+        stamps = [disk_cache.stamp(f) for f in files]
+        if module_file is not None:
+            stamps.append(disk_cache.stamp(module_file))
+        if any(size < 0 for _, _, size in stamps):
+            return None
+        parts.append((name, dist, version, stamps))
     identity = repr((sys.prefix, __file__, ids_checked, [part[:2] for part in parts[5:]]))
     return ContentKey(f"content-{zlib.crc32(identity.encode()):08x}.json", repr(parts))
 

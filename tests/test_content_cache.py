@@ -63,7 +63,23 @@ def test_key_changes_with_any_data_file(tmp_path):
     assert content_cache.content_key([("p", None, None, module, [data])]) is None
 
 
+def test_files_without_a_time_and_size_make_a_plugin_set_uncacheable(tmp_path):
+    """A plugin installed as a zip archive: its files have no stamp to compare, so an edit
+    would go unseen; such a set is read from its files every time."""
+    (tmp_path / "plugin.py").write_text("")
+    (tmp_path / "rules.yaml").write_text("a")
+    module = type("M", (), {"__file__": str(tmp_path / "plugin.py")})
+    zipped = type("M", (), {"__file__": str(tmp_path / "plugin.zip" / "plugin.py")})
+    namespace = type("M", (), {"__file__": None})
+    in_zip = tmp_path / "plugin.zip" / "rules.yaml"
+    assert content_cache.content_key([("p", "dist", "1.0", module, [tmp_path / "rules.yaml"])])
+    assert content_cache.content_key([("p", "dist", "1.0", module, [in_zip])]) is None
+    assert content_cache.content_key([("p", "dist", "1.0", zipped, [])]) is None
+    assert content_cache.content_key([("p", "dist", "1.0", namespace, [tmp_path / "rules.yaml"])])
+
+
 def test_key_changes_with_any_module_of_kpo_rules(tmp_path, monkeypatch):
+    (tmp_path / "plugin.py").write_text("")
     module = type("M", (), {"__file__": str(tmp_path / "plugin.py")})
     plugins = [("p", "dist", "1.0", module, [])]
     before = content_cache.content_key(plugins)

@@ -32,7 +32,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(_VALUES)
 def test_any_json_value_is_written_as_json_dumps_writes_it(value: Any) -> None:
     assert pretty_json(value) == _dumps(value)
