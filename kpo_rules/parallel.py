@@ -3,9 +3,11 @@
 durable-rules is C code that can take a process down; a crash must become a finding for
 the one file concerned and the run must go on. Workers are forked after the run is set
 up (:class:`kpo_rules.pipeline.Run`: rules, rosters, filters), so they inherit it
-copy-on-write and receive nothing but their share of file indexes; each runs
-:func:`kpo_rules.pipeline.check_file` on its files and sends back the outcomes (findings
-only) in batches.
+copy-on-write and receive nothing but file indexes: each takes the next chunk of files
+from a pipe the parent filled before forking them, runs
+:func:`kpo_rules.pipeline.check_file` on them and sends back the outcomes (findings only)
+in batches. A worker that gets less of the machine than another (a shared CI runner, a
+noisy neighbour) takes fewer chunks instead of holding up the run with a fixed share.
 
 The pool knows nothing of files: it does the items of a :class:`Work` by index
 (:class:`FileChecks` are the check's; the staffing query has its own), so every use
@@ -23,6 +25,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +39,12 @@ CRASH = "the worker process checking it died (a crash in the engine)"
 #: Results a worker sends in one message: fewer wake-ups of the parent, which shares the
 #: cores with the workers; a crash loses at most this many, which are then run again.
 BATCH = 32
+
+#: Chunks per worker: enough that the workers end within a chunk of each other.
+CHUNKS_PER_WORKER = 8
+#: Chunks in one pipe at most: 8-byte records within the 4 KB a pipe always holds.
+MAX_CHUNKS = 512
+_RECORD = struct.Struct("=II")  # a chunk: start and stop positions in the round's items
 
 #: ``progress(files checked, files in the run)``, called as files are checked.
 Progress = Callable[[int, int], None]
@@ -51,7 +60,7 @@ class Work(Protocol[T_co]):
     def __len__(self) -> int: ...
 
     def weight(self, index: int) -> int:
-        """The relative cost of item ``index``: shares are of about equal total weight."""
+        """The relative cost of item ``index``: chunks are of about equal total weight."""
         ...
 
     def do(self, index: int) -> T_co:
@@ -104,11 +113,11 @@ def check_in_workers(run: Run, jobs: int, progress: Progress | None = None
 
 
 def in_workers(work: Work[T], jobs: int, received: Callable[[int, T], None]) -> None:
-    """Every item of ``work``, in ``jobs`` forked workers given contiguous shares of about
-    equal weight; ``received(index, result)`` is called in this process as results
-    arrive, each item once. When a worker dies, the items it may have died on are done
-    each in a process of its own (the one that kills that too gets
-    :meth:`Work.failed`) and the rest of its items in a fresh worker."""
+    """Every item of ``work``, in ``jobs`` forked workers taking contiguous chunks of about
+    equal weight as they become free; ``received(index, result)`` is called in this process
+    as results arrive, each item once. When a worker dies, the items it may have died on
+    are done each in a process of its own (the one that kills that too gets
+    :meth:`Work.failed`) and the rest of its items in fresh workers."""
     done: set[int] = set()
     workers: list[_Worker] = []
 
@@ -118,16 +127,23 @@ def in_workers(work: Work[T], jobs: int, received: Callable[[int, T], None]) -> 
                 done.add(index)
                 received(index, result)
 
+    pending = list(range(len(work)))
     try:
-        active = [_Worker.start(work, share, workers)
-                  for share in _shares([work.weight(i) for i in range(len(work))], jobs)]
-        while active:
+        while pending:
+            queue = _Queue.of(pending, [work.weight(i) for i in pending], jobs)
+            try:
+                active = [_Worker.start(work, queue, workers)
+                          for _ in range(min(jobs, queue.chunks))]
+            finally:
+                queue.close()  # the workers hold it now; none forked later inherits it
             _collect(active, take)
-            lost = [i for w in active if not w.finished for i in w.share if i not in done]
-            for index in lost[:BATCH]:  # it died on one of these (unsent, or in hand)
+            # Every item was taken: the live workers' are done, so what is left was a dead
+            # worker's, in the order it did them: it died on one of the first BATCH
+            # (unsent, or in hand).
+            lost = [i for i in pending if i not in done]
+            for index in lost[:BATCH]:
                 take([(index, _alone(work, index, workers))])
-            rest = lost[BATCH:]
-            active = [_Worker.start(work, rest, workers)] if rest else []
+            pending = lost[BATCH:]
     except BaseException:
         for worker in workers:
             worker.kill()
@@ -136,37 +152,79 @@ def in_workers(work: Work[T], jobs: int, received: Callable[[int, T], None]) -> 
         worker.reap()
 
 
-def _shares(sizes: Sequence[int], jobs: int) -> list[list[int]]:
-    """Item indexes in at most ``jobs`` contiguous shares of about equal total size."""
-    weights = [max(1, size) for size in sizes]
-    total = sum(weights)
-    shares: list[list[int]] = [[]]
-    done = 0
-    for index, weight in enumerate(weights):
-        if shares[-1] and done >= total * len(shares) / jobs and len(shares) < jobs:
-            shares.append([])
-        shares[-1].append(index)
-        done += weight
-    return [share for share in shares if share]
+@dataclass(frozen=True, slots=True)
+class _Queue:
+    """The chunks of one round's items, in a pipe the workers read one record at a time
+    (a read of a whole record is atomic, so no two take the same chunk); the parent wrote
+    them all before forking and closed its end, so an empty pipe reads as the end."""
+
+    items: list[int]
+    reader: int
+    chunks: int
+
+    @classmethod
+    def of(cls, items: list[int], weights: Sequence[int], jobs: int) -> _Queue:
+        bounds = _chunks(weights, jobs)
+        reader, writer = os.pipe()
+        try:
+            os.write(writer, b"".join(_RECORD.pack(start, stop) for start, stop in bounds))
+        finally:
+            os.close(writer)
+        return cls(items=items, reader=reader, chunks=len(bounds))
+
+    @classmethod
+    def single(cls, index: int) -> _Queue:
+        return cls.of([index], [1], 1)
+
+    def take(self) -> Iterator[int]:
+        """In a worker: the items of each chunk it takes, until none is left."""
+        while True:
+            record = os.read(self.reader, _RECORD.size)
+            if len(record) < _RECORD.size:  # empty: the last chunk was taken
+                return
+            start, stop = _RECORD.unpack(record)
+            yield from self.items[start:stop]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.reader)
+
+
+def _chunks(weights: Sequence[int], jobs: int) -> list[tuple[int, int]]:
+    """(start, stop) of contiguous chunks: about :data:`CHUNKS_PER_WORKER` per worker by
+    weight and at most :data:`BATCH` items, or fewer but larger where there would be more
+    than :data:`MAX_CHUNKS`."""
+    sizes = [max(1, weight) for weight in weights]
+    target = sum(sizes) / (max(1, jobs) * CHUNKS_PER_WORKER)
+    most = max(BATCH, -(-len(sizes) // MAX_CHUNKS))
+    bounds: list[tuple[int, int]] = []
+    start, weight = 0, 0
+    for position, size in enumerate(sizes):
+        weight += size
+        if weight >= target or position + 1 - start >= most:
+            bounds.append((start, position + 1))
+            start, weight = position + 1, 0
+    if start < len(sizes):
+        bounds.append((start, len(sizes)))
+    return bounds
 
 
 class _Worker:
-    """A forked process checking its share of files, sending outcomes over a pipe."""
+    """A forked process checking chunks of files, sending outcomes over a pipe."""
 
-    def __init__(self, share: list[int], process: multiprocessing.process.BaseProcess,
+    def __init__(self, process: multiprocessing.process.BaseProcess,
                  connection: Connection) -> None:
-        self.share = share
         self.process = process
         self.connection = connection
-        self.finished = False  # it sent its last batch
 
     @classmethod
-    def start(cls, work: Work[Any], share: list[int], workers: list[_Worker]) -> _Worker:
-        """Fork a worker for ``share`` and add it to ``workers``, with no moment in between
-        when a signal could end the run without it being known (and killed)."""
+    def start(cls, work: Work[Any], queue: _Queue, workers: list[_Worker]) -> _Worker:
+        """Fork a worker taking chunks from ``queue`` and add it to ``workers``, with no
+        moment in between when a signal could end the run without it being known (and
+        killed)."""
         with _signals_held():
-            process, connection = _fork(work, share, workers)
-            worker = cls(share, process, connection)
+            process, connection = _fork(work, queue, workers)
+            worker = cls(process, connection)
             workers.append(worker)
         return worker
 
@@ -185,12 +243,12 @@ class _Worker:
         self.process.join()
 
 
-def _fork(work: Work[Any], share: list[int], workers: Sequence[_Worker]
+def _fork(work: Work[Any], queue: _Queue, workers: Sequence[_Worker]
           ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     inherited = [reader, *(w.connection for w in workers if not w.connection.closed)]
-    process = context.Process(target=_serve, args=(writer, inherited, os.getpid(), work, share),
+    process = context.Process(target=_serve, args=(writer, inherited, os.getpid(), work, queue),
                               daemon=True)
     process.start()
     writer.close()
@@ -212,14 +270,17 @@ def _collect(workers: list[_Worker], received: Callable[[list[tuple[int, Any]]],
             if batch:
                 received(batch)
             else:
-                worker.finished = True
                 del waiting[ready]
 
 
 def _alone(work: Work[T], index: int, workers: Sequence[_Worker]) -> T:
     """Item ``index`` in a process of its own; :meth:`Work.failed` if that dies too."""
-    with _signals_held():
-        process, connection = _fork(work, [index], workers)
+    queue = _Queue.single(index)
+    try:
+        with _signals_held():
+            process, connection = _fork(work, queue, workers)
+    finally:
+        queue.close()
     try:
         batch = connection.recv()
     except (EOFError, OSError):  # it died before it could answer
@@ -255,14 +316,14 @@ def _signals_held() -> Iterator[None]:
 
 
 def _serve(connection: Connection, inherited: list[Connection], parent: int,
-           work: Work[Any], share: list[int]) -> None:
-    """The worker: do each item of the share, send results in batches, then an empty
-    batch. Any error in one item is part of its result (:meth:`Work.do`); a worker whose
-    parent is gone stops."""
+           work: Work[Any], queue: _Queue) -> None:
+    """The worker: do each item of the chunks it takes, send results in batches, then an
+    empty batch. Any error in one item is part of its result (:meth:`Work.do`); a worker
+    whose parent is gone stops."""
     _detach(inherited, parent)
     batch: list[tuple[int, Any]] = []
     try:
-        for index in share:
+        for index in queue.take():
             batch.append((index, work.do(index)))
             if len(batch) == BATCH:
                 connection.send(batch)

@@ -59,12 +59,52 @@ def _notes(outcomes: list[FileOutcome]) -> list[str]:
     return out
 
 
-def test_workers_check_every_file_in_order_in_other_processes(checker):
+def test_workers_check_every_file_in_order_in_other_processes(monkeypatch):
+    def check_file(run, index):
+        time.sleep(len(run.files[index].content) / 100)  # as long as the file is big
+        return _outcome(index, f"pid {os.getpid()}")
+
+    monkeypatch.setattr(parallel, "check_file", check_file)
     notes = _notes(parallel.check_in_workers(_run(9, [50, 1, 1, 1, 1, 1, 1, 1, 50]), 2))
     assert len(notes) == 9
     pids = {note for note in notes}
     assert len(pids) == 2 and f"pid {os.getpid()}" not in pids
-    assert notes[0] != notes[8]  # the two heavy files went to different workers
+    assert notes[0] != notes[8]  # the other worker took the second heavy file meanwhile
+
+
+def test_a_worker_slowed_down_takes_fewer_files(monkeypatch):
+    """Files are handed out in chunks as workers become free, not in fixed halves: a worker
+    that gets less of the machine does less, and the run does not wait for it."""
+    slow = []
+
+    def check_file(run, index):
+        if index == 0:
+            slow.append(os.getpid())  # this worker is the slow one from now on
+        if slow:
+            time.sleep(0.2)
+        return _outcome(index, f"pid {os.getpid()}")
+
+    monkeypatch.setattr(parallel, "check_file", check_file)
+    started = time.monotonic()
+    notes = _notes(parallel.check_in_workers(_run(40), 2))
+    by_worker = sorted(notes.count(pid) for pid in set(notes))
+    assert len(by_worker) == 2
+    assert by_worker[0] <= 5  # fixed halves would be 20 and 20
+    assert by_worker[1] >= 35
+    assert time.monotonic() - started < 3  # 20 files at 0.2 s would take 4 s
+
+
+@pytest.mark.parametrize(("weights", "jobs"), [
+    ([1] * 4, 2), ([10] * 2000, 2), ([0] * 100_000, 4), ([500, 1, 1, 1, 500, 1], 2), ([7], 8),
+])
+def test_chunks_cover_every_item_once_in_order_and_fit_one_pipe(weights, jobs):
+    chunks = parallel._chunks(weights, jobs)
+    assert [i for start, stop in chunks for i in range(start, stop)] == list(range(len(weights)))
+    assert all(stop > start for start, stop in chunks)
+    assert len(chunks) <= parallel.MAX_CHUNKS
+    if len(weights) <= parallel.BATCH * parallel.MAX_CHUNKS:
+        assert all(stop - start <= parallel.BATCH for start, stop in chunks)
+    assert len(chunks) >= min(len(weights), jobs)  # every worker can get some
 
 
 @pytest.mark.parametrize("count", [2, 31, 32, 33, 64, 65, 131])
