@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import DATA, ROOT
 
 import kpo_rules
 from kpo_rules import PluginMeta, content, content_cache, hookimpl
@@ -145,45 +145,8 @@ def test_broken_or_disabled_cache_is_ignored(cache, builds, monkeypatch):
 
 # --------------------------------------------------------------- the memory of a process
 
-RULES = """\
-apiVersion: kpo-rules/v1
-kind: RuleFile
-metadata: {title: Memo test rules, as_of: 2026-01-01}
-bases:
-  base:
-    apiVersion: kpo-rules/v1
-    kind: Engagement
-    metadata: {id: base}
-    period: {start: 2026-01-01, end: 2026-12-31}
-    client: {name: C, type: corporate, country: US, timezone: America/New_York}
-    provider:
-      name: P
-      serves: {finance: [US]}
-      delivery_centres: [{id: c, country: IN, timezone: Asia/Kolkata}]
-    services:
-      - {id: s, task: finance.billing, delivery_centre: c, assignees: [a], software: [sap]}
-    staff:
-      - {id: a, name: Ann, location: {country: IN}, working_hours: {start: "09:00", end: "17:00"},
-         languages: [{code: en, level: B2}], software: [sap]}
-rules:
-  - id: MEMO-SW-001
-    category: qualification
-    severity: warning
-    basis: practice
-    title: Service lists no software
-    checks: Each service names the software it needs.
-    why: Staff must know the tools of the work.
-    message: "service '{service.id}' lists no software"
-    remediation: List the software.
-    references: ["practice: memo test"]
-    when:
-      - service: {fact: service, software: {exists: false}}
-    report: {at: service, service: $service.id}
-    examples:
-      - {expect: pass, base: base}
-      - {expect: fail, base: base, patch: {services: [{id: s, task: finance.billing,
-                                                       delivery_centre: c, assignees: [a]}]}}
-"""
+#: The plugin kit tests' rules, as another plugin's.
+RULES = (DATA / "kit_rules.yaml").read_text().replace("KIT-", "MEMO-")
 
 
 class FilePlugin:

@@ -33,68 +33,7 @@ PYTHON = sys.executable
 
 # Two rules over tests/data/clean/minimal.yaml: its service lists no software, its one
 # assignee states no working hours. Both are below error, so the engagement still has no errors.
-KIT_RULES = """\
-apiVersion: kpo-rules/v1
-kind: RuleFile
-metadata: {title: Kit test rules, as_of: 2026-01-01}
-bases:
-  base:
-    apiVersion: kpo-rules/v1
-    kind: Engagement
-    metadata: {id: base}
-    period: {start: 2026-01-01, end: 2026-12-31}
-    client: {name: C, type: corporate, country: US, timezone: America/New_York}
-    provider:
-      name: P
-      serves: {finance: [US]}
-      delivery_centres: [{id: c, country: IN, timezone: Asia/Kolkata}]
-    services:
-      - {id: s, task: finance.billing, delivery_centre: c, assignees: [a], software: [sap]}
-    staff:
-      - {id: a, name: Ann, location: {country: IN}, working_hours: {start: "09:00", end: "17:00"},
-         languages: [{code: en, level: B2}], software: [sap]}
-rules:
-  - id: KIT-SW-001
-    category: qualification
-    severity: warning
-    basis: practice
-    title: Service lists no software
-    checks: Each service names the software it needs.
-    why: Staff must know the tools of the work.
-    message: "service '{service.id}' lists no software"
-    remediation: List the software.
-    references: ["practice: kit test"]
-    when:
-      - service: {fact: service, software: {exists: false}}
-    report: {at: service, service: $service.id}
-    examples:
-      - {expect: pass, base: base}
-      - {expect: fail, base: base, patch: {services: [{id: s, task: finance.billing,
-                                                       delivery_centre: c, assignees: [a]}]}}
-  - id: KIT-HOURS-001
-    category: qualification
-    severity: info
-    basis: practice
-    title: Assignee states no working hours
-    checks: Each assignee states a shift.
-    why: Coverage is judged from shifts.
-    message: "{staff.name} ({staff.id}) on service '{service.id}' states no working hours"
-    remediation: Record the shift.
-    references: ["practice: kit test"]
-    when:
-      - service: {fact: service}
-      - assignment: {fact: assignment, service: $service.id}
-      - staff: {fact: staff, id: $assignment.staff, has_working_hours: false}
-    report: {at: assignment, service: $service.id, staff: $staff.id}
-    examples:
-      - {expect: pass, base: base}
-      - expect: fail
-        base: base
-        patch:
-          staff:
-            - {id: a, name: Ann, location: {country: IN}, languages: [{code: en, level: B2}],
-               software: [sap]}
-"""
+KIT_RULES = (DATA / "kit_rules.yaml").read_text()
 
 
 class KitPlugin:
