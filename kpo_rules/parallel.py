@@ -192,11 +192,12 @@ class _Queue:
 
 def _chunks(weights: Sequence[int], jobs: int) -> list[tuple[int, int]]:
     """(start, stop) of contiguous chunks: about :data:`CHUNKS_PER_WORKER` per worker by
-    weight and at most :data:`BATCH` items, or fewer but larger where there would be more
-    than :data:`MAX_CHUNKS`."""
+    weight and at most :data:`BATCH` items, but never more than :data:`MAX_CHUNKS` (half
+    closed by weight at most, half by count: then larger chunks)."""
     sizes = [max(1, weight) for weight in weights]
-    target = sum(sizes) / (max(1, jobs) * CHUNKS_PER_WORKER)
-    most = max(BATCH, -(-len(sizes) // MAX_CHUNKS))
+    half = MAX_CHUNKS // 2
+    target = sum(sizes) / min(max(1, jobs) * CHUNKS_PER_WORKER, half)
+    most = max(BATCH, -(-len(sizes) // (half - 1)))
     bounds: list[tuple[int, int]] = []
     start, weight = 0, 0
     for position, size in enumerate(sizes):

@@ -96,15 +96,17 @@ def test_a_worker_slowed_down_takes_fewer_files(monkeypatch):
 
 @pytest.mark.parametrize(("weights", "jobs"), [
     ([1] * 4, 2), ([10] * 2000, 2), ([0] * 100_000, 4), ([500, 1, 1, 1, 500, 1], 2), ([7], 8),
+    ([1, 10_000] * 50_000, 2), ([1] * 8000 + [10**6] * 300, 128), ([3] * 1000, 1000),
 ])
 def test_chunks_cover_every_item_once_in_order_and_fit_one_pipe(weights, jobs):
     chunks = parallel._chunks(weights, jobs)
     assert [i for start, stop in chunks for i in range(start, stop)] == list(range(len(weights)))
     assert all(stop > start for start, stop in chunks)
-    assert len(chunks) <= parallel.MAX_CHUNKS
-    if len(weights) <= parallel.BATCH * parallel.MAX_CHUNKS:
+    assert len(chunks) * parallel._RECORD.size <= 4096  # written before any worker reads
+    if len(weights) <= parallel.BATCH * (parallel.MAX_CHUNKS // 2 - 1):
         assert all(stop - start <= parallel.BATCH for start, stop in chunks)
-    assert len(chunks) >= min(len(weights), jobs)  # every worker can get some
+    if jobs * parallel.CHUNKS_PER_WORKER <= parallel.MAX_CHUNKS // 2:
+        assert len(chunks) >= min(len(weights), jobs)  # a chunk for every worker
 
 
 @pytest.mark.parametrize("count", [2, 31, 32, 33, 64, 65, 131])
