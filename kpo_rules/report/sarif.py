@@ -57,14 +57,10 @@ def artifact_location(file: str) -> dict[str, str]:
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
-def occurrence_fingerprint(finding: Finding, occurrence: int) -> str:
-    """The baseline's fingerprint, told apart when one file has the same finding twice
-    (e.g. in two documents)."""
-    return with_occurrence(fingerprint(finding), occurrence)
-
-
 def with_occurrence(mark: str, occurrence: int) -> str:
-    """A finding's fingerprint ``mark`` for its ``occurrence``-th time in a file."""
+    """A finding's fingerprint ``mark`` (:func:`~kpo_rules.fingerprint.fingerprint`), told
+    apart when one file has the same finding twice (e.g. in two documents): its
+    ``occurrence``-th time."""
     return f"{mark}:{occurrence}" if occurrence else mark
 
 
